@@ -1,0 +1,141 @@
+#include "core/bytes.h"
+
+#include <openssl/rand.h>
+
+#include <array>
+#include <cstdlib>
+
+namespace strm {
+namespace {
+
+constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+constexpr std::array<int8_t, 256> MakeDecodeTable() {
+  std::array<int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int i = 0; i < 64; ++i) t[static_cast<uint8_t>(kB64[i])] = static_cast<int8_t>(i);
+  return t;
+}
+constexpr auto kB64Decode = MakeDecodeTable();
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+void AppendBase64(std::span<const uint8_t> in, std::string& out) {
+  size_t pos = out.size();
+  out.resize(pos + (in.size() + 2) / 3 * 4);
+  char* o = out.data() + pos;
+  size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8) | in[i + 2];
+    *o++ = kB64[v >> 18];
+    *o++ = kB64[(v >> 12) & 63];
+    *o++ = kB64[(v >> 6) & 63];
+    *o++ = kB64[v & 63];
+  }
+  if (size_t rest = in.size() - i; rest > 0) {
+    uint32_t v = uint32_t{in[i]} << 16;
+    if (rest == 2) v |= uint32_t{in[i + 1]} << 8;
+    *o++ = kB64[v >> 18];
+    *o++ = kB64[(v >> 12) & 63];
+    *o++ = rest == 2 ? kB64[(v >> 6) & 63] : '=';
+    *o++ = '=';
+  }
+}
+
+std::string Base64Encode(std::span<const uint8_t> in) {
+  std::string out;
+  AppendBase64(in, out);
+  return out;
+}
+
+Result<Bytes> Base64Decode(std::string_view in) {
+  if (in.size() % 4 != 0) return InvalidArgument("invalid base64: length is not a multiple of 4");
+  Bytes out;
+  out.reserve(in.size() / 4 * 3);
+  for (size_t i = 0; i < in.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int j = 0; j < 4; ++j) {
+      char c = in[i + j];
+      if (c == '=' && i + 4 == in.size() && j >= 2) {
+        v[j] = 0;
+        ++pad;
+        continue;
+      }
+      if (pad > 0) return InvalidArgument("invalid base64: data after padding");
+      v[j] = kB64Decode[static_cast<uint8_t>(c)];
+      if (v[j] < 0) return InvalidArgument("invalid base64: unexpected character");
+    }
+    uint32_t w = (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) | v[3];
+    out.push_back(static_cast<uint8_t>(w >> 16));
+    if (pad < 2) out.push_back(static_cast<uint8_t>(w >> 8));
+    if (pad < 1) out.push_back(static_cast<uint8_t>(w));
+  }
+  return out;
+}
+
+std::string HexEncode(std::span<const uint8_t> in) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(in.size() * 2, '\0');
+  for (size_t i = 0; i < in.size(); ++i) {
+    out[2 * i] = kHex[in[i] >> 4];
+    out[2 * i + 1] = kHex[in[i] & 15];
+  }
+  return out;
+}
+
+Result<Bytes> HexDecode(std::string_view in) {
+  if (in.size() % 2 != 0) return InvalidArgument("invalid hex: odd length");
+  Bytes out(in.size() / 2);
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = HexValue(in[2 * i]), lo = HexValue(in[2 * i + 1]);
+    if (hi < 0 || lo < 0) return InvalidArgument("invalid hex: unexpected character");
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return out;
+}
+
+void SecureRandom(std::span<uint8_t> out) {
+  if (out.empty()) return;
+  if (RAND_bytes(out.data(), static_cast<int>(out.size())) != 1) std::abort();
+}
+
+Bytes SecureRandomBytes(size_t n) {
+  Bytes b(n);
+  SecureRandom(b);
+  return b;
+}
+
+uint32_t SecureRandomUint32() {
+  uint8_t b[4];
+  SecureRandom(b);
+  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
+}
+
+std::string NewUuidV4() {
+  uint8_t b[16];
+  SecureRandom(b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  std::string hex = HexEncode(b);
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20, 12);
+}
+
+bool IsUuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? s[i] != '-' : HexValue(s[i]) < 0) return false;
+  }
+  return true;
+}
+
+}  // namespace strm

@@ -1,0 +1,43 @@
+// Byte strings and their text encodings: standard padded base64 (RFC 4648 §4) and
+// lowercase hex. Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace strm {
+
+using Bytes = std::vector<uint8_t>;
+
+inline std::span<const uint8_t> AsBytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+inline std::string_view AsChars(std::span<const uint8_t> b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+// Appends the padded base64 of `in` to `out` (no allocation when `out` has capacity).
+void AppendBase64(std::span<const uint8_t> in, std::string& out);
+std::string Base64Encode(std::span<const uint8_t> in);
+// Decodes padded standard base64; whitespace and other characters are errors.
+Result<Bytes> Base64Decode(std::string_view in);
+
+std::string HexEncode(std::span<const uint8_t> in);
+Result<Bytes> HexDecode(std::string_view in);
+
+// Cryptographically secure random bytes (OpenSSL's RAND_bytes); aborts if the RNG fails,
+// since no key may ever be made from bad randomness.
+void SecureRandom(std::span<uint8_t> out);
+Bytes SecureRandomBytes(size_t n);
+uint32_t SecureRandomUint32();
+
+// A random RFC 4122 version-4 UUID in lowercase 8-4-4-4-12 form.
+std::string NewUuidV4();
+bool IsUuid(std::string_view s);
+
+}  // namespace strm

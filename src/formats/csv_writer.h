@@ -1,0 +1,16 @@
+// CSV output (RFC 4180): fields are quoted only when they contain ',', '"', CR or LF (or
+// start/end with a space), quotes are doubled, records end with LF. Appending to a string
+// lets worker threads format whole blocks that one writer then writes in order.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace strm {
+
+void AppendCsvField(std::string& out, std::string_view field);
+// Fields separated by ',', then '\n'.
+void AppendCsvRecord(std::string& out, std::span<const std::string_view> fields);
+
+}  // namespace strm

@@ -1,0 +1,54 @@
+// AES-SIV (RFC 5297): deterministic authenticated encryption. Keys of 32, 48 or 64 bytes
+// (AES-128/192/256-SIV; the first half is the S2V/CMAC key, the second the CTR key).
+//
+// S2V and CTR are built on raw AES block operations (OpenSSL, AES-NI where present), not
+// on OpenSSL's SIV cipher, which fails on empty plaintexts in OpenSSL 3.0. The key
+// schedules and the CMAC subkeys are computed once in Create(); the S2V state after fixed
+// associated data can be precomputed with PrecomputeAd() so each field costs only the
+// plaintext's own blocks.
+//
+// Thread safety: an AesSiv is immutable after Create() and PrecomputeAd() but holds OpenSSL
+// contexts that are not safe to share: give each thread its own copy (Clone()).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/result.h"
+
+namespace strm {
+
+class AesSiv {
+ public:
+  using Ad = std::vector<std::span<const uint8_t>>;
+
+  // InvalidArgument unless key.size() is 32, 48 or 64.
+  static Result<AesSiv> Create(std::span<const uint8_t> key);
+  AesSiv(AesSiv&&) noexcept;
+  AesSiv& operator=(AesSiv&&) noexcept;
+  ~AesSiv();
+  AesSiv Clone() const;
+
+  // Fixes the associated-data components used by the overloads without `ad`.
+  void PrecomputeAd(const Ad& ad);
+
+  // Appends SIV (16 bytes) ‖ ciphertext (|plaintext| bytes) to `out`.
+  void Encrypt(const Ad& ad, std::span<const uint8_t> plaintext, Bytes& out) const;
+  // Same, with the associated data fixed by PrecomputeAd() (none if never called).
+  void Encrypt(std::span<const uint8_t> plaintext, uint8_t* out) const;  // writes 16+n bytes
+
+  // InvalidArgument if the input is shorter than 16 bytes or fails authentication.
+  Result<Bytes> Decrypt(const Ad& ad, std::span<const uint8_t> siv_and_ciphertext) const;
+  Result<Bytes> Decrypt(std::span<const uint8_t> siv_and_ciphertext) const;
+
+ private:
+  struct State;
+  explicit AesSiv(std::unique_ptr<State> s);
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace strm

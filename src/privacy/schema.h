@@ -1,0 +1,54 @@
+// Simple schemas: the shape of a data contract's data. A schema is a tree of nodes; leaves
+// are the fields. Nested fields are addressed with '/' in contracts ("customer/id") and
+// flattened with '.' in CSV headers ("customer.id").
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/result.h"
+
+namespace strm {
+
+enum class FieldType { kString, kBoolean, kFloat, kInteger, kLong, kNode };
+
+std::string_view FieldTypeName(FieldType t);  // "STRING", ...
+
+struct SchemaNode {
+  FieldType type = FieldType::kString;
+  std::string name;
+  bool required = false;
+  bool repeated = false;
+  std::string doc;
+  std::vector<SchemaNode> nodes;  // only for kNode
+};
+
+struct SimpleSchema {
+  std::string name;
+  std::string ns;  // "namespace"
+  std::string doc;
+  std::vector<SchemaNode> nodes;
+};
+
+// One leaf of a schema, in schema order (depth first).
+struct SchemaField {
+  std::string path;    // "customer/id"
+  std::string column;  // "customer.id"
+  FieldType type = FieldType::kString;
+  bool required = false;
+  bool repeated = false;
+};
+
+// Parses a simple schema written as JSON or YAML (detected from the text). Types may be
+// written in any case ("string", "STRING"). Errors name the node and the problem: unknown
+// type, missing name, duplicate name, a NODE without nodes, a leaf with nodes.
+Result<SimpleSchema> ParseSimpleSchema(std::string_view text);
+
+std::vector<SchemaField> Leaves(const SimpleSchema& schema);
+
+nlohmann::json SchemaToJson(const SimpleSchema& schema);
+
+}  // namespace strm

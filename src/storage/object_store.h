@@ -1,0 +1,48 @@
+// ObjectStore: a flat namespace of named objects (a directory, a bucket, a container),
+// addressed by '/'-separated keys relative to the store's root. Every connector implements
+// it; jobs and exporters use nothing else. Implementations are thread-safe: several threads
+// may open streams at once, but each stream is used by one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "core/stream.h"
+
+namespace strm {
+
+struct ObjectInfo {
+  std::string key;   // relative to the store's root, '/'-separated
+  uint64_t size = 0;
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  // A short description for messages ("local directory /data", "s3://bucket").
+  virtual std::string Describe() const = 0;
+
+  // Every object whose key starts with `prefix`, sorted by key. Temporary objects of
+  // uncommitted writes are never listed.
+  virtual Result<std::vector<ObjectInfo>> List(std::string_view prefix) = 0;
+
+  // Opens an object for streaming reads; NotFound if it does not exist.
+  virtual Result<std::unique_ptr<InputStream>> OpenRead(std::string_view key) = 0;
+
+  // Opens an object for writing. Nothing is visible under `key` until Commit(); then the
+  // whole object replaces any previous one atomically.
+  virtual Result<std::unique_ptr<OutputStream>> OpenWrite(std::string_view key) = 0;
+
+  // Deletes an object; deleting a missing object is OK.
+  virtual Status Delete(std::string_view key) = 0;
+};
+
+// Joins a path prefix and a key with exactly one '/' ("a/b" + "c" -> "a/b/c"; "" + "c" -> "c").
+std::string JoinKey(std::string_view prefix, std::string_view key);
+
+}  // namespace strm

@@ -1,0 +1,55 @@
+#include "core/bytes.h"
+
+#include <gtest/gtest.h>
+
+namespace strm {
+namespace {
+
+TEST(Base64, EncodesRfc4648Vectors) {
+  EXPECT_EQ(Base64Encode(AsBytes("")), "");
+  EXPECT_EQ(Base64Encode(AsBytes("f")), "Zg==");
+  EXPECT_EQ(Base64Encode(AsBytes("fo")), "Zm8=");
+  EXPECT_EQ(Base64Encode(AsBytes("foo")), "Zm9v");
+  EXPECT_EQ(Base64Encode(AsBytes("foob")), "Zm9vYg==");
+  EXPECT_EQ(Base64Encode(AsBytes("fooba")), "Zm9vYmE=");
+  EXPECT_EQ(Base64Encode(AsBytes("foobar")), "Zm9vYmFy");
+}
+
+TEST(Base64, DecodesWhatItEncodes) {
+  Bytes all(256);
+  for (int i = 0; i < 256; ++i) all[i] = static_cast<uint8_t>(i);
+  for (size_t n = 0; n <= all.size(); n += 7) {
+    std::span<const uint8_t> part(all.data(), n);
+    auto decoded = Base64Decode(Base64Encode(part));
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_EQ(*decoded, Bytes(part.begin(), part.end()));
+  }
+}
+
+TEST(Base64, RejectsMalformedInput) {
+  EXPECT_EQ(Base64Decode("Zm9").status().message(),
+            "invalid base64: length is not a multiple of 4");
+  EXPECT_EQ(Base64Decode("Zm9*").status().message(), "invalid base64: unexpected character");
+  EXPECT_EQ(Base64Decode("Zg==Zm9v").status().message(), "invalid base64: unexpected character");
+  EXPECT_EQ(Base64Decode("Z===").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Hex, RoundTrips) {
+  Bytes b{0x00, 0x2a, 0x9c, 0xff};
+  EXPECT_EQ(HexEncode(b), "002a9cff");
+  EXPECT_EQ(*HexDecode("002A9cff"), b);
+  EXPECT_FALSE(HexDecode("0g").ok());
+  EXPECT_FALSE(HexDecode("abc").ok());
+}
+
+TEST(Uuid, IsVersion4AndRandom) {
+  std::string a = NewUuidV4(), b = NewUuidV4();
+  EXPECT_TRUE(IsUuid(a));
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a[14], '4');
+  EXPECT_TRUE(a[19] == '8' || a[19] == '9' || a[19] == 'a' || a[19] == 'b');
+  EXPECT_FALSE(IsUuid("not-a-uuid"));
+}
+
+}  // namespace
+}  // namespace strm
