@@ -1,12 +1,332 @@
+// The strm command tree. Each command parses its flags, calls the Platform, and prints the
+// result; errors go to stderr as one sentence with exit code 1 (2 for usage errors).
 #include "cli/cli.h"
 
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/output.h"
+#include "cli/progress.h"
+#include "jobs/decrypt_csv.h"
+#include "jobs/simulate_batch_data.h"
+#include "platform/platform.h"
+#include "storage/local_store.h"
 
 namespace strm::cli {
+namespace {
 
-int Main(int, char**) {
-  std::fputs("strm: no commands yet\n", stderr);
+// Writes to a file descriptor; Commit flushes. For stdout, where atomicity is the shell's.
+class FdOutput final : public OutputStream {
+ public:
+  explicit FdOutput(int fd) : fd_(fd) {}
+  Status Write(std::string_view d) override {
+    while (!d.empty()) {
+      ssize_t w = ::write(fd_, d.data(), d.size());
+      if (w < 0) return IoError("cannot write to standard output");
+      d.remove_prefix(static_cast<size_t>(w));
+    }
+    return Status::Ok();
+  }
+  Status Commit() override { return Status::Ok(); }
+  void Abort() override {}
+
+ private:
+  int fd_;
+};
+
+class FileInput final : public InputStream {
+ public:
+  explicit FileInput(std::FILE* f) : f_(f) {}
+  ~FileInput() override { std::fclose(f_); }
+  Result<size_t> Read(char* buf, size_t n) override {
+    size_t r = std::fread(buf, 1, n, f_);
+    if (r == 0 && std::ferror(f_)) return IoError("read error");
+    return r;
+  }
+
+ private:
+  std::FILE* f_;
+};
+
+Result<std::string> ReadFile(const std::string& path, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot read " + std::string(what) + " file '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string StrmHome() {
+  if (const char* h = std::getenv("STRM_HOME"); h && *h) return h;
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.strm";
+}
+
+struct Context {
+  std::string output;
+  std::unique_ptr<Platform> platform;
+
+  Result<Platform*> Get() {
+    if (const char* url = std::getenv("STRM_API_URL"); url && *url)
+      return FailedPrecondition(
+          "STRM_API_URL is set, but this strm has no server mode yet; unset it "
+          "to use the embedded catalog in $STRM_HOME");
+    if (!platform) {
+      STRM_ASSIGN_OR_RETURN(platform, OpenLocalPlatform(StrmHome()));
+    }
+    return platform.get();
+  }
+  Result<OutputFormat> Format() const { return ParseOutputFormat(output, ::isatty(1)); }
+};
+
+int Fail(const Status& s) {
+  std::string m = s.message();
+  if (!m.empty() && m.back() != '.') m += '.';
+  std::cerr << "Error: " << m << '\n';
   return 1;
+}
+
+// Runs `body`; turns its Status into the exit code.
+template <typename F>
+void Action(CLI::App* cmd, int& exit_code, F body) {
+  cmd->callback([&exit_code, body] {
+    Status s = body();
+    exit_code = s.ok() ? 0 : Fail(s);
+  });
+}
+
+Status PrintEntity(Context& ctx, const nlohmann::json& json, const Table& table) {
+  STRM_ASSIGN_OR_RETURN(OutputFormat f, ctx.Format());
+  if (f == OutputFormat::kJson) {
+    std::cout << json.dump(2) << '\n';
+  } else {
+    PrintTable(std::cout, table, f);
+  }
+  return Status::Ok();
+}
+
+void AddOutputFlag(CLI::App* cmd, Context& ctx) {
+  cmd->add_option("-o,--output", ctx.output, "Output format: json, table or plain");
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"strm: privacy-by-design data pipelines (data contracts, batch jobs, streams)"};
+  app.require_subcommand(1);
+  Context ctx;
+  int exit_code = 0;
+
+  // create
+  auto* create = app.add_subcommand("create", "Create an entity")->require_subcommand(1);
+  auto* create_dc =
+      create->add_subcommand("data-connector", "Create a data connector")->require_subcommand(1);
+  static std::string dc_name, dc_path;
+  auto* create_local = create_dc->add_subcommand("local", "A directory on this machine");
+  create_local->add_option("name", dc_name, "Connector name")->required();
+  create_local->add_option("path", dc_path, "Directory (created if missing)")->required();
+  AddOutputFlag(create_local, ctx);
+  Action(create_local, exit_code, [&ctx]() -> Status {
+    STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
+    DataConnector c;
+    c.name = dc_name;
+    c.type = "local";
+    std::error_code ec;
+    c.location = {{"path", std::filesystem::absolute(dc_path, ec).lexically_normal().string()}};
+    STRM_ASSIGN_OR_RETURN(c, p->CreateDataConnector(c));
+    return PrintEntity(ctx, ConnectorJson(c, false), ConnectorTable({c}, nullptr));
+  });
+
+  static std::string contract_ref, schema_file, contract_file;
+  auto* create_contract = create->add_subcommand("data-contract", "Create a data contract");
+  create_contract->add_option("ref", contract_ref, "handle/name/version")->required();
+  create_contract->add_option("--schema-definition", schema_file, "Simple schema (JSON or YAML)")
+      ->required();
+  create_contract->add_option("--contract-definition", contract_file, "Contract definition JSON")
+      ->required();
+  AddOutputFlag(create_contract, ctx);
+  Action(create_contract, exit_code, [&ctx]() -> Status {
+    STRM_ASSIGN_OR_RETURN(ContractRef ref, ContractRef::Parse(contract_ref));
+    STRM_ASSIGN_OR_RETURN(std::string schema, ReadFile(schema_file, "schema definition"));
+    STRM_ASSIGN_OR_RETURN(std::string contract, ReadFile(contract_file, "contract definition"));
+    STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
+    STRM_ASSIGN_OR_RETURN(DataContract c, p->CreateDataContract(ref, schema, contract));
+    return PrintEntity(ctx, ContractJson(c), ContractTable({c}));
+  });
+
+  static std::string job_file;
+  static int threads = 0;
+  auto* create_job = create->add_subcommand("batch-job", "Create a batch job and run it");
+  create_job->add_option("-F,--file", job_file, "Batch job definition (JSON)")->required();
+  create_job->add_option("--threads", threads, "Worker threads (default: the number of cores)")
+      ->check(CLI::Range(0, 256));
+  AddOutputFlag(create_job, ctx);
+  Action(create_job, exit_code, [&ctx]() -> Status {
+    STRM_ASSIGN_OR_RETURN(std::string text, ReadFile(job_file, "batch job"));
+    STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
+    ProgressBar bar;
+    CreateBatchJobOptions options;
+    options.threads = threads;
+    if (::isatty(2)) options.on_progress = [&bar](const JobProgress& pr) { bar.Update(pr); };
+    auto job =
+        p->CreateBatchJob(text, std::filesystem::path(job_file).filename().string(), options);
+    bar.Finish();
+    if (!job.ok()) return job.status();
+    return PrintEntity(ctx, BatchJobJson(*job), BatchJobTable({*job}));
+  });
+
+  // get
+  auto* get = app.add_subcommand("get", "Show one entity")->require_subcommand(1);
+  static std::string get_name;
+  static bool include_credentials = false;
+  auto* get_dc = get->add_subcommand("data-connector", "Show a data connector");
+  get_dc->add_option("name", get_name)->required();
+  get_dc->add_flag("--include-credentials", include_credentials, "Show the credentials");
+  AddOutputFlag(get_dc, ctx);
+  Action(get_dc, exit_code, [&ctx]() -> Status {
+    STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
+    STRM_ASSIGN_OR_RETURN(DataConnector c, p->GetDataConnector(get_name));
+    return PrintEntity(ctx, ConnectorJson(c, include_credentials), ConnectorTable({c}, nullptr));
+  });
+  auto* get_contract = get->add_subcommand("data-contract", "Show a data contract");
+  get_contract->add_option("ref", get_name, "handle/name/version")->required();
+  AddOutputFlag(get_contract, ctx);
+  Action(get_contract, exit_code, [&ctx]() -> Status {
+    STRM_ASSIGN_OR_RETURN(ContractRef ref, ContractRef::Parse(get_name));
+    STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
+    STRM_ASSIGN_OR_RETURN(DataContract c, p->GetDataContract(ref));
+    return PrintEntity(ctx, ContractJson(c), ContractTable({c}));
+  });
+  auto* get_job = get->add_subcommand("batch-job", "Show a batch job");
+  get_job->add_option("id", get_name)->required();
+  AddOutputFlag(get_job, ctx);
+  Action(get_job, exit_code, [&ctx]() -> Status {
+    STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
+    STRM_ASSIGN_OR_RETURN(BatchJobRecord j, p->GetBatchJob(get_name));
+    return PrintEntity(ctx, BatchJobJson(j), BatchJobTable({j}));
+  });
+
+  // list
+  auto* list = app.add_subcommand("list", "List entities")->require_subcommand(1);
+  static bool recursive_list = false;
+  auto* list_dc = list->add_subcommand("data-connectors", "List data connectors");
+  list_dc->add_flag("-r,--recursive", recursive_list, "Show how many batch jobs use each");
+  AddOutputFlag(list_dc, ctx);
+  Action(list_dc, exit_code, [&ctx]() -> Status {
+    STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
+    STRM_ASSIGN_OR_RETURN(auto cs, p->ListDataConnectors());
+    nlohmann::json arr = nlohmann::json::array();
+    std::vector<int> counts;
+    for (const auto& c : cs) {
+      arr.push_back(ConnectorJson(c, false));
+      if (recursive_list) {
+        STRM_ASSIGN_OR_RETURN(auto deps, p->DataConnectorDependents(c.name));
+        counts.push_back(static_cast<int>(deps.size()));
+        arr.back()["batch_jobs"] = deps;
+      }
+    }
+    return PrintEntity(ctx, {{"data_connectors", arr}},
+                       ConnectorTable(cs, recursive_list ? &counts : nullptr));
+  });
+  auto* list_contracts = list->add_subcommand("data-contracts", "List data contracts");
+  AddOutputFlag(list_contracts, ctx);
+  Action(list_contracts, exit_code, [&ctx]() -> Status {
+    STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
+    STRM_ASSIGN_OR_RETURN(auto cs, p->ListDataContracts());
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& c : cs) arr.push_back(ContractJson(c));
+    return PrintEntity(ctx, {{"data_contracts", arr}}, ContractTable(cs));
+  });
+  auto* list_jobs = list->add_subcommand("batch-jobs", "List batch jobs");
+  AddOutputFlag(list_jobs, ctx);
+  Action(list_jobs, exit_code, [&ctx]() -> Status {
+    STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
+    STRM_ASSIGN_OR_RETURN(auto js, p->ListBatchJobs());
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& j : js) arr.push_back(BatchJobJson(j));
+    return PrintEntity(ctx, {{"batch_jobs", arr}}, BatchJobTable(js));
+  });
+
+  // delete
+  auto* del = app.add_subcommand("delete", "Delete an entity")->require_subcommand(1);
+  static std::string del_name;
+  static bool recursive_delete = false;
+  auto* del_dc = del->add_subcommand("data-connector", "Delete a data connector");
+  del_dc->add_option("name", del_name)->required();
+  del_dc->add_flag("-r,--recursive", recursive_delete, "Also delete the batch jobs that use it");
+  AddOutputFlag(del_dc, ctx);
+  Action(del_dc, exit_code, [&ctx]() -> Status {
+    STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
+    STRM_RETURN_IF_ERROR(p->DeleteDataConnector(del_name, recursive_delete));
+    std::cout << "Deleted data connector " << del_name << '\n';
+    return Status::Ok();
+  });
+  auto* del_contract = del->add_subcommand("data-contract", "Delete a data contract");
+  del_contract->add_option("ref", del_name, "handle/name/version")->required();
+  AddOutputFlag(del_contract, ctx);
+  Action(del_contract, exit_code, [&ctx]() -> Status {
+    STRM_ASSIGN_OR_RETURN(ContractRef ref, ContractRef::Parse(del_name));
+    STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
+    STRM_RETURN_IF_ERROR(p->DeleteDataContract(ref));
+    std::cout << "Deleted data contract " << ref.ToString() << '\n';
+    return Status::Ok();
+  });
+  auto* del_job = del->add_subcommand("batch-job", "Delete a batch job");
+  del_job->add_option("id", del_name)->required();
+  AddOutputFlag(del_job, ctx);
+  Action(del_job, exit_code, [&ctx]() -> Status {
+    STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
+    STRM_RETURN_IF_ERROR(p->DeleteBatchJob(del_name));
+    std::cout << "Deleted batch job " << del_name << '\n';
+    return Status::Ok();
+  });
+
+  // decrypt
+  static std::string enc_file, keys_file, dec_contract;
+  auto* decrypt = app.add_subcommand("decrypt", "Re-identify an encrypted batch output");
+  decrypt->add_option("-F,--file", enc_file, "Encrypted CSV")->required();
+  decrypt->add_option("--keys", keys_file, "Keys CSV of the same job")->required();
+  decrypt->add_option("--contract", dec_contract, "handle/name/version")->required();
+  Action(decrypt, exit_code, [&ctx]() -> Status {
+    STRM_ASSIGN_OR_RETURN(ContractRef ref, ContractRef::Parse(dec_contract));
+    STRM_ASSIGN_OR_RETURN(std::string keys, ReadFile(keys_file, "keys"));
+    std::FILE* f = std::fopen(enc_file.c_str(), "rb");
+    if (!f) return NotFound("cannot read encrypted file '" + enc_file + "'");
+    FileInput in(f);
+    STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
+    STRM_ASSIGN_OR_RETURN(DataContract c, p->GetDataContract(ref));
+    FdOutput out(1);
+    return DecryptCsv(in, keys, c, std::filesystem::path(enc_file).filename().string(), out);
+  });
+
+  // simulate
+  auto* simulate = app.add_subcommand("simulate", "Generate demo data")->require_subcommand(1);
+  static BatchDataSpec spec;
+  auto* sim_batch = simulate->add_subcommand("batch-data", "Write demo-shaped CSV rows to stdout");
+  sim_batch->add_option("--rows", spec.rows, "Number of rows")->required();
+  sim_batch->add_option("--users", spec.users, "Number of distinct users (default 100)");
+  sim_batch->add_option("--days", spec.days, "Days the timestamps span (default 7)");
+  sim_batch->add_option("--seed", spec.seed, "Random seed (default 1)");
+  Action(sim_batch, exit_code, []() -> Status {
+    FdOutput out(1);
+    return WriteSimulatedBatchData(spec, out);
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    std::cerr << "Error: " << e.what() << "\nRun with --help for usage.\n";
+    return 2;
+  }
+  return exit_code;
 }
 
 }  // namespace strm::cli

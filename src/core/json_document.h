@@ -15,7 +15,7 @@
 namespace strm {
 
 struct JsonDocument {
-  std::string source;                // the file name used in messages
+  std::string source;  // the file name used in messages
   nlohmann::json value;
   std::map<std::string, int> lines;  // JSON pointer ("/source_data/file_name") -> 1-based line
 
@@ -27,6 +27,9 @@ struct JsonDocument {
 
 // Parses `text`. Syntax errors name the source, the line and the column.
 Result<JsonDocument> ParseJsonDocument(std::string_view text, std::string source);
+
+// One reference token of a JSON pointer, escaped per RFC 6901 ("a/b~c" -> "a~1b~0c").
+std::string EscapeJsonPointer(std::string_view token);
 
 // "file_name" -> "fileName".
 std::string SnakeToLowerCamel(std::string_view snake);
@@ -59,6 +62,9 @@ class JsonObjectReader {
 
  private:
   const std::string* FindKey(std::string_view snake_name) const;
+  std::string Spelling(std::string_view snake_name) const;  // the key as written, or snake
+  int KeyLine(const std::string& key) const;
+  std::string Name() const;  // what_, or "the document"
   const JsonDocument& doc_;
   std::string pointer_, what_;
   const nlohmann::json* obj_ = nullptr;

@@ -14,9 +14,9 @@ namespace strm {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
-    if (std::get<Status>(v_).ok()) std::abort();  // an OK status carries no value
+    if (std::get<Status>(v_).ok()) std::abort();   // an OK status carries no value
   }
   template <typename U, typename = std::enable_if_t<std::is_convertible_v<U&&, T> &&
                                                     !std::is_same_v<std::decay_t<U>, T> &&
@@ -28,9 +28,11 @@ class [[nodiscard]] Result {
 
   T& value() & { return Get(); }
   const T& value() const& { return const_cast<Result*>(this)->Get(); }
-  T&& value() && { return std::move(Get()); }
+  // By value on temporaries, so `for (auto& x : *Make())` does not dangle.
+  T value() && { return std::move(Get()); }
   T& operator*() & { return Get(); }
   const T& operator*() const& { return const_cast<Result*>(this)->Get(); }
+  T operator*() && { return std::move(Get()); }
   T* operator->() { return &Get(); }
   const T* operator->() const { return &const_cast<Result*>(this)->Get(); }
 

@@ -43,7 +43,9 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
 inline Status FailedPrecondition(std::string m) {
@@ -62,8 +64,8 @@ inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move
 #define STRM_CONCAT_(a, b) STRM_CONCAT_INNER_(a, b)
 
 // Returns the Status of `expr` from the enclosing function if it is an error.
-#define STRM_RETURN_IF_ERROR(expr)              \
-  do {                                          \
-    ::strm::Status strm_status_ = (expr);       \
+#define STRM_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::strm::Status strm_status_ = (expr);        \
     if (!strm_status_.ok()) return strm_status_; \
   } while (0)

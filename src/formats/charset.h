@@ -2,6 +2,7 @@
 // glibc's iconv knows (ISO-8859-1, windows-1252, UTF-16 with BOM, ...) read as UTF-8.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string_view>
 
@@ -14,13 +15,18 @@ namespace strm {
 // is needed (the CSV parser validates UTF-8 instead).
 bool IsUtf8Charset(std::string_view charset);
 
-// Wraps `in` (owned) so that reads return UTF-8. InvalidArgument if iconv does not know the
-// charset ("unknown charset 'X'"). A byte sequence invalid in the charset fails the read
-// with "invalid ISO-8859-2 byte sequence at byte offset N".
+// Wraps `in` (owned) so that reads return UTF-8; for a UTF-8 charset returns `in` itself.
+// Java names that glibc lacks ("Cp1252", "ISO8859_1", "UnicodeBigUnmarked") are mapped.
+// InvalidArgument if iconv does not know the charset ("unknown charset 'X'"). A byte
+// sequence invalid in the charset (or cut off by the end of the input) fails the read, after
+// the bytes converted before it, with "invalid ISO-8859-2 byte sequence at byte offset N"
+// (N counts the input bytes before the sequence).
 Result<std::unique_ptr<InputStream>> NewUtf8Converter(std::unique_ptr<InputStream> in,
                                                       std::string_view charset);
 
 // Checks that `s` is valid UTF-8 (no overlongs, surrogates or code points over U+10FFFF).
 bool IsValidUtf8(std::string_view s);
+// The offset of the first byte of the first invalid sequence in `s`, or npos if valid.
+size_t FindInvalidUtf8(std::string_view s);
 
 }  // namespace strm

@@ -1,14 +1,19 @@
 // Streaming CSV (RFC 4180) in two steps, so that parsing can run on worker threads:
 //   CsvBlockReader (one thread) cuts the byte stream into blocks of whole records, a few MiB
 //     each, never splitting a quoted field (a newline inside quotes does not end a record);
-//   ParseCsvBlock (any thread) splits one block into records and fields.
+//   CsvRecords::Parse (any thread) splits one block into records and fields.
 // Records end with LF or CRLF; fields are separated by ',' and may be quoted with '"',
 // a doubled quote inside quotes being one quote. A UTF-8 BOM at the start of the stream is
-// dropped. Input must already be UTF-8 (see charset.h); ParseCsvBlock validates it.
+// dropped. Input must already be UTF-8 (see charset.h); CsvRecords::Parse validates it.
+// A blank line ("\n" or "\r\n") is a record of one empty field, except at the end of the
+// stream, where blank lines are not records. A CR not followed by LF is data.
+//
+// Rows in error messages ("... in row N") are numbered by the record's 0-based index in the
+// stream, so with a header record N is the 1-based number of the data row (the header being
+// row 0).
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -32,15 +37,24 @@ class CsvBlockReader {
   explicit CsvBlockReader(InputStream* in, size_t target_block_size = 4 << 20);
 
   // The next block; a block with empty `data` means the end of the stream. A quote left
-  // open at the end of the stream is an error naming the record where it started.
+  // open at the end of the stream is an error naming the record where it started
+  // ("unterminated quoted field in row N").
   Result<CsvBlock> Next();
 
   uint64_t bytes_read() const { return bytes_read_; }
 
  private:
+  struct Cut;  // where the records found so far end
+  void Scan(const std::string& buf, Cut& cut);
+  void Rewind(std::string buf);  // keeps `buf` to be scanned again by the next call
+
   InputStream* in_;
   size_t target_;
-  std::string carry_;     // bytes after the last complete record
+  size_t read_size_;
+  std::string carry_;       // bytes after the last complete record
+  size_t scan_pos_ = 0;     // bytes of carry_ already scanned for quotes and newlines
+  bool in_quotes_ = false;  // the state of the scan at scan_pos_
+  size_t last_close_ = std::string::npos;  // offset in carry_ of the last closing quote
   uint64_t next_row_ = 0;
   uint64_t bytes_read_ = 0;
   bool eof_ = false;
@@ -52,9 +66,11 @@ class CsvBlockReader {
 // Parse. Reuse one instance per thread to avoid allocation.
 class CsvRecords {
  public:
-  // Splits `block` into records. Error (naming the record by its 0-based index in the
-  // stream, plus one for humans: "row N") for a stray quote inside an unquoted field, text
-  // after a closing quote, or invalid UTF-8 when `validate_utf8`.
+  // Splits `block` into records. InvalidArgument naming the row (see above) for a quote
+  // inside an unquoted field ("unexpected quote in unquoted field in row N"), text after a
+  // closing quote ("unexpected character after closing quote in row N"), a quote left open
+  // ("unterminated quoted field in row N") or invalid UTF-8 when `validate_utf8` ("invalid
+  // UTF-8 in row N"). After an error the records are unspecified.
   Status Parse(const CsvBlock& block, bool validate_utf8);
 
   size_t size() const { return offsets_.size() - 1; }
@@ -66,11 +82,13 @@ class CsvRecords {
  private:
   std::vector<std::string_view> fields_;
   std::vector<size_t> offsets_{0};
-  std::vector<std::unique_ptr<std::string>> scratch_;  // stable storage for unescaped fields
-  size_t scratch_used_ = 0;
+  // Unescaped fields. Reserved to the block's size before parsing (unescaping only
+  // shrinks), so it never reallocates while views into it exist.
+  std::string scratch_;
 };
 
-// Parses one whole small CSV document (e.g. a keys file) into rows of strings.
+// Parses one whole small CSV document (e.g. a keys file) into rows of strings, by the same
+// rules (BOM, blank lines, UTF-8 validation, errors).
 Result<std::vector<std::vector<std::string>>> ParseCsvDocument(std::string_view text);
 
 }  // namespace strm

@@ -10,7 +10,8 @@
 namespace strm {
 
 void AppendCsvField(std::string& out, std::string_view field);
-// Fields separated by ',', then '\n'.
+// Fields separated by ',', then '\n'. A record of one empty field is written as `""` so
+// that it does not read back as a blank line.
 void AppendCsvRecord(std::string& out, std::span<const std::string_view> fields);
 
 }  // namespace strm

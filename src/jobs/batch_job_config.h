@@ -21,16 +21,18 @@ namespace strm {
 
 // Where a job reads from or writes to: a data connector and an object in it.
 struct DataLocation {
-  std::string connector;    // data_connector_ref.name
-  std::string path_prefix;  // optional; joined to file_name with '/'
-  std::string file_name;    // an object name; for sources also a glob ("*.csv")
+  std::string connector;          // data_connector_ref.name
+  std::string path_prefix;        // optional; joined to file_name with '/'
+  std::string file_name;          // an object name; for sources also a glob ("*.csv")
   std::string charset = "UTF-8";  // data_type.csv.charset
+  bool operator==(const DataLocation&) const = default;
 };
 
 struct TimestampConfig {
   std::string field;
   std::string format;
   std::string default_zone = "UTC";  // default_time_zone.id
+  bool operator==(const TimestampConfig&) const = default;
 };
 
 struct MaskedFieldsConfig {
@@ -38,11 +40,12 @@ struct MaskedFieldsConfig {
   std::string seed;  // empty in a file: strm stores a random one with the job
   // contract ref ("handle/name/version") -> field names or patterns with '*'
   std::map<std::string, std::vector<std::string>> field_patterns;
+  bool operator==(const MaskedFieldsConfig&) const = default;
 };
 
 struct DerivedDataConfig {
   DataLocation target;
-  Purpose purpose;                                 // consent_levels + consent_level_type
+  Purpose purpose;                                  // consent_levels + consent_level_type
   std::optional<MaskedFieldsConfig> masked_fields;  // absent: the job-level masked_fields
 };
 

@@ -27,6 +27,7 @@ struct ContractRef {
 struct RegexValidation {
   std::string field;  // a field path
   std::string regex;  // RE2 syntax (compatible with the common subset of Java's)
+  bool operator==(const RegexValidation&) const = default;
 };
 
 struct DataContract {
@@ -37,17 +38,24 @@ struct DataContract {
   std::vector<RegexValidation> validations;
   std::string data_subject_field;
   bool is_public = false;
+  bool operator==(const DataContract&) const = default;
 };
 
 // Builds a contract from a contract definition (the STRM contract JSON: keyField/key_field,
-// piiFields/pii_fields, fieldMetadata/field_metadata (wins over piiFields), validations,
-// dataSubjectField, isPublic; unknown keys are errors naming the key and the line) and a
+// piiFields/pii_fields, fieldMetadata/field_metadata (wins over piiFields when it has
+// entries), validations, dataSubjectField, isPublic; unknown keys are errors naming the key
+// and the line; the other members of STRM's DataContract message (id, ref, state, metadata,
+// project_id, schema) are accepted and ignored, as STRM's CLI overrides them) and a
 // schema. Checks that every referenced field is a leaf of the schema, that levels are >= 0,
-// and that regexes compile.
+// that validation types are "regex" and that regexes compile. Errors name the contract
+// ("contract h/n/1.0.0: key field 'UserNme' is not in the schema").
 Result<DataContract> MakeDataContract(const ContractRef& ref, SimpleSchema schema,
                                       std::string_view contract_definition_json);
 
-// The catalog's JSON form of a whole contract, and back.
+// The catalog's JSON form of a whole contract, and back: {ref{handle, name, version},
+// schema (SchemaToJson), key_field, pii_fields, validations[{field, type: "regex", value}],
+// data_subject_field, is_public}, every member always present. ContractFromJson re-runs
+// MakeDataContract's checks; ContractFromJson(ContractToJson(c)) == c.
 nlohmann::json ContractToJson(const DataContract& c);
 Result<DataContract> ContractFromJson(const nlohmann::json& j);
 

@@ -24,6 +24,7 @@ struct SchemaNode {
   bool repeated = false;
   std::string doc;
   std::vector<SchemaNode> nodes;  // only for kNode
+  bool operator==(const SchemaNode&) const = default;
 };
 
 struct SimpleSchema {
@@ -31,6 +32,7 @@ struct SimpleSchema {
   std::string ns;  // "namespace"
   std::string doc;
   std::vector<SchemaNode> nodes;
+  bool operator==(const SimpleSchema&) const = default;
 };
 
 // One leaf of a schema, in schema order (depth first).
@@ -40,15 +42,20 @@ struct SchemaField {
   FieldType type = FieldType::kString;
   bool required = false;
   bool repeated = false;
+  bool operator==(const SchemaField&) const = default;
 };
 
-// Parses a simple schema written as JSON or YAML (detected from the text). Types may be
-// written in any case ("string", "STRING"). Errors name the node and the problem: unknown
-// type, missing name, duplicate name, a NODE without nodes, a leaf with nodes.
+// Parses a simple schema written as JSON or YAML (JSON when the first non-space character
+// is '{'). Types may be written in any case ("string", "STRING") or as STRM's enum numbers.
+// Errors name the node and the problem: unknown type, missing name, duplicate name, a NODE
+// without nodes, a leaf with nodes, an unknown key ("node 'customer/id': unknown type
+// 'STRNG'"). STRM's `avro_name`/`avroName` is accepted and ignored.
 Result<SimpleSchema> ParseSimpleSchema(std::string_view text);
 
 std::vector<SchemaField> Leaves(const SimpleSchema& schema);
 
+// The canonical JSON form: upper-case types; false and empty optional members omitted.
+// ParseSimpleSchema(SchemaToJson(s).dump()) == s.
 nlohmann::json SchemaToJson(const SimpleSchema& schema);
 
 }  // namespace strm

@@ -16,7 +16,7 @@
 namespace strm {
 
 struct ObjectInfo {
-  std::string key;   // relative to the store's root, '/'-separated
+  std::string key;  // relative to the store's root, '/'-separated
   uint64_t size = 0;
 };
 

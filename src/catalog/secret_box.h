@@ -1,0 +1,41 @@
+// Secrets at rest. A 32-byte master key (STRM_MASTER_KEY, or a key file created with mode
+// 0600 in $STRM_HOME on first use) derives two subkeys: one seals secrets with AES-256-GCM
+// (credentials, encryption keys, masking seeds), one keys the HMAC that turns a data
+// subject's key-field value into an opaque key-store lookup id, so the catalog never holds
+// identifying values in the clear. Thread-safe (immutable after creation).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/bytes.h"
+#include "core/result.h"
+
+namespace strm {
+
+class SecretBox {
+ public:
+  explicit SecretBox(std::span<const uint8_t, 32> master_key);
+
+  // nonce (12) ‖ ciphertext ‖ tag (16). `context` is bound as associated data (e.g. the
+  // row's id), so a sealed value cannot be moved to another row unnoticed.
+  Bytes Seal(std::string_view plaintext, std::string_view context) const;
+  // PermissionDenied if the master key is wrong or the data was altered.
+  Result<std::string> Open(std::span<const uint8_t> sealed, std::string_view context) const;
+
+  // HMAC-SHA256 under the lookup subkey, truncated to 16 bytes.
+  std::array<uint8_t, 16> LookupId(std::string_view message) const;
+
+ private:
+  std::array<uint8_t, 32> seal_key_{};
+  std::array<uint8_t, 32> lookup_key_{};
+};
+
+// The master key: STRM_MASTER_KEY (64 hex digits or base64 of 32 bytes) if set, else the
+// file `<home>/master.key` (created with 32 random bytes and mode 0600 when missing). A key
+// file readable by group or others is refused.
+Result<std::array<uint8_t, 32>> LoadOrCreateMasterKey(const std::string& home);
+
+}  // namespace strm

@@ -1,0 +1,323 @@
+// The embedded catalog: SQLite in $STRM_HOME/catalog.db. See catalog.h.
+#include <date/date.h>
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+
+#include "catalog/catalog.h"
+#include "catalog/secret_box.h"
+#include "catalog/sqlite_db.h"
+
+namespace strm {
+namespace {
+
+constexpr std::string_view kSchema = R"sql(
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA foreign_keys = ON;
+CREATE TABLE IF NOT EXISTS data_connectors (
+  name TEXT PRIMARY KEY, type TEXT NOT NULL, location TEXT NOT NULL,
+  credentials BLOB, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS data_contracts (
+  ref TEXT PRIMARY KEY, body TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS batch_jobs (
+  id TEXT PRIMARY KEY, config BLOB NOT NULL, state TEXT NOT NULL, message TEXT NOT NULL,
+  stats TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS encryption_keys (
+  lookup BLOB PRIMARY KEY, key_link TEXT NOT NULL UNIQUE, keyset BLOB NOT NULL,
+  expires_at INTEGER NOT NULL, policy_id TEXT NOT NULL, created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr const char* kStateNames[] = {"PENDING",  "STARTED",        "RUNNING",
+                                       "FINISHED", "ERROR_STARTING", "ERROR"};
+
+class SqliteCatalog final : public Catalog {
+ public:
+  SqliteCatalog(std::unique_ptr<SqliteDb> db, SecretBox box)
+      : db_(std::move(db)), box_(std::move(box)) {}
+
+  Status CreateDataConnector(const DataConnector& c) override {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare("INSERT INTO data_connectors VALUES (?,?,?,?,?)"));
+    st.Bind(1, c.name).Bind(2, c.type).Bind(3, c.location.dump()).Bind(5, c.created_at);
+    if (c.credentials.empty()) {
+      st.BindNull(4);
+    } else {
+      st.BindBlob(4, box_.Seal(c.credentials, "data_connector/" + c.name));
+    }
+    Status s = st.Run();
+    if (s.code() == StatusCode::kAlreadyExists)
+      return AlreadyExists("data connector '" + c.name + "' already exists");
+    return s;
+  }
+
+  Result<DataConnector> GetDataConnector(std::string_view name) override {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string(kSelectConnector) + " WHERE name=?"));
+    st.Bind(1, name);
+    STRM_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return NotFound("data connector '" + std::string(name) + "' does not exist");
+    return ReadConnector(st);
+  }
+
+  Result<std::vector<DataConnector>> ListDataConnectors() override {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string(kSelectConnector) + " ORDER BY name"));
+    std::vector<DataConnector> out;
+    for (;;) {
+      STRM_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) return out;
+      STRM_ASSIGN_OR_RETURN(auto c, ReadConnector(st));
+      out.push_back(std::move(c));
+    }
+  }
+
+  Status DeleteDataConnector(std::string_view name) override {
+    return DeleteWhere("data_connectors", "name", name,
+                       "data connector '" + std::string(name) + "' does not exist");
+  }
+
+  Status CreateDataContract(const DataContract& c) override {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare("INSERT INTO data_contracts VALUES (?,?,?)"));
+    st.Bind(1, c.ref.ToString()).Bind(2, ContractToJson(c).dump()).Bind(3, NowMillis());
+    Status s = st.Run();
+    if (s.code() == StatusCode::kAlreadyExists)
+      return AlreadyExists("data contract " + c.ref.ToString() + " already exists");
+    return s;
+  }
+
+  Result<DataContract> GetDataContract(const ContractRef& ref) override {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT body FROM data_contracts WHERE ref=?"));
+    st.Bind(1, ref.ToString());
+    STRM_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return NotFound("data contract " + ref.ToString() + " does not exist");
+    return ParseContract(st.Text(0));
+  }
+
+  Result<std::vector<DataContract>> ListDataContracts() override {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT body FROM data_contracts ORDER BY ref"));
+    std::vector<DataContract> out;
+    for (;;) {
+      STRM_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) return out;
+      STRM_ASSIGN_OR_RETURN(auto c, ParseContract(st.Text(0)));
+      out.push_back(std::move(c));
+    }
+  }
+
+  Status DeleteDataContract(const ContractRef& ref) override {
+    return DeleteWhere("data_contracts", "ref", ref.ToString(),
+                       "data contract " + ref.ToString() + " does not exist");
+  }
+
+  Status CreateBatchJob(const BatchJobRecord& j) override {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare("INSERT INTO batch_jobs VALUES (?,?,?,?,?,?,?)"));
+    st.Bind(1, j.id)
+        .BindBlob(2, box_.Seal(j.config.dump(), "batch_job/" + j.id))
+        .Bind(3, JobStateName(j.state))
+        .Bind(4, j.message)
+        .Bind(5, j.stats.dump())
+        .Bind(6, j.created_at)
+        .Bind(7, j.updated_at);
+    Status s = st.Run();
+    if (s.code() == StatusCode::kAlreadyExists)
+      return AlreadyExists("batch job " + j.id + " already exists");
+    return s;
+  }
+
+  Status UpdateBatchJob(std::string_view id, JobState state, std::string_view message,
+                        const nlohmann::json& stats) override {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(
+        auto st, db_->Prepare("UPDATE batch_jobs SET state=?, message=?, stats=?, updated_at=? "
+                              "WHERE id=?"));
+    st.Bind(1, JobStateName(state)).Bind(2, message).Bind(3, stats.dump()).Bind(4, NowMillis());
+    st.Bind(5, id);
+    STRM_RETURN_IF_ERROR(st.Run());
+    if (db_->Changes() == 0) return NotFound("batch job " + std::string(id) + " does not exist");
+    return Status::Ok();
+  }
+
+  Result<BatchJobRecord> GetBatchJob(std::string_view id) override {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string(kSelectJob) + " WHERE id=?"));
+    st.Bind(1, id);
+    STRM_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return NotFound("batch job " + std::string(id) + " does not exist");
+    return ReadJob(st);
+  }
+
+  Result<std::vector<BatchJobRecord>> ListBatchJobs() override {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(auto st,
+                          db_->Prepare(std::string(kSelectJob) + " ORDER BY created_at, id"));
+    std::vector<BatchJobRecord> out;
+    for (;;) {
+      STRM_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) return out;
+      STRM_ASSIGN_OR_RETURN(auto j, ReadJob(st));
+      out.push_back(std::move(j));
+    }
+  }
+
+  Status DeleteBatchJob(std::string_view id) override {
+    return DeleteWhere("batch_jobs", "id", id, "batch job " + std::string(id) + " does not exist");
+  }
+
+  Result<std::vector<DataKey>> GetOrCreateKeys(std::string_view group,
+                                               const std::vector<KeyRequest>& requests) override {
+    std::lock_guard lock(mu_);
+    // IMMEDIATE takes the write lock up front, so two processes cannot both create a key.
+    STRM_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+    auto result = GetOrCreateKeysLocked(group, requests);
+    if (!result.ok()) {
+      (void)db_->Exec("ROLLBACK");
+      return result;
+    }
+    STRM_RETURN_IF_ERROR(db_->Exec("COMMIT"));
+    return result;
+  }
+
+ private:
+  static constexpr std::string_view kSelectConnector =
+      "SELECT name, type, location, credentials, created_at FROM data_connectors";
+  static constexpr std::string_view kSelectJob =
+      "SELECT id, config, state, message, stats, created_at, updated_at FROM batch_jobs";
+
+  Result<DataConnector> ReadConnector(const SqliteStatement& st) {
+    DataConnector c;
+    c.name = st.Text(0);
+    c.type = st.Text(1);
+    c.location = nlohmann::json::parse(st.Text(2), nullptr, false);
+    if (!st.IsNull(3)) {
+      STRM_ASSIGN_OR_RETURN(c.credentials, box_.Open(st.Blob(3), "data_connector/" + c.name));
+    }
+    c.created_at = st.Int(4);
+    return c;
+  }
+
+  Result<BatchJobRecord> ReadJob(const SqliteStatement& st) {
+    BatchJobRecord j;
+    j.id = st.Text(0);
+    STRM_ASSIGN_OR_RETURN(std::string config, box_.Open(st.Blob(1), "batch_job/" + j.id));
+    j.config = nlohmann::json::parse(config, nullptr, false);
+    STRM_ASSIGN_OR_RETURN(j.state, ParseJobState(st.Text(2)));
+    j.message = st.Text(3);
+    j.stats = nlohmann::json::parse(st.Text(4), nullptr, false);
+    j.created_at = st.Int(5);
+    j.updated_at = st.Int(6);
+    return j;
+  }
+
+  static Result<DataContract> ParseContract(const std::string& body) {
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded()) return Internal("catalog: a stored data contract is not valid JSON");
+    return ContractFromJson(j);
+  }
+
+  Status DeleteWhere(std::string_view table, std::string_view column, std::string_view value,
+                     std::string not_found) {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare("DELETE FROM " + std::string(table) + " WHERE " +
+                                                std::string(column) + "=?"));
+    st.Bind(1, value);
+    STRM_RETURN_IF_ERROR(st.Run());
+    if (db_->Changes() == 0) return NotFound(std::move(not_found));
+    return Status::Ok();
+  }
+
+  Result<std::vector<DataKey>> GetOrCreateKeysLocked(std::string_view group,
+                                                     const std::vector<KeyRequest>& requests) {
+    STRM_ASSIGN_OR_RETURN(auto select,
+                          db_->Prepare("SELECT key_link, keyset, expires_at, policy_id "
+                                       "FROM encryption_keys WHERE lookup=?"));
+    STRM_ASSIGN_OR_RETURN(auto insert,
+                          db_->Prepare("INSERT INTO encryption_keys VALUES (?,?,?,?,?,?)"));
+    std::vector<DataKey> out;
+    out.reserve(requests.size());
+    std::string message;
+    for (const KeyRequest& r : requests) {
+      // group \0 day \0 value: unambiguous, and the lookup id reveals none of it.
+      message.assign(group);
+      message += '\0';
+      message += std::to_string(r.day);
+      message += '\0';
+      message += r.value;
+      auto lookup = box_.LookupId(message);
+      select.Reset();
+      select.BindBlob(1, lookup);
+      STRM_ASSIGN_OR_RETURN(bool found, select.Step());
+      DataKey key;
+      if (found) {
+        key.key_link = select.Text(0);
+        STRM_ASSIGN_OR_RETURN(std::string keyset_json, box_.Open(select.Blob(1), key.key_link));
+        STRM_ASSIGN_OR_RETURN(key.keyset, ParseTinkKeysetJson(keyset_json));
+        key.expires_at = select.Int(2);
+        key.policy_id = select.Text(3);
+      } else {
+        key.key_link = NewUuidV4();
+        key.keyset = GenerateTinkKeyset();
+        key.expires_at = DefaultKeyExpiry(r.day);
+        insert.Reset();
+        insert.BindBlob(1, lookup)
+            .Bind(2, key.key_link)
+            .BindBlob(3, box_.Seal(TinkKeysetToJson(key.keyset), key.key_link))
+            .Bind(4, key.expires_at)
+            .Bind(5, key.policy_id)
+            .Bind(6, NowMillis());
+        STRM_RETURN_IF_ERROR(insert.Run());
+      }
+      out.push_back(std::move(key));
+    }
+    return out;
+  }
+
+  std::mutex mu_;
+  std::unique_ptr<SqliteDb> db_;
+  SecretBox box_;
+};
+
+}  // namespace
+
+std::string_view JobStateName(JobState s) { return kStateNames[static_cast<int>(s)]; }
+
+Result<JobState> ParseJobState(std::string_view name) {
+  for (int i = 0; i < 6; ++i)
+    if (name == kStateNames[i]) return static_cast<JobState>(i);
+  return InvalidArgument("unknown batch job state '" + std::string(name) + "'");
+}
+
+int64_t DefaultKeyExpiry(int64_t day) {
+  using namespace date;
+  year_month_day ymd{sys_days{days{day}}};
+  year_month_day later = year{int(ymd.year()) + 7} / ymd.month() / ymd.day();
+  if (!later.ok()) later = later.year() / later.month() / last;  // Feb 29 -> Feb 28
+  return sys_days{later}.time_since_epoch().count() * int64_t{86400000};
+}
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& home) {
+  std::error_code ec;
+  std::filesystem::create_directories(home, ec);
+  if (ec) return IoError("cannot create STRM_HOME " + home + ": " + ec.message());
+  STRM_ASSIGN_OR_RETURN(auto master, LoadOrCreateMasterKey(home));
+  STRM_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(home + "/catalog.db"));
+  STRM_RETURN_IF_ERROR(db->Exec(kSchema));
+  ::chmod((home + "/catalog.db").c_str(), 0600);
+  return std::unique_ptr<Catalog>(new SqliteCatalog(std::move(db), SecretBox(master)));
+}
+
+}  // namespace strm

@@ -1,0 +1,42 @@
+// How the CLI shows entities: `-o table` (bordered, for people), `-o plain` (tab-separated
+// rows without header, for scripts), `-o json` (the full entity). Secrets never appear
+// unless the caller asks (`include_secrets`): credentials and masking seeds show as ****.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
+#include "core/result.h"
+#include "privacy/contract.h"
+
+namespace strm::cli {
+
+enum class OutputFormat { kTable, kJson, kPlain };
+
+// "json", "table", "plain"; empty: table on a terminal, plain otherwise.
+Result<OutputFormat> ParseOutputFormat(std::string_view name, bool stdout_is_terminal);
+
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+};
+
+void PrintTable(std::ostream& os, const Table& table, OutputFormat format);
+
+nlohmann::json ConnectorJson(const DataConnector& c, bool include_secrets);
+nlohmann::json ContractJson(const DataContract& c);
+nlohmann::json BatchJobJson(const BatchJobRecord& j);
+
+// One row per entity; `dependents` (job counts per connector) adds a column when given.
+Table ConnectorTable(const std::vector<DataConnector>& cs, const std::vector<int>* dependents);
+Table ContractTable(const std::vector<DataContract>& cs);
+Table BatchJobTable(const std::vector<BatchJobRecord>& js);
+
+// "2026-11-21T12:57:00.123Z"
+std::string FormatTimestamp(int64_t epoch_millis);
+
+}  // namespace strm::cli

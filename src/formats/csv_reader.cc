@@ -1,0 +1,277 @@
+#include "formats/csv_reader.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+
+#include "formats/charset.h"
+
+namespace strm {
+namespace {
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+constexpr size_t kMaxReadSize = 1 << 20;
+constexpr size_t kNone = std::string::npos;
+
+std::string RowError(std::string_view what, uint64_t row) {
+  return std::string(what) + " in row " + std::to_string(row);
+}
+
+// Offset of the first `c` in buf[from, size), or size.
+size_t Find(const std::string& buf, size_t from, char c) {
+  const void* p = std::memchr(buf.data() + from, c, buf.size() - from);
+  return p ? static_cast<const char*>(p) - buf.data() : buf.size();
+}
+
+}  // namespace
+
+struct CsvBlockReader::Cut {
+  size_t end = 0;             // end of the last complete record
+  uint64_t rows = 0;          // complete records before `end`
+  size_t blank_from = kNone;  // start of the run of blank lines that ends at `end`
+  uint64_t blank_rows = 0;    // records in that run
+};
+
+CsvBlockReader::CsvBlockReader(InputStream* in, size_t target_block_size)
+    : in_(in),
+      target_(std::max<size_t>(target_block_size, 1)),
+      read_size_(std::min(target_, kMaxReadSize)) {}
+
+// Finds the record ends in buf[scan_pos_, size): newlines outside quoted fields. A quote
+// opens a quoted field only at the start of a field, or right after the closing quote (a
+// doubled quote leaves and re-enters the quoted state); a stray quote elsewhere is left to
+// CsvRecords::Parse to report, rather than swallowing the rest of the stream. memchr finds
+// each quote and newline once; the next of each is cached while the other is consumed.
+void CsvBlockReader::Scan(const std::string& buf, Cut& cut) {
+  const size_t size = buf.size();
+  size_t pos = scan_pos_;
+  size_t quote = kNone, newline = kNone;  // next occurrence at or after pos (once searched)
+  while (pos < size) {
+    if (quote == kNone || quote < pos) quote = Find(buf, pos, '"');
+    if (in_quotes_) {
+      if (quote == size) break;
+      in_quotes_ = false;
+      last_close_ = quote;
+      pos = quote + 1;
+      continue;
+    }
+    if (newline == kNone || newline < pos) newline = Find(buf, pos, '\n');
+    if (newline < quote) {
+      bool blank = newline == cut.end || (newline == cut.end + 1 && buf[cut.end] == '\r');
+      if (!blank) {
+        cut.blank_from = kNone;
+        cut.blank_rows = 0;
+      } else if (cut.blank_rows++ == 0) {
+        cut.blank_from = cut.end;
+      }
+      ++cut.rows;
+      cut.end = pos = newline + 1;
+    } else if (quote < size) {
+      in_quotes_ = quote == cut.end || buf[quote - 1] == ',' || quote == last_close_ + 1;
+      pos = quote + 1;
+    } else {
+      break;
+    }
+  }
+  scan_pos_ = size;
+}
+
+void CsvBlockReader::Rewind(std::string buf) {
+  carry_ = std::move(buf);
+  scan_pos_ = 0;
+  in_quotes_ = false;
+  last_close_ = kNone;
+}
+
+Result<CsvBlock> CsvBlockReader::Next() {
+  std::string buf = std::move(carry_);
+  carry_.clear();
+  buf.reserve(std::min(target_, size_t{64} << 20) + read_size_);
+  Cut cut;
+  for (;;) {
+    if (!bom_checked_ && (buf.size() >= kBom.size() || eof_ || buf != kBom.substr(0, buf.size()))) {
+      if (buf.starts_with(kBom)) buf.erase(0, kBom.size());
+      bom_checked_ = true;
+    }
+    if (bom_checked_) Scan(buf, cut);
+    if (eof_) break;
+    // Blank lines at the end stay in the carry until it is known whether more records follow.
+    if ((cut.blank_from == kNone ? cut.end : cut.blank_from) >= target_) break;
+    size_t old = buf.size();
+    buf.resize(old + read_size_);
+    Result<size_t> n = in_->Read(buf.data() + old, read_size_);
+    if (!n.ok()) {
+      buf.resize(old);
+      Rewind(std::move(buf));
+      return n.status();
+    }
+    buf.resize(old + *n);
+    bytes_read_ += *n;
+    if (*n == 0) eof_ = true;
+  }
+
+  CsvBlock block;
+  block.first_row = next_row_;
+  if (eof_) {
+    if (in_quotes_) {
+      Rewind(std::move(buf));  // the same error again on a later call
+      return InvalidArgument(RowError("unterminated quoted field", next_row_ + cut.rows));
+    }
+    if (cut.end < buf.size()) {  // a last record without a newline
+      ++cut.rows;
+      cut.end = buf.size();
+      cut.blank_from = kNone;
+      cut.blank_rows = 0;
+    }
+    scan_pos_ = 0;
+    last_close_ = kNone;
+  }
+  size_t end = cut.end;
+  if (cut.blank_from != kNone) {  // rescanned next time, or dropped at the end of the stream
+    end = cut.blank_from;
+    cut.rows -= cut.blank_rows;
+    scan_pos_ = 0;
+    in_quotes_ = false;
+    last_close_ = kNone;
+  } else if (!eof_) {
+    scan_pos_ -= end;
+    last_close_ = last_close_ != kNone && last_close_ >= end ? last_close_ - end : kNone;
+  }
+  if (!eof_) carry_.assign(buf, end);
+  buf.resize(end);
+  block.data = std::move(buf);
+  block.rows = cut.rows;
+  next_row_ += cut.rows;
+  return block;
+}
+
+namespace {
+
+// Bytes that end an unquoted field, or are not allowed in one.
+constexpr std::array<bool, 256> kUnquotedStop = [] {
+  std::array<bool, 256> t{};
+  t[','] = t['\n'] = t['"'] = true;
+  return t;
+}();
+
+// The high bit of each byte of `x` that equals `c`, with false positives only above a
+// true match, so the lowest set bit is exact.
+constexpr uint64_t MatchBytes(uint64_t x, char c) {
+  uint64_t y = x ^ (0x0101010101010101ULL * static_cast<unsigned char>(c));
+  return (y - 0x0101010101010101ULL) & ~y & 0x8080808080808080ULL;
+}
+
+// The first ',', '\n' or '"' in [p, end), or end; eight bytes at a time.
+const char* FindUnquotedStop(const char* p, const char* end) {
+  if constexpr (std::endian::native == std::endian::little) {
+    while (end - p >= 8) {
+      uint64_t x;
+      std::memcpy(&x, p, 8);
+      uint64_t m = MatchBytes(x, ',') | MatchBytes(x, '\n') | MatchBytes(x, '"');
+      if (m != 0) return p + (std::countr_zero(m) >> 3);
+      p += 8;
+    }
+  }
+  while (p < end && !kUnquotedStop[static_cast<unsigned char>(*p)]) ++p;
+  return p;
+}
+
+}  // namespace
+
+Status CsvRecords::Parse(const CsvBlock& block, bool validate_utf8) {
+  fields_.clear();
+  offsets_.clear();
+  offsets_.push_back(0);
+  scratch_.clear();
+  const std::string& data = block.data;
+  if (scratch_.capacity() < data.size()) scratch_.reserve(data.size());
+  const size_t bad_utf8 = validate_utf8 ? FindInvalidUtf8(data) : kNone;
+
+  const char* const begin = data.data();
+  const char* const end = begin + data.size();
+  const char* p = begin;
+  uint64_t row = block.first_row;
+  while (p < end) {
+    bool record_done = false;
+    while (!record_done) {
+      if (p < end && *p == '"') {
+        const char* start = ++p;
+        size_t escaped_from = kNone;  // where the field starts in scratch_ once unescaped
+        std::string_view field;
+        for (;;) {
+          auto* q = static_cast<const char*>(std::memchr(p, '"', end - p));
+          if (q == nullptr) return InvalidArgument(RowError("unterminated quoted field", row));
+          if (q + 1 < end && q[1] == '"') {
+            if (escaped_from == kNone) escaped_from = scratch_.size();
+            scratch_.append(p, q + 1);  // keeps one of the two quotes
+            p = q + 2;
+            continue;
+          }
+          if (escaped_from == kNone) {
+            field = std::string_view(start, q - start);
+          } else {
+            scratch_.append(p, q);
+            field = std::string_view(scratch_).substr(escaped_from);
+          }
+          p = q + 1;
+          break;
+        }
+        fields_.push_back(field);
+        if (p == end) {
+          record_done = true;
+        } else if (*p == ',') {
+          ++p;
+        } else if (*p == '\n') {
+          ++p;
+          record_done = true;
+        } else if (*p == '\r' && p + 1 < end && p[1] == '\n') {
+          p += 2;
+          record_done = true;
+        } else {
+          return InvalidArgument(RowError("unexpected character after closing quote", row));
+        }
+      } else {
+        const char* start = p;
+        p = FindUnquotedStop(p, end);
+        if (p == end) {
+          fields_.emplace_back(start, p - start);
+          record_done = true;
+        } else if (*p == ',') {
+          fields_.emplace_back(start, p - start);
+          ++p;
+        } else if (*p == '\n') {
+          const char* field_end = p > start && p[-1] == '\r' ? p - 1 : p;
+          fields_.emplace_back(start, field_end - start);
+          ++p;
+          record_done = true;
+        } else {
+          return InvalidArgument(RowError("unexpected quote in unquoted field", row));
+        }
+      }
+    }
+    if (bad_utf8 < static_cast<size_t>(p - begin)) {
+      return InvalidArgument(RowError("invalid UTF-8", row));
+    }
+    offsets_.push_back(fields_.size());
+    ++row;
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::vector<std::string>>> ParseCsvDocument(std::string_view text) {
+  StringInputStream in{std::string(text)};
+  CsvBlockReader reader(&in, text.size() + 1);
+  CsvRecords records;
+  std::vector<std::vector<std::string>> rows;
+  for (;;) {
+    STRM_ASSIGN_OR_RETURN(CsvBlock block, reader.Next());
+    if (block.data.empty()) return rows;
+    STRM_RETURN_IF_ERROR(records.Parse(block, /*validate_utf8=*/true));
+    for (size_t i = 0; i < records.size(); ++i) {
+      rows.emplace_back(records[i].begin(), records[i].end());
+    }
+  }
+}
+
+}  // namespace strm

@@ -1,0 +1,652 @@
+#include "formats/timestamp_format.h"
+
+#include <date/tz.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <climits>
+#include <cstring>
+#include <optional>
+#include <utility>
+#include <vector>
+
+namespace strm {
+namespace {
+
+constexpr int64_t kSecondsPerDay = 86400;
+// date/tz marks open-ended intervals with sentinels beyond +-1e12 s; real data lies within.
+constexpr int64_t kFar = 100'000'000'000;  // about year 5138
+constexpr int64_t kMaxSeconds = INT64_MAX / 1000 - 1;
+
+// Hinnant's days_from_civil: days since 1970-01-01 of a proleptic Gregorian date.
+constexpr int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+// The year of Hinnant's civil_from_days.
+constexpr int64_t YearFromDays(int64_t z) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  return static_cast<int64_t>(yoe) + era * 400 + (mp >= 10);
+}
+
+constexpr bool IsLeap(int64_t y) { return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0); }
+
+constexpr int DaysInMonth(int64_t y, int m) {
+  constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && IsLeap(y) ? 29 : kDays[m - 1];
+}
+
+// Monday = 0; 1970-01-01 was a Thursday.
+constexpr int WeekdayFromDays(int64_t days) {
+  const int w = static_cast<int>((days + 3) % 7);
+  return w < 0 ? w + 7 : w;
+}
+
+constexpr int64_t FloorDiv(int64_t a, int64_t b) {
+  return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+constexpr std::array<std::string_view, 12> kMonths = {
+    "January", "February", "March",     "April",   "May",      "June",
+    "July",    "August",   "September", "October", "November", "December"};
+constexpr std::array<std::string_view, 7> kWeekdays = {
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+
+inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+inline bool IsAsciiLetter(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+
+// Reads exactly two digits.
+inline bool Read2(const char*& p, const char* end, int* out) {
+  if (end - p < 2 || !IsDigit(p[0]) || !IsDigit(p[1])) return false;
+  *out = (p[0] - '0') * 10 + (p[1] - '0');
+  p += 2;
+  return true;
+}
+
+// Index of the name in `names` that `p` starts with (3 letters if `abbreviated`), or -1.
+template <size_t N>
+int ReadName(const char*& p, const char* end, const std::array<std::string_view, N>& names,
+             bool abbreviated) {
+  const size_t avail = static_cast<size_t>(end - p);
+  for (size_t i = 0; i < N; ++i) {
+    const size_t len = abbreviated ? 3 : names[i].size();
+    if (avail >= len && std::memcmp(p, names[i].data(), len) == 0) {
+      p += len;
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+// How an offset element of the pattern is written: Java's "+HHmm", "+HH:MM", "+HHMMss"...
+struct OffsetStyle {
+  bool colon = false;             // ':' between the parts
+  bool minutes_optional = false;  // "+HHmm": minutes may be absent
+  bool seconds = false;           // "...ss": optional seconds
+  bool z_for_zero = false;        // "Z" means +00:00
+};
+
+bool ReadOffset(const char*& p, const char* end, OffsetStyle style, int32_t* out) {
+  if (style.z_for_zero && p < end && *p == 'Z') {
+    ++p;
+    *out = 0;
+    return true;
+  }
+  if (p == end || (*p != '+' && *p != '-')) return false;
+  const int sign = *p == '-' ? -1 : 1;
+  const char* q = p + 1;
+  int h = 0, m = 0, s = 0;
+  if (!Read2(q, end, &h)) return false;
+  const char* r = q;
+  if (style.colon && !(r < end && *r++ == ':')) r = nullptr;
+  if (r != nullptr && Read2(r, end, &m)) {
+    q = r;
+    if (style.seconds) {
+      const char* t = q;
+      if (style.colon && !(t < end && *t++ == ':')) t = nullptr;
+      if (t != nullptr && Read2(t, end, &s)) q = t;
+    }
+  } else if (!style.minutes_optional) {
+    return false;
+  }
+  if (m > 59 || s > 59 || h * 3600 + m * 60 + s > 18 * 3600) return false;
+  *out = sign * (h * 3600 + m * 60 + s);
+  p = q;
+  return true;
+}
+
+// A whole offset zone id as java.time.ZoneOffset.of reads it: +h, +hh, +hh:mm, +hhmm,
+// +hh:mm:ss, +hhmmss (or '-').
+bool ParseOffsetId(std::string_view id, int32_t* out) {
+  if (id.size() < 2 || (id[0] != '+' && id[0] != '-')) return false;
+  const std::string_view r = id.substr(1);
+  for (size_t i = 0; i < r.size(); ++i) {
+    if (!IsDigit(r[i]) && !(r[i] == ':' && (i == 2 || i == 5))) return false;
+  }
+  auto two = [&](size_t i) { return (r[i] - '0') * 10 + (r[i + 1] - '0'); };
+  int h = 0, m = 0, s = 0;
+  const bool colons = r.size() >= 5 && r[2] == ':';
+  if (r.size() == 1) {
+    h = r[0] - '0';
+  } else if (r.size() == 2) {
+    h = two(0);
+  } else if (r.size() == 4 && r.find(':') == std::string_view::npos) {
+    h = two(0), m = two(2);
+  } else if (r.size() == 5 && colons) {
+    h = two(0), m = two(3);
+  } else if (r.size() == 6 && r.find(':') == std::string_view::npos) {
+    h = two(0), m = two(2), s = two(4);
+  } else if (r.size() == 8 && colons && r[5] == ':') {
+    h = two(0), m = two(3), s = two(6);
+  } else {
+    return false;
+  }
+  if (m > 59 || s > 59 || h * 3600 + m * 60 + s > 18 * 3600) return false;
+  *out = (id[0] == '-' ? -1 : 1) * (h * 3600 + m * 60 + s);
+  return true;
+}
+
+// The UTC offset of an offset-style zone id ("Z", "UTC", "+01:00", "UTC+1", "GMT-05:30").
+std::optional<int32_t> FixedZoneOffset(std::string_view id) {
+  if (id == "Z" || id == "UTC" || id == "GMT" || id == "UT") return 0;
+  for (std::string_view prefix : {"UTC", "GMT", "UT"}) {
+    if (id.size() > prefix.size() && id.substr(0, prefix.size()) == prefix &&
+        (id[prefix.size()] == '+' || id[prefix.size()] == '-')) {
+      id.remove_prefix(prefix.size());
+      break;
+    }
+  }
+  int32_t offset = 0;
+  if (ParseOffsetId(id, &offset)) return offset;
+  return std::nullopt;
+}
+
+// Local time -> UTC for one zone: a fixed offset, or an IANA zone with the local-time
+// interval of the last lookup cached (within it the offset is the only one possible).
+class ZoneRules {
+ public:
+  static ZoneRules Fixed(int32_t offset) {
+    ZoneRules r;
+    r.fixed_ = offset;
+    return r;
+  }
+
+  // An IANA zone or offset id; nullopt when unknown.
+  static std::optional<ZoneRules> Of(std::string_view id) {
+    if (auto offset = FixedZoneOffset(id)) return Fixed(*offset);
+    try {
+      const date::time_zone* tz = date::locate_zone(id);
+      const auto at_epoch = tz->get_info(date::sys_seconds{});  // also loads the zone
+      if (Seconds(at_epoch.begin) < -kFar && Seconds(at_epoch.end) > kFar) {
+        return Fixed(static_cast<int32_t>(at_epoch.offset.count()));
+      }
+      ZoneRules r;
+      r.tz_ = tz;
+      // The system tzdata lists transitions only up to 2037 (POSIX rules beyond are not read
+      // by date/tz), so a zone whose last interval starts in 2037 is extrapolated.
+      const auto last = tz->get_info(date::sys_seconds{std::chrono::seconds{kFar - 1}});
+      const int64_t begin = Seconds(last.begin);
+      if (begin >= DaysFromCivil(2037, 1, 1) * kSecondsPerDay &&
+          begin < DaysFromCivil(2038, 1, 1) * kSecondsPerDay) {
+        r.extrapolate_from_ = DaysFromCivil(2038, 1, 1) * kSecondsPerDay;
+      }
+      return r;
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  }
+
+  int64_t ToUtc(int64_t local) const {
+    if (tz_ == nullptr) return local - fixed_;
+    if (local >= lo_ && local < hi_) return local - offset_;
+    return Lookup(local);
+  }
+
+ private:
+  static int64_t Seconds(date::sys_seconds t) { return t.time_since_epoch().count(); }
+
+  int64_t Lookup(int64_t local) const {
+    // From 2038 on, read the offset of the latest year <= 2037 with the same calendar (leap
+    // year and weekday of January 1st), which has the same rule-based transitions.
+    int64_t shift = 0, clip_lo = INT64_MIN, clip_hi = extrapolate_from_;
+    if (local >= extrapolate_from_) {
+      const int64_t year = YearFromDays(FloorDiv(local, kSecondsPerDay));
+      const int64_t jan1 = DaysFromCivil(year, 1, 1);
+      int64_t same = 2037;
+      while (IsLeap(same) != IsLeap(year) ||
+             WeekdayFromDays(DaysFromCivil(same, 1, 1)) != WeekdayFromDays(jan1)) {
+        --same;  // 2010..2037 hold every calendar, so this stops within 28 steps
+      }
+      shift = (jan1 - DaysFromCivil(same, 1, 1)) * kSecondsPerDay;
+      clip_lo = jan1 * kSecondsPerDay;
+      clip_hi = DaysFromCivil(year + 1, 1, 1) * kSecondsPerDay;
+    }
+    const int64_t query = std::clamp(local - shift, -kFar, kFar);
+    try {
+      const auto li = tz_->get_info(date::local_seconds{std::chrono::seconds{query}});
+      // Java's ZonedDateTime.of: in a gap the offset before it (shifting forward by the gap
+      // length), in an overlap the earlier offset; date/tz gives both as `first`.
+      const int64_t offset = li.first.offset.count();
+      if (li.result == date::local_info::unique && query == local - shift) {
+        const int64_t begin = Seconds(li.first.begin), end = Seconds(li.first.end);
+        int64_t before = offset, after = offset;
+        if (begin > -kFar) {
+          before = tz_->get_info(li.first.begin - std::chrono::seconds{1}).offset.count();
+        }
+        if (end < kFar) after = tz_->get_info(li.first.end).offset.count();
+        lo_ = std::max(begin + std::max(offset, before) + shift, clip_lo);
+        hi_ = std::min(end + std::min(offset, after) + shift, clip_hi);
+        offset_ = offset;
+      }
+      return local - offset;
+    } catch (const std::exception&) {
+      return local - offset_;  // unreachable: the zone was loaded in Of()
+    }
+  }
+
+  const date::time_zone* tz_ = nullptr;  // null: fixed_ applies
+  int32_t fixed_ = 0;
+  int64_t extrapolate_from_ = INT64_MAX;  // local seconds
+  mutable int64_t lo_ = 0, hi_ = 0;       // local seconds [lo_, hi_) have offset_
+  mutable int64_t offset_ = 0;
+};
+
+enum class Kind : uint8_t {
+  kLiteral,
+  kYearOfEra,  // y
+  kYear,       // u
+  kYearReduced,
+  kMonth,
+  kMonthShort,
+  kMonthFull,
+  kDay,
+  kHour,       // H
+  kClockHour,  // h
+  kAmPm,
+  kMinute,
+  kSecond,
+  kFraction,  // S and n
+  kWeekdayShort,
+  kWeekdayFull,
+  kOffset,
+  kZoneId,
+};
+
+bool IsNumeric(Kind k) {
+  switch (k) {
+    case Kind::kYearOfEra:
+    case Kind::kYear:
+    case Kind::kYearReduced:
+    case Kind::kMonth:
+    case Kind::kDay:
+    case Kind::kHour:
+    case Kind::kClockHour:
+    case Kind::kMinute:
+    case Kind::kSecond:
+    case Kind::kFraction:
+      return true;
+    default:
+      return false;
+  }
+}
+
+struct Element {
+  Kind kind = Kind::kLiteral;
+  uint8_t min_width = 0, max_width = 0;
+  // Digits left for the fixed-width numbers that follow without a separator (Java's
+  // adjacent value parsing), e.g. "yyyyMMdd" after a variable-width "y".
+  uint8_t reserve = 0;
+  OffsetStyle offset;
+  uint32_t literal_pos = 0, literal_size = 0;  // in Impl::literals
+};
+
+// Reads min..max digits greedily, leaving `reserve` digits for what follows; returns how
+// many it read, 0 when too few.
+inline size_t ReadNumber(const char*& p, const char* end, const Element& e, int64_t* out) {
+  const size_t limit = size_t{e.max_width} + e.reserve;
+  size_t avail = 0;
+  while (avail < limit && p + avail < end && IsDigit(p[avail])) ++avail;
+  const size_t take = avail > e.reserve ? std::min<size_t>(e.max_width, avail - e.reserve) : 0;
+  if (take < e.min_width) return 0;
+  int64_t v = 0;
+  for (size_t i = 0; i < take; ++i) v = v * 10 + (p[i] - '0');
+  p += take;
+  *out = v;
+  return take;
+}
+
+constexpr int64_t kPow10[] = {1,      10,      100,      1000,      10000,
+                              100000, 1000000, 10000000, 100000000, 1000000000};
+
+inline bool IsZoneIdChar(char c) {
+  return IsAsciiLetter(c) || IsDigit(c) || c == '/' || c == '_' || c == '-' || c == '+' ||
+         c == '.' || c == '~' || c == ':';
+}
+
+}  // namespace
+
+struct TimestampFormat::Impl {
+  std::string pattern;
+  std::string literals;
+  std::vector<Element> elements;
+  ZoneRules default_zone;
+  // The last zone id read with VV and its rules.
+  mutable ZoneRules value_zone;
+  mutable std::array<char, 64> value_zone_id{};
+  mutable size_t value_zone_id_size = 0;  // 0: none cached
+
+  Status Error() const { return InvalidArgument("expected " + pattern); }
+
+  Status PatternError(std::string what) const {
+    return InvalidArgument(std::move(what) + " in timestamp format '" + pattern + "'");
+  }
+
+  void AddLiteral(std::string_view text) {
+    if (elements.empty() || elements.back().kind != Kind::kLiteral) {
+      Element e;
+      e.literal_pos = static_cast<uint32_t>(literals.size());
+      elements.push_back(e);
+    }
+    literals.append(text);
+    elements.back().literal_size += static_cast<uint32_t>(text.size());
+  }
+
+  Status AddField(char letter, int count);
+  Status Compile();
+  // The rules of the zone id read from a value (cached when named), or null if unknown.
+  const ZoneRules* ValueZone(std::string_view id) const;
+};
+
+Status TimestampFormat::Impl::AddField(char letter, int count) {
+  Element e;
+  auto numeric = [&](Kind kind, int min, int max) {
+    e.kind = kind;
+    e.min_width = static_cast<uint8_t>(min);
+    e.max_width = static_cast<uint8_t>(max);
+  };
+  auto offset = [&](bool colon, bool minutes_optional, bool seconds, bool z) {
+    e.kind = Kind::kOffset;
+    e.offset = OffsetStyle{colon, minutes_optional, seconds, z};
+  };
+  bool supported = true;
+  switch (letter) {
+    case 'y':
+    case 'u': {
+      const Kind kind = letter == 'y' ? Kind::kYearOfEra : Kind::kYear;
+      if (count == 2) {
+        numeric(Kind::kYearReduced, 2, 2);  // 2000-2099, as Java's reduced parsing
+      } else if (count <= 3) {
+        numeric(kind, count, 9);
+      } else {
+        supported = count <= 9;
+        numeric(kind, count, count);
+      }
+      break;
+    }
+    case 'M':
+      if (count <= 2) {
+        numeric(Kind::kMonth, count, 2);
+      } else {
+        supported = count <= 4;
+        e.kind = count == 3 ? Kind::kMonthShort : Kind::kMonthFull;
+      }
+      break;
+    case 'd':
+    case 'H':
+    case 'h':
+    case 'm':
+    case 's': {
+      const Kind kinds[] = {Kind::kDay, Kind::kHour, Kind::kClockHour, Kind::kMinute,
+                            Kind::kSecond};
+      supported = count <= 2;
+      numeric(kinds[std::string_view("dHhms").find(letter)], count, 2);
+      break;
+    }
+    case 'a':
+      supported = count == 1;
+      e.kind = Kind::kAmPm;
+      break;
+    case 'S':  // exactly `count` fraction digits
+    case 'n':  // nano-of-second digits, read as a fraction like 'S' (see VECTORS.md §4)
+      supported = count <= 9;
+      numeric(Kind::kFraction, count, letter == 'S' ? count : 9);
+      break;
+    case 'E':
+      supported = count <= 4;
+      e.kind = count == 4 ? Kind::kWeekdayFull : Kind::kWeekdayShort;
+      break;
+    case 'Z':
+      supported = count != 4 && count <= 5;
+      if (count <= 3) {
+        offset(false, false, false, false);  // +HHMM
+      } else {
+        offset(true, false, true, true);  // +HH:MM:ss, Z
+      }
+      break;
+    case 'X':
+    case 'x':
+      supported = count <= 5;
+      // X: +HHmm, XX: +HHMM, XXX: +HH:MM, XXXX: +HHMMss, XXXXX: +HH:MM:ss; x without "Z".
+      offset(count == 3 || count == 5, count == 1, count >= 4, letter == 'X');
+      break;
+    case 'V':
+      supported = count == 2;
+      e.kind = Kind::kZoneId;
+      break;
+    default:
+      return PatternError(std::string("unsupported pattern letter '") + letter + "'");
+  }
+  if (!supported) {
+    return PatternError("unsupported pattern '" + std::string(count, letter) + "'");
+  }
+  elements.push_back(e);
+  return Status::Ok();
+}
+
+Status TimestampFormat::Impl::Compile() {
+  const std::string_view p = pattern;
+  for (size_t i = 0; i < p.size();) {
+    const char c = p[i];
+    if (IsAsciiLetter(c)) {
+      size_t j = i;
+      while (j < p.size() && p[j] == c) ++j;
+      STRM_RETURN_IF_ERROR(AddField(c, static_cast<int>(j - i)));
+      i = j;
+    } else if (c == '\'') {
+      if (i + 1 < p.size() && p[i + 1] == '\'') {  // '' outside quotes: one quote
+        AddLiteral("'");
+        i += 2;
+        continue;
+      }
+      size_t j = i + 1;
+      for (;; ++j) {
+        if (j >= p.size()) return PatternError("unclosed quote");
+        if (p[j] != '\'') {
+          AddLiteral(p.substr(j, 1));
+        } else if (j + 1 < p.size() && p[j + 1] == '\'') {
+          AddLiteral("'");
+          ++j;
+        } else {
+          break;
+        }
+      }
+      i = j + 1;
+    } else if (std::string_view("[]{}#").find(c) != std::string_view::npos) {
+      return PatternError(std::string("unsupported pattern character '") + c + "'");
+    } else {
+      AddLiteral(p.substr(i, 1));
+      ++i;
+    }
+  }
+  bool clock_hour = false, am_pm = false;
+  for (size_t i = 0; i < elements.size(); ++i) {
+    clock_hour |= elements[i].kind == Kind::kClockHour;
+    am_pm |= elements[i].kind == Kind::kAmPm;
+    if (!IsNumeric(elements[i].kind) || elements[i].min_width == elements[i].max_width) continue;
+    int reserve = 0;
+    for (size_t j = i + 1; j < elements.size() && IsNumeric(elements[j].kind) &&
+                           elements[j].min_width == elements[j].max_width;
+         ++j) {
+      reserve += elements[j].min_width;
+    }
+    elements[i].reserve = static_cast<uint8_t>(std::min(reserve, 255));
+  }
+  if (clock_hour && !am_pm) return PatternError("pattern letter 'h' needs 'a'");
+  return Status::Ok();
+}
+
+const ZoneRules* TimestampFormat::Impl::ValueZone(std::string_view id) const {
+  if (value_zone_id_size != 0 && id == std::string_view(value_zone_id.data(), value_zone_id_size)) {
+    return &value_zone;
+  }
+  auto rules = ZoneRules::Of(id);
+  if (!rules) return nullptr;
+  value_zone = *rules;
+  value_zone_id_size = id.size() <= value_zone_id.size() ? id.size() : 0;
+  std::memcpy(value_zone_id.data(), id.data(), value_zone_id_size);
+  return &value_zone;
+}
+
+Result<TimestampFormat> TimestampFormat::Compile(std::string_view pattern,
+                                                 std::string_view default_zone) {
+  auto impl = std::make_unique<Impl>();
+  impl->pattern = std::string(pattern);
+  STRM_RETURN_IF_ERROR(impl->Compile());
+  auto zone = ZoneRules::Of(default_zone);
+  if (!zone) return InvalidArgument("unknown time zone '" + std::string(default_zone) + "'");
+  impl->default_zone = *zone;
+  return TimestampFormat(std::move(impl));
+}
+
+Result<int64_t> TimestampFormat::ParseEpochMillis(std::string_view value) const {
+  const Impl& m = *impl_;
+  const char* p = value.data();
+  const char* const end = p + value.size();
+  int64_t year = 1970, month = 1, day = 1, hour = 0, minute = 0, second = 0, millis = 0;
+  int64_t clock_hour = -1, weekday = -1, v = 0;
+  int pm = -1;
+  int32_t offset = 0;
+  bool has_offset = false;
+  const ZoneRules* zone = &m.default_zone;
+  for (const Element& e : m.elements) {
+    switch (e.kind) {
+      case Kind::kLiteral:
+        if (static_cast<size_t>(end - p) < e.literal_size ||
+            std::memcmp(p, m.literals.data() + e.literal_pos, e.literal_size) != 0) {
+          return m.Error();
+        }
+        p += e.literal_size;
+        continue;
+      case Kind::kMonthShort:
+      case Kind::kMonthFull:
+        month = ReadName(p, end, kMonths, e.kind == Kind::kMonthShort) + 1;
+        if (month == 0) return m.Error();
+        continue;
+      case Kind::kWeekdayShort:
+      case Kind::kWeekdayFull:
+        weekday = ReadName(p, end, kWeekdays, e.kind == Kind::kWeekdayShort);
+        if (weekday < 0) return m.Error();
+        continue;
+      case Kind::kAmPm:
+        if (end - p < 2 || (p[0] != 'A' && p[0] != 'P') || p[1] != 'M') return m.Error();
+        pm = p[0] == 'P';
+        p += 2;
+        continue;
+      case Kind::kOffset:
+        if (!ReadOffset(p, end, e.offset, &offset)) return m.Error();
+        has_offset = true;
+        continue;
+      case Kind::kZoneId: {
+        const char* q = p;
+        while (q < end && IsZoneIdChar(*q)) ++q;
+        zone = m.ValueZone(std::string_view(p, static_cast<size_t>(q - p)));
+        if (zone == nullptr) return m.Error();
+        p = q;
+        continue;
+      }
+      default:
+        break;
+    }
+    const size_t digits = ReadNumber(p, end, e, &v);
+    if (digits == 0) return m.Error();
+    switch (e.kind) {
+      case Kind::kYearOfEra:
+        if (v == 0) return m.Error();  // year-of-era starts at 1
+        year = v;
+        break;
+      case Kind::kYear:
+        year = v;
+        break;
+      case Kind::kYearReduced:
+        year = 2000 + v;
+        break;
+      case Kind::kMonth:
+        month = v;
+        break;
+      case Kind::kDay:
+        day = v;
+        break;
+      case Kind::kHour:
+        hour = v;
+        break;
+      case Kind::kClockHour:
+        clock_hour = v;
+        break;
+      case Kind::kMinute:
+        minute = v;
+        break;
+      case Kind::kSecond:
+        second = v;
+        break;
+      case Kind::kFraction:  // keep milliseconds; the rest is dropped (toward the past)
+        millis = digits <= 3 ? v * kPow10[3 - digits] : v / kPow10[digits - 3];
+        break;
+      default:
+        break;
+    }
+  }
+  if (p != end) return m.Error();
+  if (clock_hour >= 0) {
+    if (clock_hour < 1 || clock_hour > 12) return m.Error();
+    hour = clock_hour % 12 + (pm == 1 ? 12 : 0);
+  } else if (pm >= 0 && (hour >= 12) != (pm == 1)) {
+    return m.Error();  // "HH a" must agree, as Java cross-checks
+  }
+  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, static_cast<int>(month)) ||
+      hour > 23 || minute > 59 || second > 59) {
+    return m.Error();
+  }
+  const int64_t days =
+      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  if (weekday >= 0 && weekday != WeekdayFromDays(days)) return m.Error();
+  const int64_t local = days * kSecondsPerDay + hour * 3600 + minute * 60 + second;
+  const int64_t utc = has_offset ? local - offset : zone->ToUtc(local);
+  if (utc > kMaxSeconds || utc < -kMaxSeconds) return m.Error();
+  return utc * 1000 + millis;
+}
+
+TimestampFormat::TimestampFormat(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TimestampFormat::TimestampFormat(const TimestampFormat& other)
+    : impl_(std::make_unique<Impl>(*other.impl_)) {}
+TimestampFormat& TimestampFormat::operator=(const TimestampFormat& other) {
+  if (this != &other) impl_ = std::make_unique<Impl>(*other.impl_);
+  return *this;
+}
+TimestampFormat::TimestampFormat(TimestampFormat&&) noexcept = default;
+TimestampFormat& TimestampFormat::operator=(TimestampFormat&&) noexcept = default;
+TimestampFormat::~TimestampFormat() = default;
+
+const std::string& TimestampFormat::pattern() const { return impl_->pattern; }
+
+}  // namespace strm

@@ -1,0 +1,237 @@
+#include "jobs/batch_job_runner.h"
+
+#include <chrono>
+#include <deque>
+#include <future>
+
+#include <fmt/format.h>
+
+#include "core/worker_pool.h"
+#include "formats/charset.h"
+#include "formats/csv_reader.h"
+#include "formats/csv_writer.h"
+#include "jobs/block_transform.h"
+#include "jobs/job_plan.h"
+#include "jobs/key_cache.h"
+
+namespace strm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Sink {
+  std::string what;  // "encrypted_data", for messages
+  std::string key;
+  std::unique_ptr<OutputStream> out;
+};
+
+Result<Sink> OpenSink(const StoreResolver& stores, const DataLocation& loc, std::string what) {
+  STRM_ASSIGN_OR_RETURN(auto store, stores(loc.connector));
+  std::string key = JoinKey(loc.path_prefix, loc.file_name);
+  auto out = store->OpenWrite(key);
+  if (!out.ok()) return out.status().WithContext(what + " (" + key + ")");
+  return Sink{std::move(what), std::move(key), std::move(out).value()};
+}
+
+bool IsGlob(std::string_view name) { return name.find('*') != std::string_view::npos; }
+
+// The input objects of the job: one file, or every object matching a glob / the prefix.
+Result<std::vector<ObjectInfo>> ListInputs(ObjectStore& store, const DataLocation& src) {
+  if (!src.file_name.empty() && !IsGlob(src.file_name)) {
+    std::string key = JoinKey(src.path_prefix, src.file_name);
+    uint64_t size = 0;
+    if (auto listed = store.List(key); listed.ok())
+      for (const auto& o : *listed)
+        if (o.key == key) size = o.size;
+    return std::vector<ObjectInfo>{{key, size}};
+  }
+  std::string prefix = src.path_prefix.empty() ? "" : JoinKey(src.path_prefix, "");
+  STRM_ASSIGN_OR_RETURN(auto all, store.List(prefix));
+  std::vector<ObjectInfo> out;
+  for (auto& o : all) {
+    std::string_view rest = std::string_view(o.key).substr(prefix.size());
+    if (rest.find('/') != std::string_view::npos) continue;  // not in sub-folders
+    if (src.file_name.empty() ? rest.ends_with(".csv") : MatchesFieldPattern(src.file_name, rest))
+      out.push_back(std::move(o));
+  }
+  if (out.empty())
+    return NotFound("no input file matches '" + JoinKey(src.path_prefix, src.file_name) + "' in " +
+                    store.Describe());
+  return out;
+}
+
+class JobRun {
+ public:
+  JobRun(const BatchJobConfig& config, const DataContract& contract, Catalog& catalog,
+         const StoreResolver& stores, const JobRunOptions& options)
+      : config_(config),
+        contract_(contract),
+        stores_(stores),
+        options_(options),
+        keys_(&catalog, config.batch_job_group_id.empty() ? config.id : config.batch_job_group_id),
+        threads_(ResolveThreadCount(options.threads)) {}
+
+  Result<JobOutcome> Run() {
+    start_ = Clock::now();
+    STRM_ASSIGN_OR_RETURN(auto source, stores_(config_.source.connector));
+    STRM_ASSIGN_OR_RETURN(auto inputs, ListInputs(*source, config_.source));
+    for (const auto& in : inputs) progress_.total_bytes += in.size;
+
+    // Open every output first: a target that cannot be written fails before any work.
+    STRM_ASSIGN_OR_RETURN(Sink encrypted,
+                          OpenSink(stores_, config_.encrypted_data, "encrypted_data"));
+    sinks_.push_back(std::move(encrypted));
+    for (size_t i = 0; i < config_.derived_data.size(); ++i) {
+      STRM_ASSIGN_OR_RETURN(Sink d, OpenSink(stores_, config_.derived_data[i].target,
+                                             fmt::format("derived_data[{}]", i)));
+      sinks_.push_back(std::move(d));
+    }
+    if (config_.on_error == OnError::kSkip) {
+      STRM_ASSIGN_OR_RETURN(Sink r, OpenSink(stores_, RejectedLocation(config_), "rejected_data"));
+      STRM_RETURN_IF_ERROR(r.out->Write("row,reason,record\n"));
+      rejected_ = std::move(r);
+    }
+    STRM_ASSIGN_OR_RETURN(Sink keys,
+                          OpenSink(stores_, config_.encryption_keys_data, "encryption_keys_data"));
+
+    WorkerPool pool(threads_);
+    for (const auto& in : inputs) STRM_RETURN_IF_ERROR(RunFile(*source, in.key, pool));
+
+    STRM_RETURN_IF_ERROR(WriteKeys(*keys.out));
+    // All rows went through: make every output visible, the keys last.
+    for (Sink& s : sinks_) STRM_RETURN_IF_ERROR(s.out->Commit().WithContext(s.what));
+    if (rejected_) STRM_RETURN_IF_ERROR(rejected_->out->Commit().WithContext("rejected_data"));
+    STRM_RETURN_IF_ERROR(keys.out->Commit().WithContext("encryption_keys_data"));
+    outcome_.files = inputs.size();
+    outcome_.bytes = progress_.bytes;
+    outcome_.seconds = Seconds();
+    return outcome_;
+  }
+
+ private:
+  double Seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+  Status RunFile(ObjectStore& source, const std::string& key, WorkerPool& pool) {
+    auto opened = source.OpenRead(key);
+    if (!opened.ok()) return opened.status().WithContext("source_data");
+    std::unique_ptr<InputStream> in = std::move(opened).value();
+    if (!IsUtf8Charset(config_.source.charset)) {
+      STRM_ASSIGN_OR_RETURN(in, NewUtf8Converter(std::move(in), config_.source.charset));
+    }
+    CsvBlockReader reader(in.get(), options_.block_size);
+    STRM_ASSIGN_OR_RETURN(CsvBlock first, reader.Next());
+    if (first.data.empty()) return InvalidArgument(key + " is empty: a header row is required");
+
+    CsvRecords header_records;
+    STRM_RETURN_IF_ERROR(header_records.Parse(first, true).WithContext(key));
+    auto header = header_records[0];
+    STRM_ASSIGN_OR_RETURN(JobPlan plan, CompileJobPlan(config_, contract_, header, key));
+    if (first_file_) {
+      for (Sink& s : sinks_) STRM_RETURN_IF_ERROR(s.out->Write(plan.output_header));
+      first_file_ = false;
+    }
+
+    std::vector<std::unique_ptr<BlockTransformer>> transformers;
+    for (int i = 0; i < threads_; ++i)
+      transformers.push_back(std::make_unique<BlockTransformer>(&plan, &keys_, config_.on_error));
+
+    std::deque<std::future<BlockOutput>> in_flight;
+    uint64_t bytes_before = progress_.bytes;
+    auto submit = [&](CsvBlock block, size_t skip) {
+      auto shared = std::make_shared<CsvBlock>(std::move(block));
+      in_flight.push_back(pool.Submit([shared, skip, &transformers](int w) {
+        return transformers[w]->Process(*shared, skip);
+      }));
+    };
+    submit(std::move(first), 1);
+    bool eof = false;
+    Status failure;
+    while (!in_flight.empty()) {
+      while (!eof && failure.ok() && in_flight.size() < static_cast<size_t>(2 * threads_)) {
+        auto block = reader.Next();
+        if (!block.ok()) {
+          failure = block.status().WithContext(key);
+          break;
+        }
+        if (block->data.empty()) {
+          eof = true;
+          break;
+        }
+        submit(std::move(block).value(), 0);
+      }
+      BlockOutput out = in_flight.front().get();
+      in_flight.pop_front();
+      if (!failure.ok()) continue;  // drain the workers, then fail
+      if (!out.error.ok()) {
+        failure = out.error;
+        continue;
+      }
+      failure = WriteBlock(out);
+      progress_.rows += out.rows + out.rejected_rows;
+      progress_.bytes = bytes_before + reader.bytes_read();
+      progress_.seconds = Seconds();
+      if (options_.on_progress) options_.on_progress(progress_);
+    }
+    return failure;
+  }
+
+  Status WriteBlock(const BlockOutput& out) {
+    STRM_RETURN_IF_ERROR(sinks_[0].out->Write(out.encrypted));
+    for (size_t d = 0; d < out.derived.size(); ++d)
+      STRM_RETURN_IF_ERROR(sinks_[d + 1].out->Write(out.derived[d]));
+    if (rejected_ && !out.rejected.empty())
+      STRM_RETURN_IF_ERROR(rejected_->out->Write(out.rejected));
+    outcome_.rows += out.rows;
+    outcome_.rejected += out.rejected_rows;
+    return Status::Ok();
+  }
+
+  Status WriteKeys(OutputStream& out) {
+    std::string text = "keyLink,encryptionKey,policyId,expiresAt\n";
+    auto used = keys_.UsedInOrder();
+    for (const KeyEntry* k : used) {
+      std::string keyset = TinkKeysetToJson(k->key.keyset);
+      std::string expires = std::to_string(k->key.expires_at);
+      std::string_view fields[] = {k->key.key_link, keyset, k->key.policy_id, expires};
+      AppendCsvRecord(text, fields);
+    }
+    outcome_.keys = used.size();
+    return out.Write(text);
+  }
+
+  const BatchJobConfig& config_;
+  const DataContract& contract_;
+  const StoreResolver& stores_;
+  const JobRunOptions& options_;
+  KeyCache keys_;
+  int threads_;
+  Clock::time_point start_;
+  std::vector<Sink> sinks_;  // encrypted, then derived in order
+  std::optional<Sink> rejected_;
+  bool first_file_ = true;
+  JobProgress progress_;
+  JobOutcome outcome_;
+};
+
+}  // namespace
+
+Result<JobOutcome> RunBatchJob(const BatchJobConfig& config, const DataContract& contract,
+                               Catalog& catalog, const StoreResolver& stores,
+                               const JobRunOptions& options) {
+  if (config.id.empty()) return InvalidArgument("a batch job needs an id before it runs");
+  if (!(config.contract == contract.ref))
+    return InvalidArgument("the job uses contract " + config.contract.ToString() + ", not " +
+                           contract.ref.ToString());
+  // Outputs not committed are aborted by their destructors: nothing half-written remains.
+  return JobRun(config, contract, catalog, stores, options).Run();
+}
+
+std::string FinishedMessage(const JobOutcome& o) {
+  double rate = o.seconds > 0 ? static_cast<double>(o.rows + o.rejected) / o.seconds : 0;
+  std::string m = fmt::format("Processed {} records in {:.2f} s ({:.0f} records/s)",
+                              o.rows + o.rejected, o.seconds, rate);
+  if (o.rejected > 0) m += fmt::format("; {} rejected", o.rejected);
+  return m;
+}
+
+}  // namespace strm

@@ -1,0 +1,214 @@
+#include "privacy/masking.h"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include <algorithm>
+#include <bit>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/bytes.h"
+
+namespace strm {
+namespace {
+
+uint64_t LoadLe64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  return v;
+}
+
+uint64_t Fmix64(uint64_t k) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdULL;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ULL;
+  k ^= k >> 33;
+  return k;
+}
+
+constexpr uint64_t kC1 = 0x87c37b91114253d5ULL;
+constexpr uint64_t kC2 = 0x4cf5ad432745937fULL;
+
+uint64_t MixK1(uint64_t k1) { return std::rotl(k1 * kC1, 31) * kC2; }
+uint64_t MixK2(uint64_t k2) { return std::rotl(k2 * kC2, 33) * kC1; }
+
+void AppendHex64(uint64_t v, std::string& out) {
+  char buf[16];
+  auto res = std::to_chars(buf, buf + sizeof buf, v, 16);  // lowercase, no leading zeros
+  out.append(buf, res.ptr);
+}
+
+void AppendMurmurHex(Hash128 h, std::string& out) {
+  AppendHex64(h.h1, out);
+  AppendHex64(h.h2, out);
+}
+
+void AppendHex(const uint8_t* b, size_t n, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(kHex[b[i] >> 4]);
+    out.push_back(kHex[b[i] & 15]);
+  }
+}
+
+// OpenSSL only fails here on allocation failure; a mask must never be silently wrong.
+void Check(bool ok) {
+  if (!ok) std::abort();
+}
+
+// An HMAC-SHA256 context keyed with `key`, ready for update.
+EVP_MAC_CTX* NewHmacCtx(std::string_view key) {
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  Check(mac != nullptr);
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
+  EVP_MAC_free(mac);  // the context keeps its own reference
+  Check(ctx != nullptr);
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_end()};
+  // A null key means "reuse the previous key" to OpenSSL; an empty key must be non-null.
+  static const unsigned char kEmpty = 0;
+  const auto* k = key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
+  Check(EVP_MAC_init(ctx, k, key.size(), params) == 1);
+  return ctx;
+}
+
+// Appends the hex HMAC of `message` using a copy of the keyed context `keyed`.
+void AppendHmacHex(const EVP_MAC_CTX* keyed, std::string_view message, std::string& out) {
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(keyed);
+  Check(ctx != nullptr);
+  unsigned char mac[32];
+  size_t len = 0;
+  Check(EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(message.data()),
+                       message.size()) == 1);
+  Check(EVP_MAC_final(ctx, mac, &len, sizeof mac) == 1 && len == sizeof mac);
+  EVP_MAC_CTX_free(ctx);
+  AppendHex(mac, len, out);
+}
+
+}  // namespace
+
+Hash128 Murmur3X64_128(std::span<const uint8_t> data, uint32_t seed) {
+  const uint8_t* p = data.data();
+  const size_t n = data.size();
+  uint64_t h1 = seed, h2 = seed;
+  const size_t blocks = n / 16;
+  for (size_t i = 0; i < blocks; ++i, p += 16) {
+    h1 ^= MixK1(LoadLe64(p));
+    h1 = std::rotl(h1, 27) + h2;
+    h1 = h1 * 5 + 0x52dce729;
+    h2 ^= MixK2(LoadLe64(p + 8));
+    h2 = std::rotl(h2, 31) + h1;
+    h2 = h2 * 5 + 0x38495ab5;
+  }
+  // The tail: bytes 8..14 feed k2 and bytes 0..7 feed k1, little-endian.
+  const size_t rest = n & 15;
+  uint64_t k1 = 0, k2 = 0;
+  for (size_t i = rest; i > 8; --i) k2 |= uint64_t{p[i - 1]} << ((i - 9) * 8);
+  for (size_t i = std::min<size_t>(rest, 8); i > 0; --i) k1 |= uint64_t{p[i - 1]} << ((i - 1) * 8);
+  if (rest > 8) h2 ^= MixK2(k2);
+  if (rest > 0) h1 ^= MixK1(k1);
+
+  h1 ^= n;
+  h2 ^= n;
+  h1 += h2;
+  h2 += h1;
+  h1 = Fmix64(h1);
+  h2 = Fmix64(h2);
+  h1 += h2;
+  h2 += h1;
+  return {h1, h2};
+}
+
+std::string StrmMurmurHex(Hash128 h) {
+  std::string out;
+  AppendMurmurHex(h, out);
+  return out;
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view message) {
+  EVP_MAC_CTX* ctx = NewHmacCtx(key);
+  std::string out;
+  AppendHmacHex(ctx, message, out);
+  EVP_MAC_CTX_free(ctx);
+  return out;
+}
+
+Result<HashType> ParseHashType(std::string_view name) {
+  if (name.empty() || name == "HASH_TYPE_UNSPECIFIED" || name == "0" || name == "MURMUR3_128" ||
+      name == "1") {
+    return HashType::kMurmur3_128;
+  }
+  if (name == "HMAC_SHA256" || name == "2") return HashType::kHmacSha256;
+  return InvalidArgument("unknown hash type \"" + std::string(name) +
+                         "\" (expected MURMUR3_128 or HMAC_SHA256)");
+}
+
+std::string_view HashTypeName(HashType t) {
+  return t == HashType::kHmacSha256 ? "HMAC_SHA256" : "MURMUR3_128";
+}
+
+struct Masker::Hmac {
+  explicit Hmac(EVP_MAC_CTX* c) : ctx(c) {}
+  Hmac(const Hmac&) = delete;
+  Hmac& operator=(const Hmac&) = delete;
+  ~Hmac() { EVP_MAC_CTX_free(ctx); }
+  EVP_MAC_CTX* ctx;
+};
+
+Masker::Masker(HashType type, std::string seed) : type_(type), seed_(std::move(seed)) {
+  if (type_ == HashType::kHmacSha256) hmac_ = std::make_unique<Hmac>(NewHmacCtx(seed_));
+}
+
+Masker::Masker(const Masker& other) : type_(other.type_), seed_(other.seed_) {
+  if (other.hmac_) {
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(other.hmac_->ctx);
+    Check(ctx != nullptr);
+    hmac_ = std::make_unique<Hmac>(ctx);
+  }
+}
+
+Masker& Masker::operator=(const Masker& other) {
+  if (this != &other) {
+    Masker copy(other);
+    type_ = copy.type_;
+    seed_ = std::move(copy.seed_);
+    hmac_ = std::move(copy.hmac_);
+  }
+  return *this;
+}
+
+Masker::~Masker() = default;
+
+void Masker::MaskTo(std::string_view value, std::string& out) const {
+  if (hmac_) {
+    AppendHmacHex(hmac_->ctx, value, out);
+    return;
+  }
+  // Murmur over seed + value, concatenated on the stack for typical sizes.
+  constexpr size_t kStackSize = 256;
+  const size_t n = seed_.size() + value.size();
+  if (n > kStackSize) {
+    std::string joined = seed_;
+    joined += value;
+    AppendMurmurHex(Murmur3X64_128(AsBytes(joined)), out);
+    return;
+  }
+  uint8_t buf[kStackSize];
+  if (!seed_.empty()) std::memcpy(buf, seed_.data(), seed_.size());
+  if (!value.empty()) std::memcpy(buf + seed_.size(), value.data(), value.size());
+  AppendMurmurHex(Murmur3X64_128({buf, n}), out);
+}
+
+std::string Masker::Mask(std::string_view value) const {
+  std::string out;
+  MaskTo(value, out);
+  return out;
+}
+
+}  // namespace strm

@@ -1,0 +1,224 @@
+#include "storage/local_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "core/bytes.h"
+
+namespace strm {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr std::string_view kTempMarker = ".strm-tmp-";
+constexpr size_t kWriteBuffer = 1 << 20;
+
+std::string ErrnoText(int err) { return std::strerror(err); }
+
+Status CheckKey(std::string_view key) {
+  if (key.empty()) return InvalidArgument("an object name must not be empty");
+  if (key.front() == '/')
+    return InvalidArgument("object name '" + std::string(key) + "' is absolute");
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t end = key.find('/', start);
+    if (end == std::string_view::npos) end = key.size();
+    std::string_view seg = key.substr(start, end - start);
+    if (seg == "." || seg == "..")
+      return InvalidArgument("object name '" + std::string(key) + "' contains '" +
+                             std::string(seg) + "'");
+    start = end + 1;
+  }
+  return Status::Ok();
+}
+
+class FileInput final : public InputStream {
+ public:
+  FileInput(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~FileInput() override { ::close(fd_); }
+  Result<size_t> Read(char* buf, size_t n) override {
+    for (;;) {
+      ssize_t r = ::read(fd_, buf, n);
+      if (r >= 0) return static_cast<size_t>(r);
+      if (errno != EINTR) return IoError("cannot read " + path_ + ": " + ErrnoText(errno));
+    }
+  }
+
+ private:
+  int fd_;
+  std::string path_;
+};
+
+class FileOutput final : public OutputStream {
+ public:
+  FileOutput(int fd, std::string tmp, std::string final_path)
+      : fd_(fd), tmp_(std::move(tmp)), final_(std::move(final_path)) {
+    buf_.reserve(kWriteBuffer);
+  }
+  ~FileOutput() override { Abort(); }
+
+  Status Write(std::string_view data) override {
+    if (fd_ < 0) return FailedPrecondition("write to a closed output " + final_);
+    if (buf_.size() + data.size() > kWriteBuffer) {
+      STRM_RETURN_IF_ERROR(Flush());
+      if (data.size() >= kWriteBuffer) return WriteFully(data);
+    }
+    buf_.append(data);
+    return Status::Ok();
+  }
+
+  Status Commit() override {
+    if (fd_ < 0) return FailedPrecondition("commit of a closed output " + final_);
+    Status s = Flush();
+    if (s.ok() && ::fsync(fd_) != 0) s = IoError("cannot sync " + tmp_ + ": " + ErrnoText(errno));
+    if (s.ok() && ::close(fd_) != 0) s = IoError("cannot close " + tmp_ + ": " + ErrnoText(errno));
+    fd_ = -1;
+    if (s.ok() && ::rename(tmp_.c_str(), final_.c_str()) != 0)
+      s = IoError("cannot rename " + tmp_ + " to " + final_ + ": " + ErrnoText(errno));
+    if (!s.ok()) {
+      ::unlink(tmp_.c_str());
+      return s;
+    }
+    committed_ = true;
+    // Make the rename itself durable.
+    int dir = ::open(fs::path(final_).parent_path().c_str(), O_RDONLY | O_DIRECTORY);
+    if (dir >= 0) {
+      ::fsync(dir);
+      ::close(dir);
+    }
+    return Status::Ok();
+  }
+
+  void Abort() override {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+    if (!committed_ && !aborted_) {
+      ::unlink(tmp_.c_str());
+      aborted_ = true;
+    }
+  }
+
+ private:
+  Status Flush() {
+    Status s = WriteFully(buf_);
+    buf_.clear();
+    return s;
+  }
+  Status WriteFully(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t w = ::write(fd_, data.data(), data.size());
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return IoError("cannot write " + final_ + ": " + ErrnoText(errno));
+      }
+      data.remove_prefix(static_cast<size_t>(w));
+    }
+    return Status::Ok();
+  }
+
+  int fd_;
+  std::string tmp_, final_;
+  std::string buf_;
+  bool committed_ = false, aborted_ = false;
+};
+
+class LocalStore final : public ObjectStore {
+ public:
+  explicit LocalStore(fs::path root) : root_(std::move(root)) {}
+
+  std::string Describe() const override { return "local directory " + root_.string(); }
+
+  Result<std::vector<ObjectInfo>> List(std::string_view prefix) override {
+    std::vector<ObjectInfo> out;
+    std::error_code ec;
+    // Walk only the directory that holds the prefix, not the whole root.
+    std::string_view dir_part =
+        prefix.substr(0, prefix.rfind('/') == std::string_view::npos ? 0 : prefix.rfind('/'));
+    fs::path start = dir_part.empty() ? root_ : root_ / std::string(dir_part);
+    if (!fs::is_directory(start, ec)) return out;
+    for (auto it = fs::recursive_directory_iterator(start, ec); !ec && it != fs::end(it);
+         it.increment(ec)) {
+      if (!it->is_regular_file(ec)) continue;
+      if (IsLocalTempName(it->path().filename().string())) continue;
+      std::string key = it->path().lexically_relative(root_).generic_string();
+      if (key.compare(0, prefix.size(), prefix) != 0) continue;
+      out.push_back({key, static_cast<uint64_t>(it->file_size(ec))});
+    }
+    if (ec) return IoError("cannot list " + start.string() + ": " + ec.message());
+    std::sort(out.begin(), out.end(),
+              [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+    return out;
+  }
+
+  Result<std::unique_ptr<InputStream>> OpenRead(std::string_view key) override {
+    STRM_RETURN_IF_ERROR(CheckKey(key));
+    std::string path = (root_ / std::string(key)).string();
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      if (err == ENOENT) return NotFound("file " + path + " does not exist");
+      return IoError("cannot open " + path + ": " + ErrnoText(err));
+    }
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+      ::close(fd);
+      return InvalidArgument(path + " is a directory, not a file");
+    }
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return std::unique_ptr<InputStream>(new FileInput(fd, path));
+  }
+
+  Result<std::unique_ptr<OutputStream>> OpenWrite(std::string_view key) override {
+    STRM_RETURN_IF_ERROR(CheckKey(key));
+    fs::path final_path = root_ / std::string(key);
+    std::error_code ec;
+    fs::create_directories(final_path.parent_path(), ec);
+    if (ec)
+      return IoError("cannot create directory " + final_path.parent_path().string() + ": " +
+                     ec.message());
+    std::string tmp = (final_path.parent_path() / ("." + final_path.filename().string() +
+                                                   std::string(kTempMarker) + NewUuidV4()))
+                          .string();
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return IoError("cannot create " + tmp + ": " + ErrnoText(errno));
+    return std::unique_ptr<OutputStream>(new FileOutput(fd, tmp, final_path.string()));
+  }
+
+  Status Delete(std::string_view key) override {
+    STRM_RETURN_IF_ERROR(CheckKey(key));
+    std::string path = (root_ / std::string(key)).string();
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+      return IoError("cannot delete " + path + ": " + ErrnoText(errno));
+    return Status::Ok();
+  }
+
+ private:
+  fs::path root_;
+};
+
+}  // namespace
+
+bool IsLocalTempName(std::string_view file_name) {
+  return !file_name.empty() && file_name.front() == '.' &&
+         file_name.find(kTempMarker) != std::string_view::npos;
+}
+
+Result<std::unique_ptr<ObjectStore>> OpenLocalStore(const std::string& root) {
+  if (root.empty()) return InvalidArgument("a local directory path must not be empty");
+  std::error_code ec;
+  fs::path abs = fs::absolute(root, ec);
+  if (ec) return InvalidArgument("invalid path '" + root + "': " + ec.message());
+  fs::create_directories(abs, ec);
+  if (ec) return IoError("cannot create directory " + abs.string() + ": " + ec.message());
+  if (!fs::is_directory(abs, ec)) return InvalidArgument(abs.string() + " is not a directory");
+  return std::unique_ptr<ObjectStore>(new LocalStore(abs.lexically_normal()));
+}
+
+}  // namespace strm

@@ -1,0 +1,367 @@
+#include "formats/csv_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace strm {
+namespace {
+
+using Rows = std::vector<std::vector<std::string>>;
+
+// Reads `csv` with the given block target and source chunk size, parses every block and
+// checks that the blocks' numbering matches what was parsed.
+Result<Rows> ReadCsv(std::string csv, size_t target = 4 << 20, size_t chunk = SIZE_MAX,
+                     bool validate = true) {
+  StringInputStream in(std::move(csv), chunk);
+  CsvBlockReader reader(&in, target);
+  CsvRecords records;
+  Rows rows;
+  for (;;) {
+    STRM_ASSIGN_OR_RETURN(CsvBlock block, reader.Next());
+    EXPECT_EQ(block.first_row, rows.size());
+    if (block.data.empty()) {
+      EXPECT_EQ(block.rows, 0u);
+      return rows;
+    }
+    STRM_RETURN_IF_ERROR(records.Parse(block, validate));
+    EXPECT_EQ(records.size(), block.rows);
+    for (size_t i = 0; i < records.size(); ++i) {
+      rows.emplace_back(records[i].begin(), records[i].end());
+    }
+  }
+}
+
+Status ReadError(std::string csv, size_t target = 4 << 20, size_t chunk = SIZE_MAX) {
+  Result<Rows> r = ReadCsv(std::move(csv), target, chunk);
+  EXPECT_FALSE(r.ok());
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+TEST(CsvReader, SimpleRecords) {
+  EXPECT_EQ(*ReadCsv("a,b,c\n1,2,3\n"), (Rows{{"a", "b", "c"}, {"1", "2", "3"}}));
+  EXPECT_EQ(*ReadCsv("single\n"), (Rows{{"single"}}));
+  EXPECT_EQ(*ReadCsv(" spaced , kept \n"), (Rows{{" spaced ", " kept "}}));
+}
+
+TEST(CsvReader, LastRecordWithoutNewline) {
+  EXPECT_EQ(*ReadCsv("a,b\nc,d"), (Rows{{"a", "b"}, {"c", "d"}}));
+  EXPECT_EQ(*ReadCsv("a,\"b\""), (Rows{{"a", "b"}}));
+  EXPECT_EQ(*ReadCsv("x"), (Rows{{"x"}}));
+}
+
+TEST(CsvReader, EmptyFields) {
+  EXPECT_EQ(*ReadCsv("a,,b\n"), (Rows{{"a", "", "b"}}));
+  EXPECT_EQ(*ReadCsv("a,b,\n"), (Rows{{"a", "b", ""}}));
+  EXPECT_EQ(*ReadCsv("a,b,"), (Rows{{"a", "b", ""}}));
+  EXPECT_EQ(*ReadCsv(",\n"), (Rows{{"", ""}}));
+  EXPECT_EQ(*ReadCsv(",,\r\n"), (Rows{{"", "", ""}}));
+  EXPECT_EQ(*ReadCsv("\"\",\"\"\n"), (Rows{{"", ""}}));
+}
+
+TEST(CsvReader, LongUnquotedFields) {
+  const std::string a(13, 'a'), b(21, 'b'), c(8, 'c');
+  EXPECT_EQ(*ReadCsv(a + "," + b + "," + c + "\r\n" + c + c + "\n"), (Rows{{a, b, c}, {c + c}}));
+  EXPECT_EQ(ReadError(a + "," + b + "\"" + c + "\n").message(),
+            "unexpected quote in unquoted field in row 0");
+}
+
+TEST(CsvReader, CrlfRecords) {
+  EXPECT_EQ(*ReadCsv("a,b\r\nc,d\r\n"), (Rows{{"a", "b"}, {"c", "d"}}));
+  EXPECT_EQ(*ReadCsv("\"a\",\"b\"\r\n\"c\"\r\n"), (Rows{{"a", "b"}, {"c"}}));
+  EXPECT_EQ(*ReadCsv("mixed\r\nlf\nend\r\n"), (Rows{{"mixed"}, {"lf"}, {"end"}}));
+  // A CR that does not end a record is data.
+  EXPECT_EQ(*ReadCsv("a\rb,c\r\r\n"), (Rows{{"a\rb", "c\r"}}));
+  EXPECT_EQ(*ReadCsv("a,b\r"), (Rows{{"a", "b\r"}}));
+}
+
+TEST(CsvReader, QuotedNewlinesCommasAndQuotes) {
+  EXPECT_EQ(*ReadCsv("h1,h2\n\"line1\nline2\",\"crlf\r\ninside\"\nx,\"a,b\"\n"),
+            (Rows{{"h1", "h2"}, {"line1\nline2", "crlf\r\ninside"}, {"x", "a,b"}}));
+  EXPECT_EQ(*ReadCsv("\"say \"\"hi\"\"\",\"\"\"\"\n"), (Rows{{"say \"hi\"", "\""}}));
+  EXPECT_EQ(*ReadCsv("\"\"\"\"\"\"\n\"a\"\"\"\"b\"\n"), (Rows{{"\"\""}, {"a\"\"b"}}));
+  EXPECT_EQ(*ReadCsv("\"lone\rcr\",\"\n\"\n"), (Rows{{"lone\rcr", "\n"}}));
+}
+
+TEST(CsvReader, Bom) {
+  EXPECT_EQ(*ReadCsv("\xEF\xBB\xBF"
+                     "a,b\n1,2\n"),
+            (Rows{{"a", "b"}, {"1", "2"}}));
+  EXPECT_EQ(*ReadCsv("\xEF\xBB\xBF"
+                     "a,b\n",
+                     4 << 20, /*chunk=*/1),
+            (Rows{{"a", "b"}}));
+  EXPECT_EQ(*ReadCsv("\xEF\xBB\xBF"), Rows{});
+  EXPECT_EQ(*ReadCsv("\xEF\xBB\xBF\n"), Rows{});
+  // Only at the start of the stream.
+  EXPECT_EQ(*ReadCsv("a\n\xEF\xBB\xBF"
+                     "b\n"),
+            (Rows{{"a"},
+                  {"\xEF\xBB\xBF"
+                   "b"}}));
+  // A prefix of a BOM is data (and then invalid UTF-8).
+  EXPECT_EQ(*ReadCsv("\xEF\xBB", 4 << 20, 1, /*validate=*/false), (Rows{{"\xEF\xBB"}}));
+}
+
+TEST(CsvReader, BlankLines) {
+  // A blank line in the middle is a record of one empty field.
+  EXPECT_EQ(*ReadCsv("h\n\nx\n"), (Rows{{"h"}, {""}, {"x"}}));
+  EXPECT_EQ(*ReadCsv("h\r\n\r\nx"), (Rows{{"h"}, {""}, {"x"}}));
+  EXPECT_EQ(*ReadCsv("\nh\n"), (Rows{{""}, {"h"}}));
+  // Blank lines at the end are not records.
+  EXPECT_EQ(*ReadCsv("h\nx\n\n"), (Rows{{"h"}, {"x"}}));
+  EXPECT_EQ(*ReadCsv("h\nx\n\n\r\n\n"), (Rows{{"h"}, {"x"}}));
+  EXPECT_EQ(*ReadCsv("h\n\n\nx\n\n"), (Rows{{"h"}, {""}, {""}, {"x"}}));
+  EXPECT_EQ(*ReadCsv(""), Rows{});
+  EXPECT_EQ(*ReadCsv("\n"), Rows{});
+  EXPECT_EQ(*ReadCsv("\n\n\n"), Rows{});
+  // Also when the blocks are cut between the blank lines.
+  for (size_t target : {1, 2, 3, 5}) {
+    for (size_t chunk : {1, 2, 100}) {
+      EXPECT_EQ(*ReadCsv("h\n\n\nx\n\n\n", target, chunk), (Rows{{"h"}, {""}, {""}, {"x"}}));
+      EXPECT_EQ(*ReadCsv("\n\n\n\n", target, chunk), Rows{});
+    }
+  }
+}
+
+TEST(CsvReader, NonAsciiUtf8) {
+  EXPECT_EQ(
+      *ReadCsv("\xE5\x90\x8D\xE5\x89\x8D,Zo\xC3\xAB\n\"\xE2\x82\xAC 5\",\xF0\x9D\x84\x9E\n"),
+      (Rows{{"\xE5\x90\x8D\xE5\x89\x8D", "Zo\xC3\xAB"}, {"\xE2\x82\xAC 5", "\xF0\x9D\x84\x9E"}}));
+}
+
+TEST(CsvReader, BlockNumbering) {
+  StringInputStream in("aa\nbb\ncc\n");
+  CsvBlockReader reader(&in, 4);
+  auto b = reader.Next();
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->data, "aa\nbb\n");
+  EXPECT_EQ(b->first_row, 0u);
+  EXPECT_EQ(b->rows, 2u);
+  b = reader.Next();
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->data, "cc\n");
+  EXPECT_EQ(b->first_row, 2u);
+  EXPECT_EQ(b->rows, 1u);
+  b = reader.Next();
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->data, "");
+  EXPECT_EQ(b->first_row, 3u);
+  EXPECT_EQ(b->rows, 0u);
+  EXPECT_EQ(reader.bytes_read(), 9u);
+  b = reader.Next();  // still the end
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->data, "");
+}
+
+TEST(CsvReader, BlocksHoldWholeRecords) {
+  // Quoted newlines are not record ends: one record per block with a target of 1 byte.
+  StringInputStream in("\"a\nb\",c\n\"\"\"x\n\"\"\"\r\nlast");
+  CsvBlockReader reader(&in, 1);
+  std::vector<std::string> blocks;
+  for (;;) {
+    auto b = reader.Next();
+    ASSERT_TRUE(b.ok()) << b.status().message();
+    if (b->data.empty()) break;
+    EXPECT_EQ(b->rows, 1u);
+    EXPECT_EQ(b->first_row, blocks.size());
+    blocks.push_back(b->data);
+  }
+  EXPECT_EQ(blocks, (std::vector<std::string>{"\"a\nb\",c\n", "\"\"\"x\n\"\"\"\r\n", "last"}));
+}
+
+TEST(CsvReader, SmallBlocksGiveTheSameRecords) {
+  std::string csv = "\xEF\xBB\xBFid,name,note\r\n";
+  for (int i = 0; i < 300; ++i) {
+    std::string n = std::to_string(i);
+    switch (i % 6) {
+      case 0:
+        csv += n + ",plain,text\n";
+        break;
+      case 1:
+        csv += n + ",\"quoted\nnewline\",\"with \"\"quotes\"\"\"\r\n";
+        break;
+      case 2:
+        csv += n + ",,\n";
+        break;
+      case 3:
+        csv += "\n";
+        break;
+      case 4:
+        csv += n + ",Zo\xC3\xAB,\"a,b\r\nc\"\n";
+        break;
+      case 5:
+        csv += n + ",\"\",\"" + std::string(40, '"') + "\"\n";
+        break;
+    }
+  }
+  csv += "end,no,newline";
+  Result<Rows> whole = ReadCsv(csv);
+  ASSERT_TRUE(whole.ok()) << whole.status().message();
+  ASSERT_EQ(whole->size(), 302u);
+  EXPECT_EQ((*whole)[0], (std::vector<std::string>{"id", "name", "note"}));
+  EXPECT_EQ((*whole)[2], (std::vector<std::string>{"1", "quoted\nnewline", "with \"quotes\""}));
+  EXPECT_EQ((*whole)[4], (std::vector<std::string>{""}));
+  EXPECT_EQ((*whole)[6], (std::vector<std::string>{"5", "", std::string(20, '"')}));
+  EXPECT_EQ((*whole)[301], (std::vector<std::string>{"end", "no", "newline"}));
+  for (size_t target : {1, 7, 16, 100, 4096}) {
+    for (size_t chunk : {1, 3, 16, 1000}) {
+      Result<Rows> split = ReadCsv(csv, target, chunk);
+      ASSERT_TRUE(split.ok()) << split.status().message();
+      EXPECT_EQ(*split, *whole) << target << " " << chunk;
+    }
+  }
+}
+
+TEST(CsvReader, RecordLongerThanBlockAndReads) {
+  std::string big;
+  for (int i = 0; i < 5000; ++i) big += i % 10 == 0 ? "\n" : (i % 7 == 0 ? "\"\"" : "x");
+  const std::string next(40, 'n');  // longer than a read, so the first block ends before it
+  std::string csv = "a,\"" + big + "\",b\n" + next + "\n";
+  std::string want = big;
+  for (size_t p = 0; (p = want.find("\"\"", p)) != std::string::npos; ++p) want.erase(p, 1);
+  StringInputStream in(csv, /*max_chunk=*/13);
+  CsvBlockReader reader(&in, 16);
+  auto b = reader.Next();
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->data, "a,\"" + big + "\",b\n");  // one block bigger than the target
+  EXPECT_EQ(b->rows, 1u);
+  CsvRecords records;
+  ASSERT_TRUE(records.Parse(*b, true).ok());
+  ASSERT_EQ(records.size(), 1u);
+  ASSERT_EQ(records[0].size(), 3u);
+  EXPECT_EQ(records[0][1], want);
+  b = reader.Next();
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->data, next + "\n");
+  EXPECT_EQ(b->first_row, 1u);
+}
+
+TEST(CsvReader, UnterminatedQuote) {
+  Status s = ReadError("h\nx\n\"abc\n");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "unterminated quoted field in row 2");
+  EXPECT_EQ(ReadError("\"").message(), "unterminated quoted field in row 0");
+  EXPECT_EQ(ReadError("h\n\n\"abc").message(), "unterminated quoted field in row 2");
+  EXPECT_EQ(ReadError("a\nb\nc\n\"\"\"open\n", 1, 1).message(),
+            "unterminated quoted field in row 3");
+  EXPECT_EQ(ReadError("a\nb,\"c\"\"\n", 1, 1).message(), "unterminated quoted field in row 1");
+
+  CsvRecords records;  // a hand-made block
+  EXPECT_EQ(records.Parse(CsvBlock{"ok\n\"abc", 5, 2}, true).message(),
+            "unterminated quoted field in row 6");
+}
+
+TEST(CsvReader, UnexpectedQuote) {
+  Status s = ReadError("h\na\"b\n");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "unexpected quote in unquoted field in row 1");
+  EXPECT_EQ(ReadError("h\nx,y\nz, \"q\"\n").message(),
+            "unexpected quote in unquoted field in row 2");
+  EXPECT_EQ(ReadError("ab\"\n").message(), "unexpected quote in unquoted field in row 0");
+  // A stray quote does not open a quoted field when the stream is cut into blocks.
+  EXPECT_EQ(ReadError("h\n1\n5\" screen\n2\n", 1, 1).message(),
+            "unexpected quote in unquoted field in row 2");
+  EXPECT_EQ(ReadError("h\na\"\"b\n", 1, 1).message(),
+            "unexpected quote in unquoted field in row 1");
+}
+
+TEST(CsvReader, CharacterAfterClosingQuote) {
+  Status s = ReadError("h\n\"a\"b\n");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "unexpected character after closing quote in row 1");
+  EXPECT_EQ(ReadError("\"a\" ,b\n").message(), "unexpected character after closing quote in row 0");
+  EXPECT_EQ(ReadError("h\n1\n2\n\"a\"\r").message(),
+            "unexpected character after closing quote in row 3");
+  EXPECT_EQ(ReadError("h\n1\n2\n\"a\"\rb\n", 1, 1).message(),
+            "unexpected character after closing quote in row 3");
+}
+
+TEST(CsvReader, InvalidUtf8) {
+  Status s = ReadError("h\nok\nbad\xC3\x28\n");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "invalid UTF-8 in row 2");
+  EXPECT_EQ(ReadError("h\n\"\xED\xA0\x80\"\n").message(), "invalid UTF-8 in row 1");  // surrogate
+  EXPECT_EQ(ReadError("h\n1\n\xC0\xAF\n").message(), "invalid UTF-8 in row 2");       // overlong
+  EXPECT_EQ(ReadError("h\n1\n2\nabc\xE2\x82").message(), "invalid UTF-8 in row 3");   // truncated
+  EXPECT_EQ(ReadError("h\n1\n2\n3,\xF4\x90\x80\x80\n4\n", 2, 1).message(),
+            "invalid UTF-8 in row 3");  // over U+10FFFF
+  // A multibyte sequence cut by a newline belongs to the record where it starts.
+  EXPECT_EQ(ReadError("h\nx\xC3\n\xAB\n").message(), "invalid UTF-8 in row 1");
+  // Without validation the bytes pass through.
+  EXPECT_EQ(*ReadCsv("h\nbad\xC3\x28\n", 4 << 20, SIZE_MAX, /*validate=*/false),
+            (Rows{{"h"}, {"bad\xC3\x28"}}));
+  // The first row in error is reported.
+  EXPECT_EQ(ReadError("h\n\xFF\n\"a\"b\n").message(), "invalid UTF-8 in row 1");
+  EXPECT_EQ(ReadError("h\n\"a\"b\n\xFF\n").message(),
+            "unexpected character after closing quote in row 1");
+}
+
+TEST(CsvReader, ReadErrorIsPassedOn) {
+  class Failing final : public InputStream {
+   public:
+    Result<size_t> Read(char*, size_t) override { return IoError("disk on fire"); }
+  } failing;
+  CsvBlockReader reader(&failing);
+  auto b = reader.Next();
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), StatusCode::kIo);
+  EXPECT_EQ(b.status().message(), "disk on fire");
+}
+
+TEST(CsvRecords, FieldsPointIntoBlockUnlessUnescaped) {
+  CsvBlock block{"plain,\"quoted\",\"dou\"\"bled\"\n", 0, 1};
+  CsvRecords records;
+  ASSERT_TRUE(records.Parse(block, true).ok());
+  ASSERT_EQ(records.size(), 1u);
+  auto f = records[0];
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(f[0], "plain");
+  EXPECT_EQ(f[1], "quoted");
+  EXPECT_EQ(f[2], "dou\"bled");
+  EXPECT_EQ(f[0].data(), block.data.data());
+  EXPECT_EQ(f[1].data(), block.data.data() + 7);
+  EXPECT_FALSE(f[2].data() >= block.data.data() &&
+               f[2].data() < block.data.data() + block.data.size());
+}
+
+TEST(CsvRecords, ManyUnescapedFieldsStayValid) {
+  std::string data;
+  for (int i = 0; i < 2000; ++i) data += "\"" + std::to_string(i) + "\"\"q\"\"\",x\n";
+  CsvRecords records;
+  ASSERT_TRUE(records.Parse(CsvBlock{"\"small\"\"\"\n", 0, 1}, true).ok());  // reuse
+  CsvBlock block{data, 0, 2000};
+  ASSERT_TRUE(records.Parse(block, true).ok());
+  ASSERT_EQ(records.size(), 2000u);
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_EQ(records[i].size(), 2u);
+    EXPECT_EQ(records[i][0], std::to_string(i) + "\"q\"");
+    EXPECT_EQ(records[i][1], "x");
+  }
+}
+
+TEST(CsvRecords, EmptyBlock) {
+  CsvRecords records;
+  EXPECT_EQ(records.size(), 0u);
+  ASSERT_TRUE(records.Parse(CsvBlock{}, true).ok());
+  EXPECT_EQ(records.size(), 0u);
+}
+
+TEST(ParseCsvDocument, KeysFile) {
+  auto rows = ParseCsvDocument(
+      "keyLink,encryptionKey,policyId,expiresAt\r\n"
+      "6c1a,\"{\"\"primaryKeyId\"\":1,\"\"key\"\":[]}\",,1893456000000\r\n");
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  EXPECT_EQ(*rows, (Rows{{"keyLink", "encryptionKey", "policyId", "expiresAt"},
+                         {"6c1a", "{\"primaryKeyId\":1,\"key\":[]}", "", "1893456000000"}}));
+  EXPECT_EQ(*ParseCsvDocument(""), Rows{});
+  EXPECT_EQ(*ParseCsvDocument("\xEF\xBB\xBF"
+                              "a\n\n"),
+            (Rows{{"a"}}));
+  EXPECT_EQ(ParseCsvDocument("a\n\"b").status().message(), "unterminated quoted field in row 1");
+  EXPECT_EQ(ParseCsvDocument("a\n\xFF").status().message(), "invalid UTF-8 in row 1");
+}
+
+}  // namespace
+}  // namespace strm
