@@ -204,13 +204,30 @@ int Main(int argc, char** argv) {
     STRM_ASSIGN_OR_RETURN(DataContract c, p->GetDataContract(ref));
     return PrintEntity(ctx, ContractJson(c), ContractTable({c}));
   });
+  static bool preview = false;
+  static size_t preview_rows = 5;
   auto* get_job = get->add_subcommand("batch-job", "Show a batch job");
   get_job->add_option("id", get_name)->required();
+  get_job->add_flag("--preview", preview, "Show the first rows of input and outputs");
+  get_job->add_option("--rows", preview_rows, "Rows per preview table (default 5)");
   AddOutputFlag(get_job, ctx);
   Action(get_job, exit_code, [&ctx]() -> Status {
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     STRM_ASSIGN_OR_RETURN(BatchJobRecord j, p->GetBatchJob(get_name));
-    return PrintEntity(ctx, BatchJobJson(j), BatchJobTable({j}));
+    if (!preview) return PrintEntity(ctx, BatchJobJson(j), BatchJobTable({j}));
+    STRM_ASSIGN_OR_RETURN(auto previews, p->PreviewBatchJob(j.id, preview_rows));
+    STRM_ASSIGN_OR_RETURN(OutputFormat f, ctx.Format());
+    if (f == OutputFormat::kPlain) f = OutputFormat::kTable;  // a preview is for people
+    for (const CsvPreview& pv : previews) {
+      if (f == OutputFormat::kJson) {
+        std::cout << nlohmann::json{{"title", pv.title}, {"header", pv.header}, {"rows", pv.rows}}
+                  << '\n';
+        continue;
+      }
+      std::cout << pv.title << '\n';
+      PrintTable(std::cout, PreviewTable(pv), f);
+    }
+    return Status::Ok();
   });
 
   // list

@@ -121,6 +121,28 @@ Table ContractTable(const std::vector<DataContract>& cs) {
   return t;
 }
 
+Table PreviewTable(const CsvPreview& p) {
+  constexpr size_t kMax = 22;
+  auto shorten = [](const std::string& v) {
+    if (DisplayWidth(v) <= kMax) return v;
+    std::string out;
+    size_t w = 0;
+    for (unsigned char c : v) {
+      if ((c & 0xC0) != 0x80 && ++w > kMax - 1) break;
+      out += static_cast<char>(c);
+    }
+    return out + "…";
+  };
+  Table t;
+  for (const auto& h : p.header) t.header.push_back(shorten(h));
+  for (const auto& row : p.rows) {
+    std::vector<std::string> r;
+    for (const auto& v : row) r.push_back(shorten(v));
+    t.rows.push_back(std::move(r));
+  }
+  return t;
+}
+
 Table BatchJobTable(const std::vector<BatchJobRecord>& js) {
   Table t{{"Batch Job id", "Timestamp", "State", "Details"}, {}};
   for (const BatchJobRecord& j : js)

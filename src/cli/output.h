@@ -11,6 +11,7 @@
 
 #include "catalog/catalog.h"
 #include "core/result.h"
+#include "jobs/csv_preview.h"
 #include "privacy/contract.h"
 
 namespace strm::cli {
@@ -35,6 +36,9 @@ nlohmann::json BatchJobJson(const BatchJobRecord& j);
 Table ConnectorTable(const std::vector<DataConnector>& cs, const std::vector<int>* dependents);
 Table ContractTable(const std::vector<DataContract>& cs);
 Table BatchJobTable(const std::vector<BatchJobRecord>& js);
+
+// A preview as a table, long cells shortened to 22 characters and "…".
+Table PreviewTable(const CsvPreview& preview);
 
 // "2026-11-21T12:57:00.123Z"
 std::string FormatTimestamp(int64_t epoch_millis);

@@ -256,14 +256,14 @@ JsonObjectReader::JsonObjectReader(const JsonDocument& doc, std::string pointer,
   obj_ = v;
   // Both spellings of one member: report the pair whose later key comes first.
   std::map<std::string, std::string> seen;  // lowerCamel form -> key
-  int worst = 0;
+  int reported_line = 0;
   for (const auto& [key, value] : obj_->items()) {
     auto [it, inserted] = seen.emplace(SnakeToLowerCamel(key), key);
     if (inserted) continue;
     std::string a = it->second, b = key;
     if (KeyLine(a) > KeyLine(b)) std::swap(a, b);
-    if (status_.ok() || KeyLine(b) < worst) {
-      worst = KeyLine(b);
+    if (status_.ok() || KeyLine(b) < reported_line) {
+      reported_line = KeyLine(b);
       status_ = InvalidArgument(doc_.Where(pointer_ + "/" + EscapeJsonPointer(b)) + ": both '" + a +
                                 "' and '" + b + "' in " + Name());
     }

@@ -24,6 +24,7 @@ constexpr std::pair<std::string_view, std::string_view> kJavaAliases[] = {
     {"x-UTF-32BE-BOM", "UTF-32"},       {"x-UTF-32LE-BOM", "UTF-32"},
     {"UTF_32BE_BOM", "UTF-32"},         {"UTF_32LE_BOM", "UTF-32"},
     {"latin1", "ISO-8859-1"},           {"Cp1252", "WINDOWS-1252"},
+    {"x-MacRoman", "MACINTOSH"},        {"MacRoman", "MACINTOSH"},
 };
 
 iconv_t OpenToUtf8(std::string_view charset) {

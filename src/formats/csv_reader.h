@@ -33,7 +33,9 @@ struct CsvBlock {
 class CsvBlockReader {
  public:
   // `in` must outlive the reader. Blocks hold at least `target_block_size` bytes unless
-  // the stream ends (a record longer than that makes a longer block).
+  // the stream ends, and end at the last record end of the bytes read so far (reads are
+  // of min(target, 1 MiB)), so a block exceeds the target by at most about one read, or by
+  // a record longer than that.
   explicit CsvBlockReader(InputStream* in, size_t target_block_size = 4 << 20);
 
   // The next block; a block with empty `data` means the end of the stream. A quote left

@@ -7,7 +7,10 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -15,8 +18,9 @@ namespace strm {
 namespace {
 
 constexpr int64_t kSecondsPerDay = 86400;
-// date/tz marks open-ended intervals with sentinels beyond +-1e12 s; real data lies within.
-constexpr int64_t kFar = 100'000'000'000;  // about year 5138
+// date/tz bounds open-ended intervals with sentinels near years -32767 and 32767, beyond
+// +-kFar seconds (about year 5138); every real transition lies within.
+constexpr int64_t kFar = 100'000'000'000;
 constexpr int64_t kMaxSeconds = INT64_MAX / 1000 - 1;
 
 // Hinnant's days_from_civil: days since 1970-01-01 of a proleptic Gregorian date.
@@ -74,17 +78,20 @@ inline bool Read2(const char*& p, const char* end, int* out) {
   return true;
 }
 
-// Index of the name in `names` that `p` starts with (3 letters if `abbreviated`), or -1.
+// Index of the name in `names` that `p` starts with (its first 3 letters if `abbreviated`),
+// or -1. Case-sensitive, as Java's default.
 template <size_t N>
 int ReadName(const char*& p, const char* end, const std::array<std::string_view, N>& names,
              bool abbreviated) {
   const size_t avail = static_cast<size_t>(end - p);
+  if (avail < 3) return -1;
   for (size_t i = 0; i < N; ++i) {
-    const size_t len = abbreviated ? 3 : names[i].size();
-    if (avail >= len && std::memcmp(p, names[i].data(), len) == 0) {
-      p += len;
-      return static_cast<int>(i);
-    }
+    const std::string_view name = names[i];
+    if (p[0] != name[0] || p[1] != name[1] || p[2] != name[2]) continue;
+    const size_t len = abbreviated ? 3 : name.size();
+    if (avail < len || std::memcmp(p + 3, name.data() + 3, len - 3) != 0) return -1;
+    p += len;
+    return static_cast<int>(i);
   }
   return -1;
 }
@@ -172,8 +179,57 @@ std::optional<int32_t> FixedZoneOffset(std::string_view id) {
   return std::nullopt;
 }
 
-// Local time -> UTC for one zone: a fixed offset, or an IANA zone with the local-time
-// interval of the last lookup cached (within it the offset is the only one possible).
+// The UTC offsets of an IANA zone as a step function of local time. Below starts[0] the
+// offset is offsets[0]; from starts[i] on it is offsets[i + 1]. A start is the transition's
+// UTC time plus the larger of the two offsets, which gives Java's ZonedDateTime.of rules: a
+// local time in a gap takes the offset before it (so it moves forward by the gap), one in an
+// overlap the earlier offset.
+struct ZoneTable {
+  std::vector<int64_t> starts;
+  std::vector<int32_t> offsets;
+  // date/tz reads the system tzdata's transitions, which end in 2037 (the POSIX rule for
+  // later years is not read); zones whose last transition is in 2037 are extrapolated from
+  // this local time on.
+  int64_t extrapolate_from = INT64_MAX;
+};
+
+int64_t Seconds(date::sys_seconds t) { return t.time_since_epoch().count(); }
+
+std::shared_ptr<const ZoneTable> BuildZoneTable(const date::time_zone* tz) {
+  auto table = std::make_shared<ZoneTable>();
+  auto info = tz->get_info(date::sys_seconds{std::chrono::seconds{-kFar}});
+  table->offsets.push_back(static_cast<int32_t>(info.offset.count()));
+  int64_t last_transition = INT64_MIN;
+  while (Seconds(info.end) < kFar) {
+    auto next = tz->get_info(info.end);
+    if (Seconds(next.end) <= Seconds(info.end)) break;  // defensive: no progress
+    if (next.offset != info.offset) {
+      last_transition = Seconds(info.end);
+      table->starts.push_back(last_transition + std::max(info.offset, next.offset).count());
+      table->offsets.push_back(static_cast<int32_t>(next.offset.count()));
+    }
+    info = std::move(next);
+  }
+  if (last_transition >= DaysFromCivil(2037, 1, 1) * kSecondsPerDay &&
+      last_transition < DaysFromCivil(2038, 1, 1) * kSecondsPerDay) {
+    table->extrapolate_from = DaysFromCivil(2038, 1, 1) * kSecondsPerDay;
+  }
+  return table;
+}
+
+// Tables are immutable and shared by every format (and thread) that uses the zone.
+std::shared_ptr<const ZoneTable> ZoneTableFor(const date::time_zone* tz) {
+  static auto* const mu = new std::mutex;
+  static auto* const tables =
+      new std::unordered_map<const date::time_zone*, std::shared_ptr<const ZoneTable>>;
+  std::lock_guard<std::mutex> lock(*mu);
+  auto& table = (*tables)[tz];
+  if (table == nullptr) table = BuildZoneTable(tz);
+  return table;
+}
+
+// Local time -> UTC for one zone: a fixed offset, or a zone table with the local-time
+// interval of the last lookup cached.
 class ZoneRules {
  public:
   static ZoneRules Fixed(int32_t offset) {
@@ -186,41 +242,29 @@ class ZoneRules {
   static std::optional<ZoneRules> Of(std::string_view id) {
     if (auto offset = FixedZoneOffset(id)) return Fixed(*offset);
     try {
-      const date::time_zone* tz = date::locate_zone(id);
-      const auto at_epoch = tz->get_info(date::sys_seconds{});  // also loads the zone
-      if (Seconds(at_epoch.begin) < -kFar && Seconds(at_epoch.end) > kFar) {
-        return Fixed(static_cast<int32_t>(at_epoch.offset.count()));
-      }
+      auto table = ZoneTableFor(date::locate_zone(id));
+      if (table->starts.empty()) return Fixed(table->offsets[0]);  // UTC, Etc/GMT+5...
       ZoneRules r;
-      r.tz_ = tz;
-      // The system tzdata lists transitions only up to 2037 (POSIX rules beyond are not read
-      // by date/tz), so a zone whose last interval starts in 2037 is extrapolated.
-      const auto last = tz->get_info(date::sys_seconds{std::chrono::seconds{kFar - 1}});
-      const int64_t begin = Seconds(last.begin);
-      if (begin >= DaysFromCivil(2037, 1, 1) * kSecondsPerDay &&
-          begin < DaysFromCivil(2038, 1, 1) * kSecondsPerDay) {
-        r.extrapolate_from_ = DaysFromCivil(2038, 1, 1) * kSecondsPerDay;
-      }
+      r.table_ = std::move(table);
       return r;
-    } catch (const std::exception&) {
+    } catch (const std::exception&) {  // unknown id, unreadable tzdata
       return std::nullopt;
     }
   }
 
   int64_t ToUtc(int64_t local) const {
-    if (tz_ == nullptr) return local - fixed_;
+    if (table_ == nullptr) return local - fixed_;
     if (local >= lo_ && local < hi_) return local - offset_;
     return Lookup(local);
   }
 
  private:
-  static int64_t Seconds(date::sys_seconds t) { return t.time_since_epoch().count(); }
-
   int64_t Lookup(int64_t local) const {
-    // From 2038 on, read the offset of the latest year <= 2037 with the same calendar (leap
-    // year and weekday of January 1st), which has the same rule-based transitions.
-    int64_t shift = 0, clip_lo = INT64_MIN, clip_hi = extrapolate_from_;
-    if (local >= extrapolate_from_) {
+    const ZoneTable& t = *table_;
+    // From 2038 on, use the latest year <= 2037 with the same calendar (leap year and
+    // weekday of January 1st): it has the same rule-based transitions.
+    int64_t shift = 0, clip_lo = INT64_MIN, clip_hi = t.extrapolate_from;
+    if (local >= t.extrapolate_from) {
       const int64_t year = YearFromDays(FloorDiv(local, kSecondsPerDay));
       const int64_t jan1 = DaysFromCivil(year, 1, 1);
       int64_t same = 2037;
@@ -232,91 +276,91 @@ class ZoneRules {
       clip_lo = jan1 * kSecondsPerDay;
       clip_hi = DaysFromCivil(year + 1, 1, 1) * kSecondsPerDay;
     }
-    const int64_t query = std::clamp(local - shift, -kFar, kFar);
-    try {
-      const auto li = tz_->get_info(date::local_seconds{std::chrono::seconds{query}});
-      // Java's ZonedDateTime.of: in a gap the offset before it (shifting forward by the gap
-      // length), in an overlap the earlier offset; date/tz gives both as `first`.
-      const int64_t offset = li.first.offset.count();
-      if (li.result == date::local_info::unique && query == local - shift) {
-        const int64_t begin = Seconds(li.first.begin), end = Seconds(li.first.end);
-        int64_t before = offset, after = offset;
-        if (begin > -kFar) {
-          before = tz_->get_info(li.first.begin - std::chrono::seconds{1}).offset.count();
-        }
-        if (end < kFar) after = tz_->get_info(li.first.end).offset.count();
-        lo_ = std::max(begin + std::max(offset, before) + shift, clip_lo);
-        hi_ = std::min(end + std::min(offset, after) + shift, clip_hi);
-        offset_ = offset;
-      }
-      return local - offset;
-    } catch (const std::exception&) {
-      return local - offset_;  // unreachable: the zone was loaded in Of()
-    }
+    const auto it = std::upper_bound(t.starts.begin(), t.starts.end(), local - shift);
+    const size_t k = static_cast<size_t>(it - t.starts.begin());
+    offset_ = t.offsets[k];
+    lo_ = std::max(k > 0 ? t.starts[k - 1] + shift : INT64_MIN, clip_lo);
+    hi_ = std::min(k < t.starts.size() ? t.starts[k] + shift : INT64_MAX, clip_hi);
+    return local - offset_;
   }
 
-  const date::time_zone* tz_ = nullptr;  // null: fixed_ applies
+  std::shared_ptr<const ZoneTable> table_;  // null: fixed_ applies
   int32_t fixed_ = 0;
-  int64_t extrapolate_from_ = INT64_MAX;  // local seconds
-  mutable int64_t lo_ = 0, hi_ = 0;       // local seconds [lo_, hi_) have offset_
+  mutable int64_t lo_ = 0, hi_ = 0;  // local seconds [lo_, hi_) have offset_
   mutable int64_t offset_ = 0;
 };
 
-enum class Kind : uint8_t {
-  kLiteral,
-  kYearOfEra,  // y
-  kYear,       // u
-  kYearReduced,
-  kMonth,
+// One step of a compiled pattern.
+enum class Op : uint8_t {
+  kChar,       // one literal character
+  kLiteral,    // a longer literal
+  kDigits,     // exactly min_width digits into a slot
+  kVarDigits,  // min_width..max_width digits into a slot
+  kFraction,   // fraction-of-second digits (S: exact; n: count..9)
   kMonthShort,
   kMonthFull,
-  kDay,
-  kHour,       // H
-  kClockHour,  // h
-  kAmPm,
-  kMinute,
-  kSecond,
-  kFraction,  // S and n
   kWeekdayShort,
   kWeekdayFull,
+  kAmPm,
   kOffset,
   kZoneId,
 };
 
-bool IsNumeric(Kind k) {
-  switch (k) {
-    case Kind::kYearOfEra:
-    case Kind::kYear:
-    case Kind::kYearReduced:
-    case Kind::kMonth:
-    case Kind::kDay:
-    case Kind::kHour:
-    case Kind::kClockHour:
-    case Kind::kMinute:
-    case Kind::kSecond:
-    case Kind::kFraction:
-      return true;
-    default:
-      return false;
-  }
-}
+// Where a number goes.
+enum Slot : uint8_t {
+  kYear,
+  kYearOfEra,
+  kMonth,
+  kDay,
+  kHour,
+  kClockHour,
+  kMinute,
+  kSecond,
+  kSlotCount,
+};
 
 struct Element {
-  Kind kind = Kind::kLiteral;
+  Op op = Op::kChar;
+  Slot slot = kYear;
   uint8_t min_width = 0, max_width = 0;
   // Digits left for the fixed-width numbers that follow without a separator (Java's
-  // adjacent value parsing), e.g. "yyyyMMdd" after a variable-width "y".
+  // adjacent value parsing), e.g. "MMdd" after a variable-width "y".
   uint8_t reserve = 0;
-  OffsetStyle offset;
-  uint32_t literal_pos = 0, literal_size = 0;  // in Impl::literals
+  char ch = 0;                                 // kChar
+  int16_t bias = 0;                            // added to the number: 2000 for "yy"
+  OffsetStyle offset;                          // kOffset
+  uint32_t literal_pos = 0, literal_size = 0;  // kLiteral, in Impl::literals
 };
+
+bool IsNumeric(Op op) { return op == Op::kDigits || op == Op::kVarDigits || op == Op::kFraction; }
+
+// Reads exactly `width` digits in one pass.
+inline bool ReadFixed(const char*& p, const char* end, unsigned width, int64_t* out) {
+  if (static_cast<size_t>(end - p) < width) return false;
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  if (width == 2) {
+    const unsigned a = u[0] - '0', b = u[1] - '0';
+    if ((a > 9) | (b > 9)) return false;
+    *out = a * 10 + b;
+  } else {
+    int64_t v = 0;
+    for (unsigned i = 0; i < width; ++i) {
+      const unsigned d = u[i] - '0';
+      if (d > 9) return false;
+      v = v * 10 + d;
+    }
+    *out = v;
+  }
+  p += width;
+  return true;
+}
 
 // Reads min..max digits greedily, leaving `reserve` digits for what follows; returns how
 // many it read, 0 when too few.
-inline size_t ReadNumber(const char*& p, const char* end, const Element& e, int64_t* out) {
-  const size_t limit = size_t{e.max_width} + e.reserve;
+inline size_t ReadVariable(const char*& p, const char* end, const Element& e, int64_t* out) {
+  const size_t limit = std::min<size_t>(size_t{e.max_width} + e.reserve, end - p);
   size_t avail = 0;
-  while (avail < limit && p + avail < end && IsDigit(p[avail])) ++avail;
+  while (avail < limit && IsDigit(p[avail])) ++avail;
   const size_t take = avail > e.reserve ? std::min<size_t>(e.max_width, avail - e.reserve) : 0;
   if (take < e.min_width) return 0;
   int64_t v = 0;
@@ -353,13 +397,23 @@ struct TimestampFormat::Impl {
   }
 
   void AddLiteral(std::string_view text) {
-    if (elements.empty() || elements.back().kind != Kind::kLiteral) {
-      Element e;
-      e.literal_pos = static_cast<uint32_t>(literals.size());
-      elements.push_back(e);
+    Element* last = elements.empty() ? nullptr : &elements.back();
+    if (last != nullptr && last->op == Op::kChar) {  // grow a one-character literal
+      last->op = Op::kLiteral;
+      last->literal_pos = static_cast<uint32_t>(literals.size());
+      last->literal_size = 1;
+      literals.push_back(last->ch);
     }
-    literals.append(text);
-    elements.back().literal_size += static_cast<uint32_t>(text.size());
+    if (last != nullptr && last->op == Op::kLiteral) {
+      literals.append(text);
+      last->literal_size += static_cast<uint32_t>(text.size());
+      return;
+    }
+    Element e;
+    e.op = Op::kChar;
+    e.ch = text[0];
+    elements.push_back(e);
+    if (text.size() > 1) AddLiteral(text.substr(1));
   }
 
   Status AddField(char letter, int count);
@@ -370,36 +424,38 @@ struct TimestampFormat::Impl {
 
 Status TimestampFormat::Impl::AddField(char letter, int count) {
   Element e;
-  auto numeric = [&](Kind kind, int min, int max) {
-    e.kind = kind;
+  auto number = [&](Slot slot, int min, int max) {
+    e.op = min == max ? Op::kDigits : Op::kVarDigits;
+    e.slot = slot;
     e.min_width = static_cast<uint8_t>(min);
     e.max_width = static_cast<uint8_t>(max);
   };
   auto offset = [&](bool colon, bool minutes_optional, bool seconds, bool z) {
-    e.kind = Kind::kOffset;
+    e.op = Op::kOffset;
     e.offset = OffsetStyle{colon, minutes_optional, seconds, z};
   };
   bool supported = true;
   switch (letter) {
     case 'y':
     case 'u': {
-      const Kind kind = letter == 'y' ? Kind::kYearOfEra : Kind::kYear;
+      const Slot slot = letter == 'y' ? kYearOfEra : kYear;
       if (count == 2) {
-        numeric(Kind::kYearReduced, 2, 2);  // 2000-2099, as Java's reduced parsing
+        number(kYear, 2, 2);  // 2000-2099, as Java's reduced parsing
+        e.bias = 2000;
       } else if (count <= 3) {
-        numeric(kind, count, 9);
+        number(slot, count, 9);
       } else {
         supported = count <= 9;
-        numeric(kind, count, count);
+        number(slot, count, count);
       }
       break;
     }
     case 'M':
       if (count <= 2) {
-        numeric(Kind::kMonth, count, 2);
+        number(kMonth, count, 2);
       } else {
         supported = count <= 4;
-        e.kind = count == 3 ? Kind::kMonthShort : Kind::kMonthFull;
+        e.op = count == 3 ? Op::kMonthShort : Op::kMonthFull;
       }
       break;
     case 'd':
@@ -407,24 +463,24 @@ Status TimestampFormat::Impl::AddField(char letter, int count) {
     case 'h':
     case 'm':
     case 's': {
-      const Kind kinds[] = {Kind::kDay, Kind::kHour, Kind::kClockHour, Kind::kMinute,
-                            Kind::kSecond};
+      constexpr Slot kSlots[] = {kDay, kHour, kClockHour, kMinute, kSecond};
       supported = count <= 2;
-      numeric(kinds[std::string_view("dHhms").find(letter)], count, 2);
+      number(kSlots[std::string_view("dHhms").find(letter)], count, 2);
       break;
     }
     case 'a':
       supported = count == 1;
-      e.kind = Kind::kAmPm;
+      e.op = Op::kAmPm;
       break;
     case 'S':  // exactly `count` fraction digits
     case 'n':  // nano-of-second digits, read as a fraction like 'S' (see VECTORS.md §4)
       supported = count <= 9;
-      numeric(Kind::kFraction, count, letter == 'S' ? count : 9);
+      number(kSecond, count, letter == 'S' ? count : 9);
+      e.op = Op::kFraction;
       break;
     case 'E':
       supported = count <= 4;
-      e.kind = count == 4 ? Kind::kWeekdayFull : Kind::kWeekdayShort;
+      e.op = count == 4 ? Op::kWeekdayFull : Op::kWeekdayShort;
       break;
     case 'Z':
       supported = count != 4 && count <= 5;
@@ -442,7 +498,7 @@ Status TimestampFormat::Impl::AddField(char letter, int count) {
       break;
     case 'V':
       supported = count == 2;
-      e.kind = Kind::kZoneId;
+      e.op = Op::kZoneId;
       break;
     default:
       return PatternError(std::string("unsupported pattern letter '") + letter + "'");
@@ -456,12 +512,15 @@ Status TimestampFormat::Impl::AddField(char letter, int count) {
 
 Status TimestampFormat::Impl::Compile() {
   const std::string_view p = pattern;
+  bool clock_hour = false, am_pm = false;
   for (size_t i = 0; i < p.size();) {
     const char c = p[i];
     if (IsAsciiLetter(c)) {
       size_t j = i;
       while (j < p.size() && p[j] == c) ++j;
       STRM_RETURN_IF_ERROR(AddField(c, static_cast<int>(j - i)));
+      clock_hour |= c == 'h';
+      am_pm |= c == 'a';
       i = j;
     } else if (c == '\'') {
       if (i + 1 < p.size() && p[i + 1] == '\'') {  // '' outside quotes: one quote
@@ -489,20 +548,17 @@ Status TimestampFormat::Impl::Compile() {
       ++i;
     }
   }
-  bool clock_hour = false, am_pm = false;
+  if (clock_hour && !am_pm) return PatternError("pattern letter 'h' needs 'a'");
   for (size_t i = 0; i < elements.size(); ++i) {
-    clock_hour |= elements[i].kind == Kind::kClockHour;
-    am_pm |= elements[i].kind == Kind::kAmPm;
-    if (!IsNumeric(elements[i].kind) || elements[i].min_width == elements[i].max_width) continue;
+    if (!IsNumeric(elements[i].op) || elements[i].min_width == elements[i].max_width) continue;
     int reserve = 0;
-    for (size_t j = i + 1; j < elements.size() && IsNumeric(elements[j].kind) &&
+    for (size_t j = i + 1; j < elements.size() && IsNumeric(elements[j].op) &&
                            elements[j].min_width == elements[j].max_width;
          ++j) {
       reserve += elements[j].min_width;
     }
     elements[i].reserve = static_cast<uint8_t>(std::min(reserve, 255));
   }
-  if (clock_hour && !am_pm) return PatternError("pattern letter 'h' needs 'a'");
   return Status::Ok();
 }
 
@@ -533,96 +589,83 @@ Result<int64_t> TimestampFormat::ParseEpochMillis(std::string_view value) const 
   const Impl& m = *impl_;
   const char* p = value.data();
   const char* const end = p + value.size();
-  int64_t year = 1970, month = 1, day = 1, hour = 0, minute = 0, second = 0, millis = 0;
-  int64_t clock_hour = -1, weekday = -1, v = 0;
+  // Defaults for what the pattern lacks: 1970-01-01 00:00:00.
+  int64_t slots[kSlotCount] = {1970, -1, 1, 1, 0, -1, 0, 0};
+  int64_t millis = 0, weekday = -1, v = 0;
   int pm = -1;
   int32_t offset = 0;
   bool has_offset = false;
   const ZoneRules* zone = &m.default_zone;
   for (const Element& e : m.elements) {
-    switch (e.kind) {
-      case Kind::kLiteral:
+    switch (e.op) {
+      case Op::kChar:
+        if (p == end || *p != e.ch) return m.Error();
+        ++p;
+        break;
+      case Op::kLiteral:
         if (static_cast<size_t>(end - p) < e.literal_size ||
             std::memcmp(p, m.literals.data() + e.literal_pos, e.literal_size) != 0) {
           return m.Error();
         }
         p += e.literal_size;
-        continue;
-      case Kind::kMonthShort:
-      case Kind::kMonthFull:
-        month = ReadName(p, end, kMonths, e.kind == Kind::kMonthShort) + 1;
-        if (month == 0) return m.Error();
-        continue;
-      case Kind::kWeekdayShort:
-      case Kind::kWeekdayFull:
-        weekday = ReadName(p, end, kWeekdays, e.kind == Kind::kWeekdayShort);
+        break;
+      case Op::kDigits:
+        if (!ReadFixed(p, end, e.min_width, &v)) return m.Error();
+        slots[e.slot] = v + e.bias;
+        break;
+      case Op::kVarDigits:
+        if (ReadVariable(p, end, e, &v) == 0) return m.Error();
+        slots[e.slot] = v;
+        break;
+      case Op::kFraction: {  // keep milliseconds; the rest is dropped (toward the past)
+        const size_t digits = ReadVariable(p, end, e, &v);
+        if (digits == 0) return m.Error();
+        millis = digits <= 3 ? v * kPow10[3 - digits] : v / kPow10[digits - 3];
+        break;
+      }
+      case Op::kMonthShort:
+      case Op::kMonthFull:
+        slots[kMonth] = ReadName(p, end, kMonths, e.op == Op::kMonthShort) + 1;
+        if (slots[kMonth] == 0) return m.Error();
+        break;
+      case Op::kWeekdayShort:
+      case Op::kWeekdayFull:
+        weekday = ReadName(p, end, kWeekdays, e.op == Op::kWeekdayShort);
         if (weekday < 0) return m.Error();
-        continue;
-      case Kind::kAmPm:
+        break;
+      case Op::kAmPm:
         if (end - p < 2 || (p[0] != 'A' && p[0] != 'P') || p[1] != 'M') return m.Error();
         pm = p[0] == 'P';
         p += 2;
-        continue;
-      case Kind::kOffset:
+        break;
+      case Op::kOffset:
         if (!ReadOffset(p, end, e.offset, &offset)) return m.Error();
         has_offset = true;
-        continue;
-      case Kind::kZoneId: {
+        break;
+      case Op::kZoneId: {
         const char* q = p;
         while (q < end && IsZoneIdChar(*q)) ++q;
         zone = m.ValueZone(std::string_view(p, static_cast<size_t>(q - p)));
         if (zone == nullptr) return m.Error();
         p = q;
-        continue;
+        break;
       }
-      default:
-        break;
-    }
-    const size_t digits = ReadNumber(p, end, e, &v);
-    if (digits == 0) return m.Error();
-    switch (e.kind) {
-      case Kind::kYearOfEra:
-        if (v == 0) return m.Error();  // year-of-era starts at 1
-        year = v;
-        break;
-      case Kind::kYear:
-        year = v;
-        break;
-      case Kind::kYearReduced:
-        year = 2000 + v;
-        break;
-      case Kind::kMonth:
-        month = v;
-        break;
-      case Kind::kDay:
-        day = v;
-        break;
-      case Kind::kHour:
-        hour = v;
-        break;
-      case Kind::kClockHour:
-        clock_hour = v;
-        break;
-      case Kind::kMinute:
-        minute = v;
-        break;
-      case Kind::kSecond:
-        second = v;
-        break;
-      case Kind::kFraction:  // keep milliseconds; the rest is dropped (toward the past)
-        millis = digits <= 3 ? v * kPow10[3 - digits] : v / kPow10[digits - 3];
-        break;
-      default:
-        break;
     }
   }
   if (p != end) return m.Error();
-  if (clock_hour >= 0) {
-    if (clock_hour < 1 || clock_hour > 12) return m.Error();
-    hour = clock_hour % 12 + (pm == 1 ? 12 : 0);
+  int64_t year = slots[kYear], hour = slots[kHour];
+  if (slots[kYearOfEra] >= 0) {
+    if (slots[kYearOfEra] == 0) return m.Error();  // year-of-era starts at 1
+    year = slots[kYearOfEra];
+  }
+  if (slots[kClockHour] >= 0) {
+    if (slots[kClockHour] < 1 || slots[kClockHour] > 12) return m.Error();
+    hour = slots[kClockHour] % 12 + (pm == 1 ? 12 : 0);
   } else if (pm >= 0 && (hour >= 12) != (pm == 1)) {
     return m.Error();  // "HH a" must agree, as Java cross-checks
   }
+  const int64_t month = slots[kMonth], day = slots[kDay], minute = slots[kMinute],
+                second = slots[kSecond];
   if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, static_cast<int>(month)) ||
       hour > 23 || minute > 59 || second > 59) {
     return m.Error();

@@ -33,6 +33,14 @@ Result<Sink> OpenSink(const StoreResolver& stores, const DataLocation& loc, std:
   return Sink{std::move(what), std::move(key), std::move(out).value()};
 }
 
+// Reader and parser errors end in "in row N"; name the file as row errors do.
+Status InFile(const Status& s, const std::string& file) {
+  if (s.ok()) return s;
+  std::string m = s.message();
+  if (!m.empty() && m[0] >= 'a' && m[0] <= 'z') m[0] = static_cast<char>(m[0] - 'a' + 'A');
+  return Status(s.code(), m + " of " + file);
+}
+
 bool IsGlob(std::string_view name) { return name.find('*') != std::string_view::npos; }
 
 // The input objects of the job: one file, or every object matching a glob / the prefix.
@@ -119,12 +127,17 @@ class JobRun {
       STRM_ASSIGN_OR_RETURN(in, NewUtf8Converter(std::move(in), config_.source.charset));
     }
     CsvBlockReader reader(in.get(), options_.block_size);
-    STRM_ASSIGN_OR_RETURN(CsvBlock first, reader.Next());
+    auto first_block = reader.Next();
+    if (!first_block.ok()) return InFile(first_block.status(), key);
+    CsvBlock first = std::move(first_block).value();
     if (first.data.empty()) return InvalidArgument(key + " is empty: a header row is required");
 
+    // Rows are validated by the workers; here only the header is needed.
     CsvRecords header_records;
-    STRM_RETURN_IF_ERROR(header_records.Parse(first, true).WithContext(key));
+    STRM_RETURN_IF_ERROR(InFile(header_records.Parse(first, false), key));
     auto header = header_records[0];
+    for (std::string_view h : header)
+      if (!IsValidUtf8(h)) return InvalidArgument("Invalid UTF-8 in the header of " + key);
     STRM_ASSIGN_OR_RETURN(JobPlan plan, CompileJobPlan(config_, contract_, header, key));
     if (first_file_) {
       for (Sink& s : sinks_) STRM_RETURN_IF_ERROR(s.out->Write(plan.output_header));
@@ -150,7 +163,7 @@ class JobRun {
       while (!eof && failure.ok() && in_flight.size() < static_cast<size_t>(2 * threads_)) {
         auto block = reader.Next();
         if (!block.ok()) {
-          failure = block.status().WithContext(key);
+          failure = InFile(block.status(), key);
           break;
         }
         if (block->data.empty()) {

@@ -68,7 +68,7 @@ BlockOutput BlockTransformer::Process(const CsvBlock& block, size_t skip) {
   BlockOutput out;
   out.derived.resize(plan_->derived.size());
   if (Status s = records_.Parse(block, /*validate_utf8=*/false); !s.ok()) {
-    out.error = InvalidArgument(Capitalized(s.message()) + " of " + plan_->source_name);
+    out.error = Status(s.code(), Capitalized(s.message()) + " of " + plan_->source_name);
     return out;
   }
   const size_t n = records_.size();

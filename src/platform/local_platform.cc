@@ -171,6 +171,30 @@ class LocalPlatform final : public Platform {
   Result<std::vector<BatchJobRecord>> ListBatchJobs() override { return catalog_->ListBatchJobs(); }
   Status DeleteBatchJob(std::string_view id) override { return catalog_->DeleteBatchJob(id); }
 
+  Result<std::vector<CsvPreview>> PreviewBatchJob(std::string_view id, size_t rows) override {
+    STRM_ASSIGN_OR_RETURN(BatchJobRecord job, catalog_->GetBatchJob(id));
+    STRM_ASSIGN_OR_RETURN(BatchJobConfig config,
+                          ParseBatchJobConfig(job.config.dump(), "batch job " + job.id));
+    std::vector<std::pair<std::string, DataLocation>> parts;
+    if (!config.source.file_name.empty() && config.source.file_name.find('*') == std::string::npos)
+      parts.emplace_back("input", config.source);
+    parts.emplace_back("encrypted_data", config.encrypted_data);
+    for (size_t i = 0; i < config.derived_data.size(); ++i)
+      parts.emplace_back("derived_data[" + std::to_string(i) + "]", config.derived_data[i].target);
+    parts.emplace_back("encryption_keys_data", config.encryption_keys_data);
+    std::vector<CsvPreview> out;
+    for (const auto& [what, loc] : parts) {
+      STRM_ASSIGN_OR_RETURN(DataConnector c, catalog_->GetDataConnector(loc.connector));
+      STRM_ASSIGN_OR_RETURN(auto store, OpenConnectorStore(c));
+      std::string key = JoinKey(loc.path_prefix, loc.file_name);
+      auto p = ReadCsvPreview(*store, key, loc.charset, rows, what + " (" + key + ")");
+      if (p.status().code() == StatusCode::kNotFound) continue;  // not written (yet)
+      if (!p.ok()) return p.status();
+      out.push_back(std::move(p).value());
+    }
+    return out;
+  }
+
  private:
   static nlohmann::json ProgressStats(const JobProgress& p) {
     return {{"rows", p.rows},

@@ -13,6 +13,7 @@
 #include "catalog/catalog.h"
 #include "core/result.h"
 #include "jobs/batch_job_runner.h"
+#include "jobs/csv_preview.h"
 #include "privacy/contract.h"
 
 namespace strm {
@@ -52,6 +53,9 @@ class Platform {
   virtual Result<BatchJobRecord> GetBatchJob(std::string_view id) = 0;
   virtual Result<std::vector<BatchJobRecord>> ListBatchJobs() = 0;
   virtual Status DeleteBatchJob(std::string_view id) = 0;
+  // The first `rows` rows of the job's input and of each output that exists (encrypted,
+  // derived in order, keys), for a side-by-side look.
+  virtual Result<std::vector<CsvPreview>> PreviewBatchJob(std::string_view id, size_t rows) = 0;
 };
 
 // The embedded platform on `home` ($STRM_HOME).

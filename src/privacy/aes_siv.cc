@@ -98,8 +98,15 @@ struct AesSiv::State {
     OPENSSL_cleanse(k2.data(), kBlock);
   }
 
-  // CBC-MAC from a zero chaining value over `head` then `tail` (both whole blocks).
-  Block CbcMac(std::span<const uint8_t> head, std::span<const uint8_t> tail) {
+  // CBC-MAC from a zero chaining value over `head` then `tail` (both whole blocks; `tail`
+  // is used as scratch).
+  Block CbcMac(std::span<const uint8_t> head, std::span<uint8_t> tail) {
+    if (head.empty()) {  // the common case of a short field: one call, in place
+      XorInto(tail.data(), chain.data(), kBlock);
+      AesUpdate(mac, tail.data(), tail.data(), tail.size());
+      std::memcpy(chain.data(), tail.data() + tail.size() - kBlock, kBlock);
+      return chain;
+    }
     alignas(16) uint8_t buf[kChunk];
     size_t fill = 0;
     bool first = true;
@@ -110,7 +117,7 @@ struct AesSiv::State {
       std::memcpy(chain.data(), buf + fill - kBlock, kBlock);
       fill = 0;
     };
-    for (std::span<const uint8_t> part : {head, tail}) {
+    for (std::span<const uint8_t> part : {head, std::span<const uint8_t>(tail)}) {
       while (!part.empty()) {
         size_t n = std::min(part.size(), kChunk - fill);
         std::memcpy(buf + fill, part.data(), n);
@@ -182,6 +189,7 @@ struct AesSiv::State {
     uint64_t hi = LoadBe64(v.data());
     uint64_t lo = LoadBe64(v.data() + 8) & 0x7fffffff7fffffff;
     alignas(16) uint8_t ks[kChunk];
+    const size_t used = std::min(n, kChunk) / kBlock * kBlock + kBlock;
     while (n > 0) {
       size_t len = std::min(n, kChunk);
       size_t blocks = (len + kBlock - 1) / kBlock;
@@ -196,7 +204,7 @@ struct AesSiv::State {
       out += len;
       n -= len;
     }
-    OPENSSL_cleanse(ks, sizeof ks);
+    OPENSSL_cleanse(ks, std::min(used, kChunk));
   }
 
   // Decrypts SIV ‖ ciphertext given S2V's value `d` before the plaintext component.
@@ -247,7 +255,8 @@ Result<AesSiv> AesSiv::Create(std::span<const uint8_t> key) {
   s->mac = NewCtx(cbc, key.data());
   s->ctr = NewCtx(ecb, key.data() + key.size() / 2);
   const Block zero{};
-  Block l = s->CbcMac({}, zero);  // L = AES(K1, 0^128)
+  Block l{};
+  s->CbcMac({}, l);  // in place: L = AES(K1, 0^128)
   s->k1 = Dbl(l);
   s->k2 = Dbl(s->k1);
   OPENSSL_cleanse(l.data(), kBlock);

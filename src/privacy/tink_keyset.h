@@ -21,7 +21,8 @@ struct TinkKeyset {
   bool operator==(const TinkKeyset&) const = default;
 };
 
-// A new keyset: 64 random bytes and a random key id (never 0).
+// A new keyset: 64 random bytes and a random key id in [1, 2^31), positive as Tink makes
+// them so that readers that take ids as signed ints agree.
 TinkKeyset GenerateTinkKeyset();
 
 // Parses the JSON keyset form:
@@ -29,6 +30,7 @@ TinkKeyset GenerateTinkKeyset();
 //  "value":B64,"keyMaterialType":"SYMMETRIC"},"status":"ENABLED","keyId":N,"outputPrefixType":"TINK"}]}
 // where `value` is the protobuf AesSivKey {version = 0 (omitted), key_value = 64 bytes}.
 // Takes the primary key; errors name what is wrong (type URL, key size, prefix type...).
+// Key ids may be written unsigned or, as older Tink versions did, as signed 32-bit ints.
 Result<TinkKeyset> ParseTinkKeysetJson(std::string_view json);
 
 // The JSON form above, compact, keys in that order (byte-identical to STRM's output).

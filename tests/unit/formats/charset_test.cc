@@ -122,6 +122,8 @@ TEST(Charset, JavaNames) {
   EXPECT_EQ(Convert(std::string("\x00\xEB", 2), "UnicodeBigUnmarked").data, "\xC3\xAB");
   EXPECT_EQ(Convert(std::string("\xEB\x00", 2), "UnicodeLittleUnmarked").data, "\xC3\xAB");
   EXPECT_EQ(Convert(std::string("\xEB\x00", 2), "UTF_16LE").data, "\xC3\xAB");
+  EXPECT_EQ(Convert(std::string("\xFF\xFE\xEB\x00", 4), "x-UTF-16LE-BOM").data, "\xC3\xAB");
+  EXPECT_EQ(Convert("\x8A", "x-MacRoman").data, "\xC3\xA4");
 }
 
 TEST(Charset, Utf16WithBom) {

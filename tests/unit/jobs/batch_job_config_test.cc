@@ -301,6 +301,7 @@ TEST(BatchJobConfig, MissingMembersNameTheParent) {
       "file_name": "out/encrypted.csv")",
                        R"("data_type": { "csv": { "charset": "UTF-8" } })")),
             "job.json line 28: missing 'file_name' in encrypted_data.target");
+  // A member written as null is absent, and the message points at it.
   EXPECT_EQ(Error(Edit(R"("file_name": "out/keys.csv")", R"("file_name": null)")),
             "job.json line 38: missing 'file_name' in encryption_keys_data.target");
   EXPECT_EQ(Error(Edit(R"("file_name": "out/keys.csv")", R"("file_name": "")")),

@@ -133,8 +133,9 @@ TEST(AesSiv, MatchesOpenSslSivCipher) {
     for (size_t n : {1, 15, 16, 17, 31, 32, 33, 47, 48, 100, 511, 512, 513, 527, 528, 1500}) {
       Bytes pt(n);
       for (size_t i = 0; i < n; ++i) pt[i] = static_cast<uint8_t>(i * 7 + n);
-      Bytes ad1 = Seq(n % 40 + 1), ad2 = Seq(3);
-      for (const AesSiv::Ad& ad : {AesSiv::Ad{}, AesSiv::Ad{ad1}, AesSiv::Ad{ad1, ad2, ad1}}) {
+      Bytes ad1 = Seq(n % 40 + 1), ad2 = Seq(3), ad3 = Seq(512), ad4 = Seq(1300);
+      for (const AesSiv::Ad& ad :
+           {AesSiv::Ad{}, AesSiv::Ad{ad1}, AesSiv::Ad{ad1, ad2, ad1}, AesSiv::Ad{ad3, ad4}}) {
         Bytes out;
         siv.Encrypt(ad, pt, out);
         EXPECT_EQ(out, OpenSslSiv(key, ad, pt)) << key_size << " " << n << " " << ad.size();
