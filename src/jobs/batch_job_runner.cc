@@ -235,6 +235,7 @@ Result<JobOutcome> RunBatchJob(const BatchJobConfig& config, const DataContract&
   if (!(config.contract == contract.ref))
     return InvalidArgument("the job uses contract " + config.contract.ToString() + ", not " +
                            contract.ref.ToString());
+  STRM_RETURN_IF_ERROR(ValidateJob(config, contract));
   // Outputs not committed are aborted by their destructors: nothing half-written remains.
   return JobRun(config, contract, catalog, stores, options).Run();
 }

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "formats/charset.h"
 #include "formats/csv_writer.h"
 
 namespace strm {
@@ -52,6 +53,17 @@ Status ValidateJob(const BatchJobConfig& config, const DataContract& contract) {
   if (!ts.ok()) return ts.status().WithContext("encryption.timestamp_config");
   if (config.timestamp.field.empty())
     return InvalidArgument("encryption.timestamp_config: the timestamp field is missing");
+  // Outputs are written in UTF-8 only; say so rather than mislabel the bytes.
+  auto check_utf8 = [](const DataLocation& loc, const std::string& what) -> Status {
+    if (IsUtf8Charset(loc.charset)) return Status::Ok();
+    return InvalidArgument(what + ": output charset '" + loc.charset +
+                           "' is not supported (outputs are written in UTF-8)");
+  };
+  STRM_RETURN_IF_ERROR(check_utf8(config.encrypted_data, "encrypted_data"));
+  STRM_RETURN_IF_ERROR(check_utf8(config.encryption_keys_data, "encryption_keys_data"));
+  for (size_t i = 0; i < config.derived_data.size(); ++i)
+    STRM_RETURN_IF_ERROR(
+        check_utf8(config.derived_data[i].target, "derived_data[" + std::to_string(i) + "]"));
   std::string ref = contract.ref.ToString();
   for (size_t i = 0; i < config.derived_data.size(); ++i) {
     const DerivedDataConfig& d = config.derived_data[i];

@@ -7,6 +7,7 @@
 
 #include "job_test_fixture.h"
 #include "jobs/decrypt_csv.h"
+#include "jobs/job_plan.h"
 #include "privacy/masking.h"
 #include "privacy/tink_keyset.h"
 
@@ -303,6 +304,24 @@ TEST_F(JobFixture, MissingSchemaColumnFailsBeforeAnyOutput) {
   EXPECT_EQ(outcome.status().message(),
             "input.csv: column 'Email' of contract databert-handle/batch_job_public/1.0.0 is not "
             "in the header");
+  EXPECT_THAT(OutputKeys(), IsEmpty());
+}
+
+TEST_F(JobFixture, OutputsMustBeUtf8) {
+  config_.derived_data[0].target.charset = "ISO-8859-1";
+  EXPECT_EQ(ValidateJob(config_, contract_).message(),
+            "derived_data[0]: output charset 'ISO-8859-1' is not supported (outputs are written "
+            "in UTF-8)");
+  config_.derived_data[0].target.charset = "utf8";
+  EXPECT_TRUE(ValidateJob(config_, contract_).ok());
+}
+
+TEST_F(JobFixture, UnknownPatternLetterFailsBeforeReading) {
+  config_.timestamp.format = "yyyy-QQ";
+  EXPECT_EQ(ValidateJob(config_, contract_).message(),
+            "encryption.timestamp_config: unsupported pattern letter 'Q' in timestamp format "
+            "'yyyy-QQ'");
+  EXPECT_EQ(Run().status().message(), ValidateJob(config_, contract_).message());
   EXPECT_THAT(OutputKeys(), IsEmpty());
 }
 

@@ -1,0 +1,549 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "catalog/catalog.h"
+#include "core/bytes.h"
+
+namespace strm {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+constexpr std::string_view kDecryptError =
+    "cannot decrypt a stored secret: the master key is not the one it was sealed with, or the "
+    "catalog was altered";
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string ReadTestFile(const std::string& name) {
+  return ReadFile(fs::path(STRM_TEST_DATA_DIR) / name);
+}
+
+DataContract DemoContract(const std::string& ref = "databert-handle/batch_job_public/1.0.0") {
+  auto schema = ParseSimpleSchema(ReadTestFile("demo/schema.json"));
+  EXPECT_TRUE(schema.ok()) << schema.status().message();
+  auto contract =
+      MakeDataContract(*ContractRef::Parse(ref), *schema, ReadTestFile("demo/contract.json"));
+  EXPECT_TRUE(contract.ok()) << contract.status().message();
+  return *contract;
+}
+
+DataConnector Connector(const std::string& name, const std::string& credentials = "") {
+  DataConnector c;
+  c.name = name;
+  c.type = "local";
+  c.location = {{"path", "/data/" + name}};
+  c.credentials = credentials;
+  c.created_at = 1644126192962;
+  return c;
+}
+
+BatchJobRecord Job(const std::string& id, int64_t created_at) {
+  BatchJobRecord j;
+  j.id = id;
+  j.config = nlohmann::json::parse(ReadTestFile("demo/job.json"));
+  j.config["ref"]["id"] = id;
+  j.created_at = j.updated_at = created_at;
+  return j;
+}
+
+// Saves STRM_MASTER_KEY, unsets it for the test and restores it afterwards.
+class MasterKeyEnv {
+ public:
+  MasterKeyEnv() {
+    if (const char* v = std::getenv("STRM_MASTER_KEY")) saved_ = v;
+    ::unsetenv("STRM_MASTER_KEY");
+  }
+  ~MasterKeyEnv() {
+    if (saved_) {
+      ::setenv("STRM_MASTER_KEY", saved_->c_str(), 1);
+    } else {
+      ::unsetenv("STRM_MASTER_KEY");
+    }
+  }
+  void Set(const std::string& v) { ::setenv("STRM_MASTER_KEY", v.c_str(), 1); }
+
+ private:
+  std::optional<std::string> saved_;
+};
+
+class SqliteCatalogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("strm-catalog-" + NewUuidV4());
+    home_ = (dir_ / "home").string();
+    catalog_ = Open();
+    ASSERT_NE(catalog_, nullptr);
+  }
+  void TearDown() override {
+    catalog_.reset();
+    fs::remove_all(dir_);
+  }
+
+  std::unique_ptr<Catalog> Open() {
+    auto c = OpenSqliteCatalog(home_);
+    EXPECT_TRUE(c.ok()) << c.status().message();
+    return c.ok() ? std::move(c).value() : nullptr;
+  }
+
+  // Everything SQLite has written: the database and its write-ahead log.
+  std::string RawDbBytes() const {
+    std::string bytes = ReadFile(fs::path(home_) / "catalog.db");
+    if (fs::exists(fs::path(home_) / "catalog.db-wal"))
+      bytes += ReadFile(fs::path(home_) / "catalog.db-wal");
+    return bytes;
+  }
+
+  MasterKeyEnv env_;
+  fs::path dir_;
+  std::string home_;
+  std::unique_ptr<Catalog> catalog_;
+};
+
+// --- opening ---
+
+TEST_F(SqliteCatalogTest, CreatesPrivateFilesInHome) {
+  struct stat st;
+  ASSERT_EQ(::stat((home_ + "/catalog.db").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat((home_ + "/master.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST_F(SqliteCatalogTest, HomeThatCannotBeCreatedIsAnError) {
+  std::ofstream(dir_ / "file") << "x";
+  std::string home = (dir_ / "file" / "home").string();
+  auto c = OpenSqliteCatalog(home);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kIo);
+  EXPECT_EQ(c.status().message(), "cannot create STRM_HOME " + home + ": Not a directory");
+}
+
+TEST_F(SqliteCatalogTest, BadEnvironmentMasterKeyIsAnError) {
+  env_.Set("nope");
+  auto c = OpenSqliteCatalog(home_);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "STRM_MASTER_KEY must be 64 hex digits or the base64 of 32 bytes");
+}
+
+// --- job states ---
+
+TEST(JobStateTest, NamesRoundTrip) {
+  const std::pair<JobState, std::string_view> all[] = {
+      {JobState::kPending, "PENDING"},   {JobState::kStarted, "STARTED"},
+      {JobState::kRunning, "RUNNING"},   {JobState::kFinished, "FINISHED"},
+      {JobState::kErrorStarting, "ERROR_STARTING"}, {JobState::kError, "ERROR"}};
+  for (const auto& [state, name] : all) {
+    EXPECT_EQ(JobStateName(state), name);
+    auto parsed = ParseJobState(name);
+    ASSERT_TRUE(parsed.ok()) << name;
+    EXPECT_EQ(*parsed, state);
+  }
+  auto bad = ParseJobState("finished");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.status().message(), "unknown batch job state 'finished'");
+}
+
+// --- data connectors ---
+
+TEST_F(SqliteCatalogTest, ConnectorRoundTrip) {
+  ASSERT_TRUE(catalog_->CreateDataConnector(Connector("databert-demo", "s3cr3t-value")).ok());
+  auto c = catalog_->GetDataConnector("databert-demo");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->name, "databert-demo");
+  EXPECT_EQ(c->type, "local");
+  EXPECT_EQ(c->location, nlohmann::json({{"path", "/data/databert-demo"}}));
+  EXPECT_EQ(c->credentials, "s3cr3t-value");
+  EXPECT_EQ(c->created_at, 1644126192962);
+}
+
+TEST_F(SqliteCatalogTest, ConnectorWithoutCredentials) {
+  ASSERT_TRUE(catalog_->CreateDataConnector(Connector("plain")).ok());
+  auto c = catalog_->GetDataConnector("plain");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->credentials, "");
+}
+
+TEST_F(SqliteCatalogTest, DuplicateConnectorIsRefused) {
+  ASSERT_TRUE(catalog_->CreateDataConnector(Connector("databert-demo")).ok());
+  Status s = catalog_->CreateDataConnector(Connector("databert-demo", "other"));
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(s.message(), "data connector 'databert-demo' already exists");
+  EXPECT_EQ(catalog_->GetDataConnector("databert-demo")->credentials, "") << "unchanged";
+}
+
+TEST_F(SqliteCatalogTest, MissingConnector) {
+  auto c = catalog_->GetDataConnector("nope");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(c.status().message(), "data connector 'nope' does not exist");
+  Status s = catalog_->DeleteDataConnector("nope");
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_EQ(s.message(), "data connector 'nope' does not exist");
+}
+
+TEST_F(SqliteCatalogTest, ConnectorsAreListedByNameAndDeleted) {
+  auto empty = catalog_->ListDataConnectors();
+  ASSERT_TRUE(empty.ok());
+  EXPECT_THAT(*empty, IsEmpty());
+  for (const char* name : {"zeta", "alpha", "mid-one"})
+    ASSERT_TRUE(catalog_->CreateDataConnector(Connector(name, std::string("pw-") + name)).ok());
+  auto names = [&] {
+    std::vector<std::string> out;
+    for (const auto& c : *catalog_->ListDataConnectors()) out.push_back(c.name);
+    return out;
+  };
+  EXPECT_THAT(names(), ElementsAre("alpha", "mid-one", "zeta"));
+  EXPECT_EQ((*catalog_->ListDataConnectors())[1].credentials, "pw-mid-one");
+
+  ASSERT_TRUE(catalog_->DeleteDataConnector("mid-one").ok());
+  EXPECT_THAT(names(), ElementsAre("alpha", "zeta"));
+  EXPECT_EQ(catalog_->GetDataConnector("mid-one").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(catalog_->DeleteDataConnector("mid-one").code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteCatalogTest, CredentialsAreSealedAtRest) {
+  ASSERT_TRUE(catalog_->CreateDataConnector(Connector("databert-demo", "s3cr3t-value")).ok());
+  std::string raw = RawDbBytes();
+  ASSERT_NE(raw.find("databert-demo"), std::string::npos) << "the raw read sees the row";
+  EXPECT_EQ(raw.find("s3cr3t-value"), std::string::npos);
+  EXPECT_EQ(raw.find("s3cr3t"), std::string::npos);
+  EXPECT_EQ(catalog_->GetDataConnector("databert-demo")->credentials, "s3cr3t-value");
+}
+
+TEST_F(SqliteCatalogTest, ConnectorsAreSeenByASecondCatalog) {
+  ASSERT_TRUE(catalog_->CreateDataConnector(Connector("databert-demo", "s3cr3t-value")).ok());
+  auto other = Open();
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(other->GetDataConnector("databert-demo")->credentials, "s3cr3t-value");
+}
+
+// --- data contracts ---
+
+TEST_F(SqliteCatalogTest, ContractRoundTrip) {
+  DataContract demo = DemoContract();
+  ASSERT_TRUE(catalog_->CreateDataContract(demo).ok());
+  auto got = catalog_->GetDataContract(demo.ref);
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(*got, demo);
+  EXPECT_EQ(got->key_field, "UserName");
+  EXPECT_EQ(got->pii_fields.at("Email"), 1);
+}
+
+TEST_F(SqliteCatalogTest, DuplicateContractIsRefused) {
+  ASSERT_TRUE(catalog_->CreateDataContract(DemoContract()).ok());
+  Status s = catalog_->CreateDataContract(DemoContract());
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(s.message(), "data contract databert-handle/batch_job_public/1.0.0 already exists");
+}
+
+TEST_F(SqliteCatalogTest, MissingContract) {
+  ContractRef ref = *ContractRef::Parse("databert-handle/batch_job_public/9.9.9");
+  auto c = catalog_->GetDataContract(ref);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(c.status().message(),
+            "data contract databert-handle/batch_job_public/9.9.9 does not exist");
+  Status s = catalog_->DeleteDataContract(ref);
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_EQ(s.message(), "data contract databert-handle/batch_job_public/9.9.9 does not exist");
+}
+
+TEST_F(SqliteCatalogTest, ContractsAreListedByRefAndDeleted) {
+  EXPECT_THAT(*catalog_->ListDataContracts(), IsEmpty());
+  DataContract b = DemoContract("databert-handle/batch_job_public/1.0.1");
+  DataContract a = DemoContract("databert-handle/batch_job_public/1.0.0");
+  DataContract c = DemoContract("other-handle/demo/1.0.0");
+  for (const auto& x : {c, b, a}) ASSERT_TRUE(catalog_->CreateDataContract(x).ok());
+  auto list = catalog_->ListDataContracts();
+  ASSERT_TRUE(list.ok()) << list.status().message();
+  EXPECT_THAT(*list, ElementsAre(a, b, c));
+
+  ASSERT_TRUE(catalog_->DeleteDataContract(b.ref).ok());
+  EXPECT_THAT(*catalog_->ListDataContracts(), ElementsAre(a, c));
+  EXPECT_EQ(catalog_->GetDataContract(b.ref).status().code(), StatusCode::kNotFound);
+}
+
+// --- batch jobs ---
+
+TEST_F(SqliteCatalogTest, JobRoundTrip) {
+  BatchJobRecord job = Job("3b0e7ec4-3c55-4b3a-9a4e-1d2f3a4b5c6d", 1000);
+  job.message = "queued";
+  ASSERT_TRUE(catalog_->CreateBatchJob(job).ok());
+  auto got = catalog_->GetBatchJob(job.id);
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->id, job.id);
+  EXPECT_EQ(got->config, job.config);
+  EXPECT_EQ(got->state, JobState::kPending);
+  EXPECT_EQ(got->message, "queued");
+  EXPECT_EQ(got->stats, nlohmann::json::object());
+  EXPECT_EQ(got->created_at, 1000);
+  EXPECT_EQ(got->updated_at, 1000);
+}
+
+TEST_F(SqliteCatalogTest, DuplicateJobIsRefused) {
+  ASSERT_TRUE(catalog_->CreateBatchJob(Job("job-1", 1000)).ok());
+  Status s = catalog_->CreateBatchJob(Job("job-1", 2000));
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(s.message(), "batch job job-1 already exists");
+}
+
+TEST_F(SqliteCatalogTest, UpdateSetsStateMessageStatsAndTime) {
+  ASSERT_TRUE(catalog_->CreateBatchJob(Job("job-1", 1000)).ok());
+  int64_t before = NowMillis();
+  nlohmann::json stats = {{"rows", 10}, {"bytes", 1234}, {"seconds", 0.5}};
+  ASSERT_TRUE(
+      catalog_->UpdateBatchJob("job-1", JobState::kFinished, "Processed 10 records", stats).ok());
+  auto got = catalog_->GetBatchJob("job-1");
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->state, JobState::kFinished);
+  EXPECT_EQ(got->message, "Processed 10 records");
+  EXPECT_EQ(got->stats, stats);
+  EXPECT_EQ(got->created_at, 1000);
+  EXPECT_GE(got->updated_at, before);
+  EXPECT_LE(got->updated_at, NowMillis());
+  EXPECT_EQ(got->config, Job("job-1", 1000).config) << "the config is not touched";
+
+  ASSERT_TRUE(catalog_->UpdateBatchJob("job-1", JobState::kError, "boom", {}).ok());
+  EXPECT_EQ(catalog_->GetBatchJob("job-1")->state, JobState::kError);
+  EXPECT_EQ(catalog_->GetBatchJob("job-1")->message, "boom");
+}
+
+TEST_F(SqliteCatalogTest, MissingJob) {
+  auto got = catalog_->GetBatchJob("nope");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(got.status().message(), "batch job nope does not exist");
+  Status u = catalog_->UpdateBatchJob("nope", JobState::kRunning, "", {});
+  EXPECT_EQ(u.code(), StatusCode::kNotFound);
+  EXPECT_EQ(u.message(), "batch job nope does not exist");
+  Status d = catalog_->DeleteBatchJob("nope");
+  EXPECT_EQ(d.code(), StatusCode::kNotFound);
+  EXPECT_EQ(d.message(), "batch job nope does not exist");
+}
+
+TEST_F(SqliteCatalogTest, JobsAreListedOldestFirstAndDeleted) {
+  EXPECT_THAT(*catalog_->ListBatchJobs(), IsEmpty());
+  ASSERT_TRUE(catalog_->CreateBatchJob(Job("b-middle", 2000)).ok());
+  ASSERT_TRUE(catalog_->CreateBatchJob(Job("c-newest", 3000)).ok());
+  ASSERT_TRUE(catalog_->CreateBatchJob(Job("a-oldest", 1000)).ok());
+  auto ids = [&] {
+    std::vector<std::string> out;
+    for (const auto& j : *catalog_->ListBatchJobs()) out.push_back(j.id);
+    return out;
+  };
+  EXPECT_THAT(ids(), ElementsAre("a-oldest", "b-middle", "c-newest"));
+  EXPECT_EQ((*catalog_->ListBatchJobs())[0].config["ref"]["id"], "a-oldest");
+
+  ASSERT_TRUE(catalog_->DeleteBatchJob("b-middle").ok());
+  EXPECT_THAT(ids(), ElementsAre("a-oldest", "c-newest"));
+}
+
+TEST_F(SqliteCatalogTest, JobConfigIsSealedAtRest) {
+  BatchJobRecord job = Job("job-1", 1000);
+  ASSERT_EQ(job.config["derived_data"][0]["masked_fields"]["seed"], "hi-there");
+  ASSERT_TRUE(catalog_->CreateBatchJob(job).ok());
+  std::string raw = RawDbBytes();
+  ASSERT_NE(raw.find("job-1"), std::string::npos) << "the raw read sees the row";
+  EXPECT_EQ(raw.find("hi-there"), std::string::npos);
+  EXPECT_EQ(raw.find("databert-demo"), std::string::npos) << "the whole config is sealed";
+  EXPECT_EQ(catalog_->GetBatchJob("job-1")->config["derived_data"][0]["masked_fields"]["seed"],
+            "hi-there");
+}
+
+// --- keys ---
+
+TEST(DefaultKeyExpiryTest, SevenCalendarYearsAfterMidnight) {
+  EXPECT_EQ(DefaultKeyExpiry(19029), 1865030400000) << "2022-02-06 -> 2029-02-06T00:00Z";
+  EXPECT_EQ(DefaultKeyExpiry(0), 220924800000) << "1970-01-01 -> 1977-01-01T00:00Z";
+  EXPECT_EQ(DefaultKeyExpiry(19782), 1930003200000) << "2024-02-29 -> 2031-02-28T00:00Z";
+  EXPECT_EQ(DefaultKeyExpiry(19783), 1930089600000) << "2024-03-01 -> 2031-03-01T00:00Z";
+  EXPECT_EQ(DefaultKeyExpiry(-1), 220838400000) << "1969-12-31 -> 1976-12-31T00:00Z";
+}
+
+TEST_F(SqliteCatalogTest, KeysAreCreatedOnce) {
+  std::vector<KeyRequest> req = {{"alice", 19029}};
+  auto first = catalog_->GetOrCreateKeys("group-1", req);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  ASSERT_EQ(first->size(), 1u);
+  const DataKey& k = (*first)[0];
+  EXPECT_TRUE(IsUuid(k.key_link)) << k.key_link;
+  EXPECT_EQ(k.expires_at, DefaultKeyExpiry(19029));
+  EXPECT_EQ(k.expires_at, 1865030400000);
+  EXPECT_EQ(k.policy_id, "");
+  EXPECT_NE(k.keyset.key_id, 0u);
+
+  auto again = catalog_->GetOrCreateKeys("group-1", req);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].key_link, k.key_link);
+  EXPECT_EQ((*again)[0].keyset, k.keyset);
+  EXPECT_EQ((*again)[0].expires_at, k.expires_at);
+
+  auto other = Open();  // a second catalog object (another process) on the same home
+  ASSERT_NE(other, nullptr);
+  auto third = other->GetOrCreateKeys("group-1", req);
+  ASSERT_TRUE(third.ok()) << third.status().message();
+  EXPECT_EQ((*third)[0].key_link, k.key_link);
+  EXPECT_EQ((*third)[0].keyset, k.keyset);
+}
+
+TEST_F(SqliteCatalogTest, KeysDifferByGroupValueAndDay) {
+  auto keys = catalog_->GetOrCreateKeys("group-1", {{"alice", 19029}, {"bob", 19029}});
+  auto day2 = catalog_->GetOrCreateKeys("group-1", {{"alice", 19030}});
+  auto group2 = catalog_->GetOrCreateKeys("group-2", {{"alice", 19029}});
+  ASSERT_TRUE(keys.ok() && day2.ok() && group2.ok());
+  std::set<std::string> links = {(*keys)[0].key_link, (*keys)[1].key_link, (*day2)[0].key_link,
+                                 (*group2)[0].key_link};
+  EXPECT_EQ(links.size(), 4u);
+  std::set<uint32_t> ids = {(*keys)[0].keyset.key_id, (*keys)[1].keyset.key_id,
+                            (*day2)[0].keyset.key_id, (*group2)[0].keyset.key_id};
+  EXPECT_NE((*keys)[0].keyset.key, (*group2)[0].keyset.key);
+  EXPECT_EQ((*day2)[0].expires_at, DefaultKeyExpiry(19030));
+}
+
+TEST_F(SqliteCatalogTest, KeyLookupIsUnambiguous) {
+  // group, day and value are joined with NUL separators: shifting text between them must
+  // not collide.
+  auto a = catalog_->GetOrCreateKeys("g", {{"1", 19029}});
+  auto b = catalog_->GetOrCreateKeys("g", {{std::string("1\0", 2) + "1", 1902}});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE((*a)[0].key_link, (*b)[0].key_link);
+}
+
+TEST_F(SqliteCatalogTest, DuplicateRequestsInOneCallShareAKey) {
+  auto keys = catalog_->GetOrCreateKeys(
+      "group-1", {{"alice", 19029}, {"bob", 19029}, {"alice", 19029}, {"alice", 19030}});
+  ASSERT_TRUE(keys.ok()) << keys.status().message();
+  ASSERT_EQ(keys->size(), 4u);
+  EXPECT_EQ((*keys)[0].key_link, (*keys)[2].key_link);
+  EXPECT_EQ((*keys)[0].keyset, (*keys)[2].keyset);
+  EXPECT_NE((*keys)[0].key_link, (*keys)[1].key_link);
+  EXPECT_NE((*keys)[0].key_link, (*keys)[3].key_link);
+}
+
+TEST_F(SqliteCatalogTest, NoRequestsNoKeys) {
+  auto keys = catalog_->GetOrCreateKeys("group-1", {});
+  ASSERT_TRUE(keys.ok()) << keys.status().message();
+  EXPECT_THAT(*keys, IsEmpty());
+}
+
+TEST_F(SqliteCatalogTest, KeyFieldValuesAndKeysAreNotStoredInTheClear) {
+  auto keys = catalog_->GetOrCreateKeys("group-1", {{"subject-alice@example.com", 19029}});
+  ASSERT_TRUE(keys.ok()) << keys.status().message();
+  std::string raw = RawDbBytes();
+  ASSERT_NE(raw.find((*keys)[0].key_link), std::string::npos) << "the raw read sees the row";
+  EXPECT_EQ(raw.find("subject-alice"), std::string::npos);
+  EXPECT_EQ(raw.find("group-1"), std::string::npos);
+  std::string key_bytes(AsChars((*keys)[0].keyset.key));
+  EXPECT_EQ(raw.find(key_bytes.substr(0, 16)), std::string::npos);
+  EXPECT_EQ(raw.find(Base64Encode((*keys)[0].keyset.key).substr(0, 20)), std::string::npos);
+}
+
+TEST_F(SqliteCatalogTest, ADifferentMasterKeyCannotReadSecrets) {
+  catalog_.reset();
+  fs::remove_all(home_);
+  env_.Set(std::string(64, 'a'));
+  catalog_ = Open();
+  ASSERT_NE(catalog_, nullptr);
+  ASSERT_TRUE(catalog_->CreateDataConnector(Connector("databert-demo", "s3cr3t-value")).ok());
+  ASSERT_TRUE(catalog_->CreateBatchJob(Job("job-1", 1000)).ok());
+  auto original = catalog_->GetOrCreateKeys("group-1", {{"alice", 19029}});
+  ASSERT_TRUE(original.ok()) << original.status().message();
+  catalog_.reset();
+
+  env_.Set(std::string(64, 'b'));
+  auto wrong = Open();
+  ASSERT_NE(wrong, nullptr);
+  auto c = wrong->GetDataConnector("databert-demo");
+  EXPECT_EQ(c.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(c.status().message(), kDecryptError);
+  auto j = wrong->GetBatchJob("job-1");
+  EXPECT_EQ(j.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(j.status().message(), kDecryptError);
+  for (const std::vector<KeyRequest>& req :
+       {std::vector<KeyRequest>{{"alice", 19029}}, std::vector<KeyRequest>{{"bob", 19029}}}) {
+    auto k = wrong->GetOrCreateKeys("group-1", req);
+    ASSERT_FALSE(k.ok()) << "a wrong master key must not silently make a second set of keys";
+    EXPECT_EQ(k.status().code(), StatusCode::kPermissionDenied);
+    EXPECT_EQ(k.status().message(), kDecryptError);
+  }
+  wrong.reset();
+
+  env_.Set(std::string(64, 'a'));  // the right key still works, and nothing was added
+  catalog_ = Open();
+  ASSERT_NE(catalog_, nullptr);
+  EXPECT_EQ(catalog_->GetDataConnector("databert-demo")->credentials, "s3cr3t-value");
+  auto again = catalog_->GetOrCreateKeys("group-1", {{"alice", 19029}});
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ((*again)[0].key_link, (*original)[0].key_link);
+  EXPECT_EQ((*again)[0].keyset, (*original)[0].keyset);
+}
+
+TEST_F(SqliteCatalogTest, ConcurrentCatalogsAgreeOnEveryKey) {
+  std::vector<KeyRequest> requests;
+  for (int i = 0; i < 200; ++i)
+    requests.push_back({"user-" + std::to_string(i % 70), 19029 + i % 3});
+  auto a = Open(), b = Open();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  // Batches of 10, one thread front to back, the other back to front, so that they race
+  // for the same keys in many small transactions.
+  auto run = [&](Catalog* catalog, bool reverse, std::vector<std::string>* links, Status* status) {
+    links->assign(requests.size(), "");
+    for (size_t n = 0; n < requests.size(); n += 10) {
+      size_t start = reverse ? requests.size() - 10 - n : n;
+      std::vector<KeyRequest> batch(requests.begin() + start, requests.begin() + start + 10);
+      auto keys = catalog->GetOrCreateKeys("concurrent", batch);
+      if (!keys.ok()) {
+        *status = keys.status();
+        return;
+      }
+      for (size_t i = 0; i < 10; ++i) (*links)[start + i] = (*keys)[i].key_link;
+    }
+  };
+  std::vector<std::string> links_a, links_b;
+  Status status_a, status_b;
+  std::thread ta(run, a.get(), false, &links_a, &status_a);
+  std::thread tb(run, b.get(), true, &links_b, &status_b);
+  ta.join();
+  tb.join();
+  ASSERT_TRUE(status_a.ok()) << status_a.message();
+  ASSERT_TRUE(status_b.ok()) << status_b.message();
+  EXPECT_EQ(links_a, links_b);
+
+  std::map<std::pair<std::string, int64_t>, std::string> by_request;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    auto [it, inserted] =
+        by_request.emplace(std::make_pair(requests[i].value, requests[i].day), links_a[i]);
+    EXPECT_EQ(it->second, links_a[i]) << "one key per (value, day)";
+  }
+  std::set<std::string> distinct(links_a.begin(), links_a.end());
+  EXPECT_EQ(distinct.size(), by_request.size());
+
+  auto after = catalog_->GetOrCreateKeys("concurrent", requests);
+  ASSERT_TRUE(after.ok()) << after.status().message();
+  for (size_t i = 0; i < requests.size(); ++i) EXPECT_EQ((*after)[i].key_link, links_a[i]);
+}
+
+}  // namespace
+}  // namespace strm
