@@ -234,8 +234,20 @@ class SqliteCatalog final : public Catalog {
     return Status::Ok();
   }
 
+  // Lookup ids are HMACs under the master key, so under a wrong key every lookup misses and
+  // new keys would silently be made for data subjects that have keys: first check that an
+  // existing key opens (PermissionDenied if not).
+  Status CheckMasterKeyOpensKeys() {
+    STRM_ASSIGN_OR_RETURN(auto st,
+                          db_->Prepare("SELECT key_link, keyset FROM encryption_keys LIMIT 1"));
+    STRM_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row) STRM_RETURN_IF_ERROR(box_.Open(st.Blob(1), st.Text(0)).status());
+    return Status::Ok();
+  }
+
   Result<std::vector<DataKey>> GetOrCreateKeysLocked(std::string_view group,
                                                      const std::vector<KeyRequest>& requests) {
+    STRM_RETURN_IF_ERROR(CheckMasterKeyOpensKeys());
     STRM_ASSIGN_OR_RETURN(auto select,
                           db_->Prepare("SELECT key_link, keyset, expires_at, policy_id "
                                        "FROM encryption_keys WHERE lookup=?"));

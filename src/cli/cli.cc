@@ -340,7 +340,16 @@ int Main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help
-    std::cerr << "Error: " << e.what() << "\nRun with --help for usage.\n";
+    std::string message = e.what();
+    // CLI11 reports a missing subcommand before an unknown word; name the word instead.
+    if (message == "A subcommand is required") {
+      for (const std::string& word : app.remaining(true)) {
+        if (word.empty() || word[0] == '-') continue;
+        message = "unknown command '" + word + "'";
+        break;
+      }
+    }
+    std::cerr << "Error: " << message << "\nRun with --help for usage.\n";
     return 2;
   }
   return exit_code;

@@ -55,10 +55,12 @@ Status WriteSimulatedBatchData(const BatchDataSpec& spec, OutputStream& out) {
   const int64_t start_us = int64_t{1644102000} * 1000000;  // 2022-02-06T00:00:00+01:00
   const int64_t span_us = static_cast<int64_t>(spec.days == 0 ? 1 : spec.days) * 86400000000LL;
   const int64_t step_us = spec.rows > 0 ? span_us / static_cast<int64_t>(spec.rows) : 0;
-  int64_t local_us = start_us + 3600000000LL;  // the written times are in +01:00
+  const int64_t local_start_us = start_us + 3600000000LL;  // the written times are in +01:00
   for (uint64_t i = 0; i < spec.rows; ++i) {
     uint64_t user = rng.Below(users);
-    local_us += step_us > 1 ? static_cast<int64_t>(rng.Below(2 * step_us)) : 0;
+    // Row i falls at a random point of its own step, so the times rise and stay in the span.
+    int64_t local_us = local_start_us + static_cast<int64_t>(i) * step_us +
+                       static_cast<int64_t>(rng.Below(static_cast<uint64_t>(step_us)));
     int64_t secs = local_us / 1000000;
     int y;
     unsigned mo, d;

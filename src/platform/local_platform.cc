@@ -246,8 +246,9 @@ Result<std::shared_ptr<ObjectStore>> OpenConnectorStore(const DataConnector& c) 
   if (c.type == "local") {
     if (!c.location.contains("path") || !c.location["path"].is_string())
       return InvalidArgument("data connector '" + c.name + "' has no path");
-    STRM_ASSIGN_OR_RETURN(auto store, OpenLocalStore(c.location["path"].get<std::string>()));
-    return std::shared_ptr<ObjectStore>(std::move(store));
+    auto store = OpenLocalStore(c.location["path"].get<std::string>());
+    if (!store.ok()) return store.status().WithContext("data connector '" + c.name + "'");
+    return std::shared_ptr<ObjectStore>(std::move(store).value());
   }
   return InvalidArgument("data connector '" + c.name + "' has unsupported type '" + c.type + "'");
 }

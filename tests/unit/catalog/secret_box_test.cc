@@ -169,7 +169,7 @@ TEST_F(MasterKeyTest, CreatesAPrivateKeyFileAndReusesIt) {
   EXPECT_TRUE(S_ISREG(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(ReadFile(KeyPath()), HexEncode(*first) + "\n");
-  EXPECT_NE(*first, std::array<uint8_t, 32>{}) << "random, not zero";
+  EXPECT_NE(*first, (std::array<uint8_t, 32>{})) << "random, not zero";
 
   auto second = LoadOrCreateMasterKey(home_.string());
   ASSERT_TRUE(second.ok()) << second.status().message();
@@ -267,13 +267,13 @@ TEST_F(MasterKeyTest, BadEnvironmentKeyIsRefused) {
   WriteKeyFile(HexEncode(Key(7)) + "\n", 0600);
   std::string hex = HexEncode(Key(0));
   for (const std::string& bad : {
-           std::string("secret"),
-           hex.substr(0, 62),                          // 31 bytes of hex
-           hex + "00",                                 // 33 bytes of hex
-           std::string(63, 'a') + "g",                 // 64 characters, not hex
+           std::string("secret"),                       // neither
+           hex.substr(0, 62),                           // 31 bytes of hex
+           hex + "00",                                  // 33 bytes of hex
+           std::string(63, 'a') + "g",                  // 64 characters, not hex
            Base64Encode(std::span(Key(0).data(), 31)),  // base64 of 31 bytes
-           Base64Encode(Bytes(33, 1)),                 // base64 of 33 bytes
-           Base64Encode(Key(0)) + "\n",                // base64 with trailing whitespace
+           Base64Encode(Bytes(33, 1)),                  // base64 of 33 bytes
+           Base64Encode(Key(0)) + "\n",                 // base64 with trailing whitespace
        }) {
     env_.Set(bad);
     auto key = LoadOrCreateMasterKey(home_.string());

@@ -1,0 +1,120 @@
+# shellcheck shell=bash
+# Shared helpers of the end-to-end tests; sourced by every tests/e2e/*_test.sh, which CTest
+# runs as `bash <script> <path-to-strm> <source-dir>`. Each assertion prints what it expected
+# and what came when it fails, and exits non-zero; `finish` prints the count.
+
+if [[ $# -lt 2 ]]; then
+  echo "usage: bash $0 <path-to-strm> <source-dir>" >&2
+  exit 2
+fi
+STRM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+SRC=$(cd "$2" && pwd)
+# shellcheck disable=SC2034  # used by the scripts that source this file
+DEMO=$SRC/examples/demo
+PASSED=0
+
+# A private STRM_HOME and data directory, removed on exit. No server: the embedded catalog.
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+export STRM_HOME=$WORK/home
+DATA=$WORK/data
+mkdir -p "$DATA"
+unset STRM_API_URL
+export LC_ALL=C  # byte order for sort and [[ < ]]
+
+pass() { PASSED=$((PASSED + 1)); }
+
+fail() {
+  echo "FAIL: $1" >&2
+  shift
+  local line
+  for line in "$@"; do echo "  $line" >&2; done
+  echo "$PASSED passed, 1 failed" >&2
+  exit 1
+}
+
+# Runs a command without letting `set -e` stop the script; sets OUT, ERR and RC.
+run() {
+  set +e
+  "$@" >"$WORK/stdout" 2>"$WORK/stderr"
+  RC=$?
+  set -e
+  OUT=$(cat "$WORK/stdout")
+  ERR=$(cat "$WORK/stderr")
+}
+
+# Runs strm and requires exit code 0 and an empty stderr; sets OUT.
+strm_ok() {
+  run "$STRM" "$@"
+  if [[ $RC -ne 0 || -n $ERR ]]; then
+    fail "strm $* should succeed" "exit code: $RC" "stderr: $ERR"
+  fi
+}
+
+expect_eq() {  # name expected actual
+  if [[ "$2" != "$3" ]]; then
+    fail "$1" "expected: [$2]" "got:      [$3]"
+  fi
+  pass
+}
+
+expect_contains() {  # name haystack needle
+  if [[ "$2" != *"$3"* ]]; then
+    fail "$1" "expected to contain: [$3]" "got: [$2]"
+  fi
+  pass
+}
+
+expect_not_contains() {  # name haystack needle
+  if [[ "$2" == *"$3"* ]]; then
+    fail "$1" "expected not to contain: [$3]" "got: [$2]"
+  fi
+  pass
+}
+
+expect_line() {  # name text line: `line` is one whole line of `text`
+  if ! grep -qxF -- "$3" <<<"$2"; then
+    fail "$1" "expected a line: [$3]" "got: [$2]"
+  fi
+  pass
+}
+
+# expect_fail name code needle [needle...] -- strm-args...
+# The command must exit with `code`, print nothing on stdout, and print one sentence on stderr
+# that starts with "Error: " and contains every needle. Usage errors (code 2) may add the line
+# "Run with --help for usage."; other errors print exactly one line.
+expect_fail() {
+  local name=$1 code=$2 needles=()
+  shift 2
+  while [[ $1 != -- ]]; do
+    needles+=("$1")
+    shift
+  done
+  shift
+  run "$STRM" "$@"
+  local first=${ERR%%$'\n'*} rest=
+  [[ $ERR == *$'\n'* ]] && rest=${ERR#*$'\n'}
+  if [[ $RC -ne $code ]]; then
+    fail "$name: exit code" "expected: $code" "got:      $RC" "stderr: $ERR"
+  fi
+  if [[ -n $OUT ]]; then
+    fail "$name: stdout must be empty" "got: [$OUT]"
+  fi
+  if [[ $first != "Error: "* ]]; then
+    fail "$name: stderr must start with 'Error: '" "got: [$ERR]"
+  fi
+  if [[ -n $rest && ($code -ne 2 || $rest != "Run with --help for usage.") ]]; then
+    fail "$name: stderr must be one sentence" "got: [$ERR]"
+  fi
+  local n
+  for n in "${needles[@]}"; do
+    if [[ $first != *"$n"* ]]; then
+      fail "$name: message" "expected to contain: [$n]" "got: [$first]"
+    fi
+  done
+  pass
+}
+
+finish() {
+  echo "$PASSED passed, 0 failed"
+}
