@@ -16,21 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-// One JSON pointer reference token (RFC 6901).
-std::string PointerToken(std::string_view key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 bool IsVersion(std::string_view v) {
   int parts = 0;
   while (true) {
@@ -78,7 +63,7 @@ Status ReadPiiFields(const JsonDocument& doc, JsonObjectReader& r,
   for (const auto& [field, value] : pii->items()) {
     Result<int> level = ReadLevel(value);
     if (!level.ok()) {
-      return InvalidArgument(doc.Where(r.PointerOf("pii_fields") + "/" + PointerToken(field)) +
+      return InvalidArgument(doc.Where(r.PointerOf("pii_fields") + "/" + EscapeJsonPointer(field)) +
                              ": purpose level of PII field '" + field + "' " +
                              level.status().message());
     }

@@ -1,4 +1,5 @@
 #include "catalog/secret_box.h"
+#include "testing/test_support.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -11,6 +12,8 @@
 
 namespace strm {
 namespace {
+
+using ::strm::testing::MasterKeyEnv;
 
 namespace fs = std::filesystem;
 
@@ -32,27 +35,6 @@ std::string ReadFile(const fs::path& p) {
   ss << in.rdbuf();
   return ss.str();
 }
-
-// Saves STRM_MASTER_KEY, unsets it for the test and restores it afterwards, so tests neither
-// depend on the caller's environment nor leak into each other.
-class MasterKeyEnv {
- public:
-  MasterKeyEnv() {
-    if (const char* v = std::getenv("STRM_MASTER_KEY")) saved_ = v;
-    ::unsetenv("STRM_MASTER_KEY");
-  }
-  ~MasterKeyEnv() {
-    if (saved_) {
-      ::setenv("STRM_MASTER_KEY", saved_->c_str(), 1);
-    } else {
-      ::unsetenv("STRM_MASTER_KEY");
-    }
-  }
-  void Set(const std::string& v) { ::setenv("STRM_MASTER_KEY", v.c_str(), 1); }
-
- private:
-  std::optional<std::string> saved_;
-};
 
 TEST(SecretBoxTest, SealOpenRoundTrip) {
   SecretBox box(Key(0));

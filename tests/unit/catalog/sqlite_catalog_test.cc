@@ -13,9 +13,12 @@
 
 #include "catalog/catalog.h"
 #include "core/bytes.h"
+#include "testing/test_support.h"
 
 namespace strm {
 namespace {
+
+using ::strm::testing::MasterKeyEnv;
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
@@ -63,26 +66,6 @@ BatchJobRecord Job(const std::string& id, int64_t created_at) {
   j.created_at = j.updated_at = created_at;
   return j;
 }
-
-// Saves STRM_MASTER_KEY, unsets it for the test and restores it afterwards.
-class MasterKeyEnv {
- public:
-  MasterKeyEnv() {
-    if (const char* v = std::getenv("STRM_MASTER_KEY")) saved_ = v;
-    ::unsetenv("STRM_MASTER_KEY");
-  }
-  ~MasterKeyEnv() {
-    if (saved_) {
-      ::setenv("STRM_MASTER_KEY", saved_->c_str(), 1);
-    } else {
-      ::unsetenv("STRM_MASTER_KEY");
-    }
-  }
-  void Set(const std::string& v) { ::setenv("STRM_MASTER_KEY", v.c_str(), 1); }
-
- private:
-  std::optional<std::string> saved_;
-};
 
 class SqliteCatalogTest : public ::testing::Test {
  protected:

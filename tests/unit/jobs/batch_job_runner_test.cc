@@ -23,21 +23,6 @@ size_t Col(const std::vector<std::string>& header, const std::string& name) {
   return static_cast<size_t>(it - header.begin());
 }
 
-const std::vector<std::string> kDemoOutputHeader = {"SessionId",
-                                                    "UserName",
-                                                    "Email",
-                                                    "PublicFieldA",
-                                                    "PublicFieldB",
-                                                    "PrivateFieldA",
-                                                    "PrivateFieldB",
-                                                    "PrivacyPlane",
-                                                    "strmMeta.eventContractRef",
-                                                    "strmMeta.nonce",
-                                                    "strmMeta.timestamp",
-                                                    "strmMeta.keyLink",
-                                                    "strmMeta.billingId",
-                                                    "strmMeta.consentLevels"};
-
 class BatchJobRunnerTest : public JobFixture {
  protected:
   void SetUp() override {

@@ -14,15 +14,9 @@
 #include "jobs/batch_job_config.h"
 #include "jobs/batch_job_runner.h"
 #include "storage/local_store.h"
+#include "testing/test_support.h"
 
 namespace strm::testing {
-
-inline std::string ReadTestFile(const std::string& name) {
-  std::ifstream in(std::string(STRM_TEST_DATA_DIR) + "/" + name, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 using Rows = std::vector<std::vector<std::string>>;
 

@@ -11,9 +11,15 @@
 
 #include "core/bytes.h"
 #include "platform/platform.h"
+#include "testing/test_support.h"
 
 namespace strm {
 namespace {
+
+using ::strm::testing::kDemoInputHeader;
+using ::strm::testing::kDemoOutputHeader;
+using ::strm::testing::MasterKeyEnv;
+using ::strm::testing::ReadTestFile;
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
@@ -36,48 +42,7 @@ void WriteFile(const fs::path& p, const std::string& content) {
   std::ofstream(p, std::ios::binary) << content;
 }
 
-std::string ReadTestFile(const std::string& name) {
-  return ReadFile(fs::path(STRM_TEST_DATA_DIR) / name);
-}
-
 nlohmann::json DemoJob() { return nlohmann::json::parse(ReadTestFile("demo/job.json")); }
-
-const std::vector<std::string> kInputHeader = {"SessionId",     "UserName",      "Timestamp",
-                                               "Email",         "PublicFieldA",  "PublicFieldB",
-                                               "PrivateFieldA", "PrivateFieldB", "PrivacyPlane"};
-const std::vector<std::string> kOutputHeader = {"SessionId",
-                                                "UserName",
-                                                "Email",
-                                                "PublicFieldA",
-                                                "PublicFieldB",
-                                                "PrivateFieldA",
-                                                "PrivateFieldB",
-                                                "PrivacyPlane",
-                                                "strmMeta.eventContractRef",
-                                                "strmMeta.nonce",
-                                                "strmMeta.timestamp",
-                                                "strmMeta.keyLink",
-                                                "strmMeta.billingId",
-                                                "strmMeta.consentLevels"};
-
-// Saves STRM_MASTER_KEY, unsets it for the test and restores it afterwards.
-class MasterKeyEnv {
- public:
-  MasterKeyEnv() {
-    if (const char* v = std::getenv("STRM_MASTER_KEY")) saved_ = v;
-    ::unsetenv("STRM_MASTER_KEY");
-  }
-  ~MasterKeyEnv() {
-    if (saved_) {
-      ::setenv("STRM_MASTER_KEY", saved_->c_str(), 1);
-    } else {
-      ::unsetenv("STRM_MASTER_KEY");
-    }
-  }
-
- private:
-  std::optional<std::string> saved_;
-};
 
 TEST(ValidateEntityNameTest, AcceptsFourToOneHundredPrintableCharacters) {
   for (const std::string& name :
@@ -550,20 +515,20 @@ TEST_F(LocalPlatformTest, PreviewsInputAndOutputs) {
   ASSERT_EQ(preview->size(), 4u);
   const auto& p = *preview;
   EXPECT_EQ(p[0].title, "input (input.csv)");
-  EXPECT_EQ(p[0].header, kInputHeader);
+  EXPECT_EQ(p[0].header, kDemoInputHeader);
   ASSERT_EQ(p[0].rows.size(), 5u);
   EXPECT_EQ(p[0].rows[0][0], "session_1");
   EXPECT_EQ(p[0].rows[0][3], "ibthtfnf@mbeito.com");
   EXPECT_EQ(p[0].rows[4][0], "session_3");
 
   EXPECT_EQ(p[1].title, "encrypted_data (out/encrypted.csv)");
-  EXPECT_EQ(p[1].header, kOutputHeader);
+  EXPECT_EQ(p[1].header, kDemoOutputHeader);
   ASSERT_EQ(p[1].rows.size(), 5u);
   EXPECT_EQ(p[1].rows[0][0], "session_1");
   EXPECT_NE(p[1].rows[0][2], "ibthtfnf@mbeito.com") << "Email is encrypted";
 
   EXPECT_EQ(p[2].title, "derived_data[0] (out/derived-2.csv)");
-  EXPECT_EQ(p[2].header, kOutputHeader);
+  EXPECT_EQ(p[2].header, kDemoOutputHeader);
   EXPECT_EQ(p[2].rows.size(), 3u) << "only 3 rows have consent level 2";
 
   EXPECT_EQ(p[3].title, "encryption_keys_data (out/keys.csv)");

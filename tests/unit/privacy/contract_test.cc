@@ -1,4 +1,5 @@
 #include "privacy/contract.h"
+#include "testing/test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -12,12 +13,7 @@
 namespace strm {
 namespace {
 
-std::string ReadTestFile(const std::string& name) {
-  std::ifstream in(std::string(STRM_TEST_DATA_DIR) + "/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using ::strm::testing::ReadTestFile;
 
 const ContractRef kDemoRef{"databert-handle", "batch_job_public", "1.0.0"};
 

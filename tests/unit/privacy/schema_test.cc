@@ -1,4 +1,5 @@
 #include "privacy/schema.h"
+#include "testing/test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -12,12 +13,7 @@
 namespace strm {
 namespace {
 
-std::string ReadTestFile(const std::string& name) {
-  std::ifstream in(std::string(STRM_TEST_DATA_DIR) + "/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using ::strm::testing::ReadTestFile;
 
 std::string ErrorOf(std::string_view text) {
   Result<SimpleSchema> r = ParseSimpleSchema(text);
