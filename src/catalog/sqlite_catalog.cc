@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 
@@ -17,6 +18,7 @@ namespace {
 constexpr std::string_view kSchema = R"sql(
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
+PRAGMA cache_size = -32768;
 PRAGMA foreign_keys = ON;
 CREATE TABLE IF NOT EXISTS data_connectors (
   name TEXT PRIMARY KEY, type TEXT NOT NULL, location TEXT NOT NULL,
@@ -26,11 +28,30 @@ CREATE TABLE IF NOT EXISTS data_contracts (
 CREATE TABLE IF NOT EXISTS batch_jobs (
   id TEXT PRIMARY KEY, config BLOB NOT NULL, state TEXT NOT NULL, message TEXT NOT NULL,
   stats TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+-- lookup = H(group)[8] ‖ day (4 bytes, big-endian) ‖ H(group, day, value)[16]: a run's new
+-- keys cluster by group and day in the B-tree, and no key-field value is stored.
+-- keyset = sealed key id (4 bytes, big-endian) ‖ 64-byte AES-SIV key.
 CREATE TABLE IF NOT EXISTS encryption_keys (
-  lookup BLOB PRIMARY KEY, key_link TEXT NOT NULL UNIQUE, keyset BLOB NOT NULL,
+  lookup BLOB PRIMARY KEY, key_link TEXT NOT NULL, keyset BLOB NOT NULL,
   expires_at INTEGER NOT NULL, policy_id TEXT NOT NULL, created_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql";
+
+// A keyset at rest: key id (4 bytes, big-endian) ‖ the 64-byte key.
+std::string EncodeKey(const TinkKeyset& k) {
+  std::string raw(4 + k.key.size(), '\0');
+  for (int i = 0; i < 4; ++i) raw[i] = static_cast<char>(k.key_id >> (24 - 8 * i));
+  std::memcpy(raw.data() + 4, k.key.data(), k.key.size());
+  return raw;
+}
+
+Result<TinkKeyset> DecodeKey(std::string_view raw) {
+  TinkKeyset k;
+  if (raw.size() != 4 + k.key.size()) return Internal("catalog: a stored key has a wrong size");
+  for (int i = 0; i < 4; ++i) k.key_id = (k.key_id << 8) | static_cast<uint8_t>(raw[i]);
+  std::memcpy(k.key.data(), raw.data() + 4, k.key.size());
+  return k;
+}
 
 constexpr const char* kStateNames[] = {"PENDING",  "STARTED",        "RUNNING",
                                        "FINISHED", "ERROR_STARTING", "ERROR"};
@@ -256,6 +277,9 @@ class SqliteCatalog final : public Catalog {
     std::vector<DataKey> out;
     out.reserve(requests.size());
     std::string message;
+    const auto group_id = box_.LookupId("group\0" + std::string(group));
+    uint8_t lookup[28];
+    std::memcpy(lookup, group_id.data(), 8);
     for (const KeyRequest& r : requests) {
       // group \0 day \0 value: unambiguous, and the lookup id reveals none of it.
       message.assign(group);
@@ -263,15 +287,18 @@ class SqliteCatalog final : public Catalog {
       message += std::to_string(r.day);
       message += '\0';
       message += r.value;
-      auto lookup = box_.LookupId(message);
+      const uint32_t day = static_cast<uint32_t>(r.day);
+      for (int i = 0; i < 4; ++i) lookup[8 + i] = static_cast<uint8_t>(day >> (24 - 8 * i));
+      const auto id = box_.LookupId(message);
+      std::memcpy(lookup + 12, id.data(), 16);
       select.Reset();
       select.BindBlob(1, lookup);
       STRM_ASSIGN_OR_RETURN(bool found, select.Step());
       DataKey key;
       if (found) {
         key.key_link = select.Text(0);
-        STRM_ASSIGN_OR_RETURN(std::string keyset_json, box_.Open(select.Blob(1), key.key_link));
-        STRM_ASSIGN_OR_RETURN(key.keyset, ParseTinkKeysetJson(keyset_json));
+        STRM_ASSIGN_OR_RETURN(std::string raw, box_.Open(select.Blob(1), key.key_link));
+        STRM_ASSIGN_OR_RETURN(key.keyset, DecodeKey(raw));
         key.expires_at = select.Int(2);
         key.policy_id = select.Text(3);
       } else {
@@ -281,7 +308,7 @@ class SqliteCatalog final : public Catalog {
         insert.Reset();
         insert.BindBlob(1, lookup)
             .Bind(2, key.key_link)
-            .BindBlob(3, box_.Seal(TinkKeysetToJson(key.keyset), key.key_link))
+            .BindBlob(3, box_.Seal(EncodeKey(key.keyset), key.key_link))
             .Bind(4, key.expires_at)
             .Bind(5, key.policy_id)
             .Bind(6, NowMillis());

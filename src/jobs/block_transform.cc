@@ -8,7 +8,7 @@
 namespace strm {
 namespace {
 
-constexpr size_t kMaxLocalKeys = 1 << 16;  // per-thread cipher contexts kept between blocks
+constexpr size_t kMaxLocalKeys = 1 << 16;  // per-thread key index entries kept between blocks
 constexpr int64_t kMillisPerDay = 86400000;
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
@@ -23,6 +23,22 @@ std::string Capitalized(std::string s) {
 BlockTransformer::BlockTransformer(const JobPlan* plan, KeyCache* keys, OnError on_error)
     : plan_(plan), keys_(keys), on_error_(on_error), timestamp_(*plan->timestamp) {
   for (const DerivedPlan& d : plan->derived) maskers_.push_back(d.masker);
+}
+
+DeterministicAead& BlockTransformer::CipherFor(const KeyEntry* entry) {
+  // Direct-mapped on the entry's address: rows of one subject and day usually come close
+  // together, and a miss costs one rekey, not a new context.
+  CipherSlot& slot =
+      ciphers_[(reinterpret_cast<uintptr_t>(entry) / alignof(KeyEntry)) % kCipherSlots];
+  if (slot.owner != entry) {
+    if (slot.aead) {
+      slot.aead->Rekey(entry->key.keyset);
+    } else {
+      slot.aead.emplace(entry->key.keyset);
+    }
+    slot.owner = entry;
+  }
+  return *slot.aead;
 }
 
 Status BlockTransformer::CheckRow(std::span<const std::string_view> fields, uint64_t row_number,
@@ -98,7 +114,7 @@ BlockOutput BlockTransformer::Process(const CsvBlock& block, size_t skip) {
     rows_[i].key = bit->second;
     if (!fresh) continue;
     auto lit = local_keys_.find(id_);
-    block_keys_.push_back(lit == local_keys_.end() ? nullptr : &lit->second);
+    block_keys_.push_back(lit == local_keys_.end() ? nullptr : lit->second);
     if (lit == local_keys_.end()) {
       missing.push_back({std::string(fields[plan_->key_input]), day});
       missing_rows.push_back(bit->second);
@@ -106,7 +122,7 @@ BlockOutput BlockTransformer::Process(const CsvBlock& block, size_t skip) {
   }
   if (!missing.empty()) {
     if (local_keys_.size() + missing.size() > kMaxLocalKeys) {
-      // Keep memory bounded: drop this thread's contexts (the shared cache keeps the keys).
+      // Keep memory bounded: forget this thread's index (the shared cache keeps the keys).
       for (auto*& k : block_keys_) k = nullptr;
       local_keys_.clear();
       missing.clear();
@@ -125,9 +141,8 @@ BlockOutput BlockTransformer::Process(const CsvBlock& block, size_t skip) {
     }
     for (size_t j = 0; j < missing.size(); ++j) {
       KeyCache::MakeId(missing[j].value, missing[j].day, id_);
-      KeyEntry* e = (*entries)[j];
-      auto [it, _] = local_keys_.try_emplace(id_, LocalKey{e, e->aead.Clone()});
-      block_keys_[missing_rows[j]] = &it->second;
+      local_keys_[id_] = (*entries)[j];
+      block_keys_[missing_rows[j]] = (*entries)[j];
     }
   }
 
@@ -138,13 +153,14 @@ BlockOutput BlockTransformer::Process(const CsvBlock& block, size_t skip) {
     if (!rows_[i].ok) continue;
     auto fields = records_[i];
     RowState& row = rows_[i];
-    LocalKey* key = block_keys_[row.key];
-    key->entry->MarkUsed(block.first_row + i);
+    KeyEntry* key = block_keys_[row.key];
+    key->MarkUsed(block.first_row + i);
+    DeterministicAead& aead = CipherFor(key);
     ciphertexts_.clear();
     for (size_t c = 0; c < cols; ++c) {
       const OutputColumn& col = plan_->columns[c];
       std::string_view v = fields[col.input];
-      if (col.pii_level >= 0 && !v.empty()) key->aead.EncryptToBase64(v, ciphertexts_);
+      if (col.pii_level >= 0 && !v.empty()) aead.EncryptToBase64(v, ciphertexts_);
       cipher_end[c] = ciphertexts_.size();
     }
     auto cipher = [&](size_t c) {
@@ -157,7 +173,7 @@ BlockOutput BlockTransformer::Process(const CsvBlock& block, size_t skip) {
       f.push_back(plan_->contract_ref);
       f.push_back("0");
       f.push_back(number_);
-      f.push_back(key->entry->key.key_link);
+      f.push_back(key->key.key_link);
       f.push_back("");
       f.push_back(consent);
     };

@@ -4,7 +4,9 @@
 // One transformer per worker thread; it keeps that thread's cipher contexts.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -41,10 +43,15 @@ class BlockTransformer {
     ConsentLevels consent;
     size_t key = 0;  // index into keys_ of this block
   };
-  struct LocalKey {
-    KeyEntry* entry;
-    DeterministicAead aead;
+  // A cipher context and the key it currently holds; rekeyed when another key needs it.
+  struct CipherSlot {
+    const KeyEntry* owner = nullptr;
+    std::optional<DeterministicAead> aead;
   };
+  static constexpr size_t kCipherSlots = 64;
+
+  // This thread's cipher for `entry`, rekeying a slot if needed.
+  DeterministicAead& CipherFor(const KeyEntry* entry);
 
   // Fills `row` or returns the reason the record cannot be processed.
   Status CheckRow(std::span<const std::string_view> fields, uint64_t row_number, RowState& row);
@@ -57,10 +64,11 @@ class BlockTransformer {
   TimestampFormat timestamp_;  // this thread's copy (it caches)
   std::vector<std::optional<Masker>> maskers_;
   CsvRecords records_;
-  std::unordered_map<std::string, LocalKey> local_keys_;  // bounded, see Process
+  std::unordered_map<std::string, KeyEntry*> local_keys_;  // bounded, see Process
+  std::array<CipherSlot, kCipherSlots> ciphers_;
   // Per-block scratch, reused.
   std::vector<RowState> rows_;
-  std::vector<LocalKey*> block_keys_;
+  std::vector<KeyEntry*> block_keys_;
   std::string id_, ciphertexts_, number_;
   std::vector<std::string_view> out_fields_;
 };

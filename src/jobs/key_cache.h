@@ -17,10 +17,11 @@
 
 namespace strm {
 
+// Key material only: cipher contexts belong to the worker threads (a few per thread), so
+// memory does not grow with the number of keys beyond the keys themselves.
 struct KeyEntry {
-  explicit KeyEntry(DataKey k) : key(std::move(k)), aead(key.keyset) {}
+  explicit KeyEntry(DataKey k) : key(std::move(k)) {}
   DataKey key;
-  DeterministicAead aead;  // prototype: workers use their own Clone()
   std::atomic<uint64_t> first_row{UINT64_MAX};
 
   void MarkUsed(uint64_t row) {

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace strm {
 namespace {
@@ -84,9 +85,11 @@ struct AesSiv::State {
   EVP_CIPHER_CTX* mac = nullptr;
   EVP_CIPHER_CTX* ctr = nullptr;  // AES-ECB under K2, for the CTR keystream
   Block chain{};
-  Block k1{}, k2{};  // CMAC subkeys (RFC 4493 §2.3)
-  Block d_zero{};    // S2V's first value, CMAC(K1, 0^128)
-  Block d_fixed{};   // S2V's value after the PrecomputeAd() components
+  Block k1{}, k2{};             // CMAC subkeys (RFC 4493 §2.3)
+  Block d_zero{};               // S2V's first value, CMAC(K1, 0^128)
+  Block d_fixed{};              // S2V's value after the PrecomputeAd() components
+  std::vector<Bytes> fixed_ad;  // those components, to recompute d_fixed on Rekey()
+  size_t key_size = 0;
 
   State() = default;
   State(const State&) = delete;
@@ -146,6 +149,21 @@ struct AesSiv::State {
       XorInto(last.data(), k2.data(), kBlock);
     }
     return CbcMac(m.first(head), last);
+  }
+
+  // Derives everything that depends on the key, once `mac` and `ctr` hold it.
+  void DeriveSubkeys() {
+    chain = Block{};
+    Block l{};
+    CbcMac({}, l);  // in place: L = AES(K1, 0^128)
+    k1 = Dbl(l);
+    k2 = Dbl(k1);
+    OPENSSL_cleanse(l.data(), kBlock);
+    const Block zero{};
+    d_zero = Cmac(zero);
+    Ad ad;
+    for (const Bytes& a : fixed_ad) ad.emplace_back(a);
+    d_fixed = AdState(ad);
   }
 
   // S2V's value after the components `ad`, starting from d_zero.
@@ -252,16 +270,10 @@ Result<AesSiv> AesSiv::Create(std::span<const uint8_t> key) {
                              std::to_string(key.size()));
   }
   auto s = std::make_unique<State>();
+  s->key_size = key.size();
   s->mac = NewCtx(cbc, key.data());
   s->ctr = NewCtx(ecb, key.data() + key.size() / 2);
-  const Block zero{};
-  Block l{};
-  s->CbcMac({}, l);  // in place: L = AES(K1, 0^128)
-  s->k1 = Dbl(l);
-  s->k2 = Dbl(s->k1);
-  OPENSSL_cleanse(l.data(), kBlock);
-  s->d_zero = s->Cmac(zero);
-  s->d_fixed = s->d_zero;
+  s->DeriveSubkeys();
   return AesSiv(std::move(s));
 }
 
@@ -274,10 +286,28 @@ AesSiv AesSiv::Clone() const {
   s->k2 = s_->k2;
   s->d_zero = s_->d_zero;
   s->d_fixed = s_->d_fixed;
+  s->fixed_ad = s_->fixed_ad;
+  s->key_size = s_->key_size;
   return AesSiv(std::move(s));
 }
 
-void AesSiv::PrecomputeAd(const Ad& ad) { s_->d_fixed = s_->AdState(ad); }
+void AesSiv::PrecomputeAd(const Ad& ad) {
+  s_->fixed_ad.clear();
+  for (std::span<const uint8_t> a : ad) s_->fixed_ad.emplace_back(a.begin(), a.end());
+  s_->d_fixed = s_->AdState(ad);
+}
+
+Status AesSiv::Rekey(std::span<const uint8_t> key) {
+  if (key.size() != s_->key_size)
+    return InvalidArgument("AES-SIV key must be " + std::to_string(s_->key_size) +
+                           " bytes to replace the current key, not " + std::to_string(key.size()));
+  static constexpr uint8_t kZeroIv[kBlock] = {};
+  // Same cipher: EVP keeps the fetched algorithm and only expands the new key.
+  Check(EVP_EncryptInit_ex(s_->mac, nullptr, nullptr, key.data(), kZeroIv));
+  Check(EVP_EncryptInit_ex(s_->ctr, nullptr, nullptr, key.data() + key.size() / 2, kZeroIv));
+  s_->DeriveSubkeys();
+  return Status::Ok();
+}
 
 void AesSiv::Encrypt(const Ad& ad, std::span<const uint8_t> plaintext, Bytes& out) const {
   size_t pos = out.size();

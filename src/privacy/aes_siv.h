@@ -36,6 +36,11 @@ class AesSiv {
   // Fixes the associated-data components used by the overloads without `ad`.
   void PrecomputeAd(const Ad& ad);
 
+  // Replaces the key in place, reusing this object's OpenSSL contexts (far cheaper than
+  // Create()); the fixed associated data of PrecomputeAd() is kept. InvalidArgument unless
+  // `key` has the size of the current key.
+  Status Rekey(std::span<const uint8_t> key);
+
   // Appends SIV (16 bytes) ‖ ciphertext (|plaintext| bytes) to `out`.
   void Encrypt(const Ad& ad, std::span<const uint8_t> plaintext, Bytes& out) const;
   // Same, with the associated data fixed by PrecomputeAd() (none if never called).

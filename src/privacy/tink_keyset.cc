@@ -1,5 +1,7 @@
 #include "privacy/tink_keyset.h"
 
+#include <cstdlib>
+
 #include <openssl/crypto.h>
 
 #include <cstring>
@@ -188,6 +190,12 @@ DeterministicAead::DeterministicAead(const TinkKeyset& keyset)
     : DeterministicAead(keyset.key_id, TinkSiv(keyset.key)) {}
 
 DeterministicAead DeterministicAead::Clone() const { return {key_id_, siv_.Clone()}; }
+
+void DeterministicAead::Rekey(const TinkKeyset& keyset) {
+  // Both keys are 64 bytes, so this cannot fail.
+  if (!siv_.Rekey(keyset.key).ok()) std::abort();
+  key_id_ = keyset.key_id;
+}
 
 namespace {
 

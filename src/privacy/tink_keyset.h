@@ -44,6 +44,8 @@ class DeterministicAead {
 
   explicit DeterministicAead(const TinkKeyset& keyset);
   DeterministicAead Clone() const;
+  // Switches to another keyset in place, reusing the cipher contexts (see AesSiv::Rekey).
+  void Rekey(const TinkKeyset& keyset);
   uint32_t key_id() const { return key_id_; }
 
   // Appends the standard padded base64 of the ciphertext of `plaintext` to `out`.

@@ -269,3 +269,46 @@ TEST(AesSiv, MoveAssignmentKeepsTheKey) {
 
 }  // namespace
 }  // namespace strm
+
+namespace strm {
+namespace {
+
+TEST(AesSivRekey, GivesTheSameResultsAsAFreshCipher) {
+  Bytes k1(64), k2(64);
+  for (int i = 0; i < 64; ++i) {
+    k1[i] = static_cast<uint8_t>(i);
+    k2[i] = static_cast<uint8_t>(200 - i);
+  }
+  const Bytes empty;
+  AesSiv::Ad ad{empty};
+  AesSiv reused = std::move(AesSiv::Create(k1)).value();
+  reused.PrecomputeAd(ad);
+  AesSiv fresh = std::move(AesSiv::Create(k2)).value();
+  fresh.PrecomputeAd(ad);
+  ASSERT_TRUE(reused.Rekey(k2).ok());
+  for (size_t n : {0, 5, 16, 17, 40}) {
+    Bytes p(n, 'x');
+    uint8_t a[16 + 40], b[16 + 40];
+    reused.Encrypt(p, a);
+    fresh.Encrypt(p, b);
+    EXPECT_EQ(Bytes(a, a + 16 + n), Bytes(b, b + 16 + n)) << "length " << n;
+  }
+  // And back: the first key's ciphertexts come back too.
+  AesSiv first = std::move(AesSiv::Create(k1)).value();
+  first.PrecomputeAd(ad);
+  ASSERT_TRUE(reused.Rekey(k1).ok());
+  Bytes p(20, 'y');
+  uint8_t a[36], b[36];
+  reused.Encrypt(p, a);
+  first.Encrypt(p, b);
+  EXPECT_EQ(Bytes(a, a + 36), Bytes(b, b + 36));
+}
+
+TEST(AesSivRekey, RefusesAnotherKeySize) {
+  AesSiv siv = std::move(AesSiv::Create(Bytes(64, 1))).value();
+  EXPECT_EQ(siv.Rekey(Bytes(32, 1)).message(),
+            "AES-SIV key must be 64 bytes to replace the current key, not 32");
+}
+
+}  // namespace
+}  // namespace strm

@@ -269,3 +269,22 @@ TEST(GenerateTinkKeyset, MakesDistinctUsableKeys) {
 
 }  // namespace
 }  // namespace strm
+
+namespace strm {
+namespace {
+
+TEST(DeterministicAeadRekey, EncryptsUnderTheNewKeyset) {
+  TinkKeyset a = GenerateTinkKeyset(), b = GenerateTinkKeyset();
+  DeterministicAead aead(a);
+  aead.Rekey(b);
+  EXPECT_EQ(aead.key_id(), b.key_id);
+  std::string ct;
+  aead.EncryptToBase64("Zoë@example.com", ct);
+  std::string expected;
+  DeterministicAead(b).EncryptToBase64("Zoë@example.com", expected);
+  EXPECT_EQ(ct, expected);
+  EXPECT_EQ(*DeterministicAead(b).DecryptBase64(ct), "Zoë@example.com");
+}
+
+}  // namespace
+}  // namespace strm
