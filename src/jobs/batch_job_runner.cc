@@ -149,7 +149,6 @@ class JobRun {
       transformers.push_back(std::make_unique<BlockTransformer>(&plan, &keys_, config_.on_error));
 
     std::deque<std::future<BlockOutput>> in_flight;
-    uint64_t bytes_before = progress_.bytes;
     auto submit = [&](CsvBlock block, size_t skip) {
       auto shared = std::make_shared<CsvBlock>(std::move(block));
       in_flight.push_back(pool.Submit([shared, skip, &transformers](int w) {
@@ -181,7 +180,7 @@ class JobRun {
       }
       failure = WriteBlock(out);
       progress_.rows += out.rows + out.rejected_rows;
-      progress_.bytes = bytes_before + reader.bytes_read();
+      progress_.bytes += out.input_bytes;  // written, not merely read ahead
       progress_.seconds = Seconds();
       if (options_.on_progress) options_.on_progress(progress_);
     }

@@ -83,6 +83,7 @@ void BlockTransformer::Reject(BlockOutput& out, uint64_t row_number,
 BlockOutput BlockTransformer::Process(const CsvBlock& block, size_t skip) {
   BlockOutput out;
   out.derived.resize(plan_->derived.size());
+  out.input_bytes = block.data.size();
   if (Status s = records_.Parse(block, /*validate_utf8=*/false); !s.ok()) {
     out.error = Status(s.code(), Capitalized(s.message()) + " of " + plan_->source_name);
     return out;

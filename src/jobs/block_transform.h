@@ -26,6 +26,7 @@ struct BlockOutput {
   std::string rejected;              // rows rejected with on_error SKIP
   uint64_t rows = 0;                 // rows written to the encrypted output
   uint64_t rejected_rows = 0;
+  uint64_t input_bytes = 0;  // size of the block's input, for progress
   Status error;  // the first row error with on_error FAIL (outputs are then meaningless)
 };
 
