@@ -206,6 +206,10 @@ class JobRun {
       std::string expires = std::to_string(k->key.expires_at);
       std::string_view fields[] = {k->key.key_link, keyset, k->key.policy_id, expires};
       AppendCsvRecord(text, fields);
+      if (text.size() >= (1 << 20)) {  // stream: a run may use millions of keys
+        STRM_RETURN_IF_ERROR(out.Write(text));
+        text.clear();
+      }
     }
     outcome_.keys = used.size();
     return out.Write(text);
