@@ -12,6 +12,16 @@ bash scripts/build.sh ci
 echo "== tests"
 ctest --preset ci -j "$jobs"
 
+echo "== the README's first command (scripts/demo.sh)"
+demo_log=$(mktemp)
+trap 'rm -f "$demo_log"' EXIT
+bash scripts/demo.sh > "$demo_log" 2>&1 || { cat "$demo_log"; echo "demo failed"; exit 1; }
+for expected in "FINISHED" "Processed 10 records in" "derived_data[0] (out/derived-2.csv)" \
+  "e07e42089c9396d6bda4c" "ibthtfnf@mbeito.com"; do
+  grep -qF "$expected" "$demo_log" || { cat "$demo_log"; echo "demo output lacks: $expected"; exit 1; }
+done
+echo "demo: 5 passed, 0 failed"
+
 if [[ ${STRM_SKIP_ASAN:-0} != 1 ]]; then
   echo "== unit tests under ASan + UBSan"
   bash scripts/build.sh asan

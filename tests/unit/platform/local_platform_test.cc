@@ -30,13 +30,6 @@ using ::testing::StartsWith;
 
 constexpr std::string_view kDemoRef = "databert-handle/batch_job_public/1.0.0";
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void WriteFile(const fs::path& p, const std::string& content) {
   fs::create_directories(p.parent_path());
   std::ofstream(p, std::ios::binary) << content;
