@@ -86,6 +86,22 @@ struct Context {
   Result<OutputFormat> Format() const { return ParseOutputFormat(output, ::isatty(1)); }
 };
 
+struct Flags {
+  std::string dc_name, dc_path;
+  std::string contract_ref, schema_file, contract_file;
+  std::string job_file;
+  int threads = 0;
+  std::string get_name;
+  bool include_credentials = false;
+  bool preview = false;
+  size_t preview_rows = 5;
+  bool recursive_list = false;
+  std::string del_name;
+  bool recursive_delete = false;
+  std::string enc_file, keys_file, dec_contract;
+  BatchDataSpec spec;
+};
+
 int Fail(const Status& s) {
   std::string m = s.message();
   if (!m.empty() && m.back() != '.') m += '.';
@@ -122,61 +138,58 @@ int Main(int argc, char** argv) {
   CLI::App app{"strm: privacy-by-design data pipelines (data contracts, batch jobs, streams)"};
   app.require_subcommand(1);
   Context ctx;
+  Flags f;  // every command's flags; outlives the callbacks that read them
   int exit_code = 0;
 
   // create
   auto* create = app.add_subcommand("create", "Create an entity")->require_subcommand(1);
   auto* create_dc =
       create->add_subcommand("data-connector", "Create a data connector")->require_subcommand(1);
-  static std::string dc_name, dc_path;
   auto* create_local = create_dc->add_subcommand("local", "A directory on this machine");
-  create_local->add_option("name", dc_name, "Connector name")->required();
-  create_local->add_option("path", dc_path, "Directory (created if missing)")->required();
+  create_local->add_option("name", f.dc_name, "Connector name")->required();
+  create_local->add_option("path", f.dc_path, "Directory (created if missing)")->required();
   AddOutputFlag(create_local, ctx);
-  Action(create_local, exit_code, [&ctx]() -> Status {
+  Action(create_local, exit_code, [&ctx, &f]() -> Status {
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     DataConnector c;
-    c.name = dc_name;
+    c.name = f.dc_name;
     c.type = "local";
     std::error_code ec;
-    c.location = {{"path", std::filesystem::absolute(dc_path, ec).lexically_normal().string()}};
+    c.location = {{"path", std::filesystem::absolute(f.dc_path, ec).lexically_normal().string()}};
     STRM_ASSIGN_OR_RETURN(c, p->CreateDataConnector(c));
     return PrintEntity(ctx, ConnectorJson(c, false), ConnectorTable({c}, nullptr));
   });
 
-  static std::string contract_ref, schema_file, contract_file;
   auto* create_contract = create->add_subcommand("data-contract", "Create a data contract");
-  create_contract->add_option("ref", contract_ref, "handle/name/version")->required();
-  create_contract->add_option("--schema-definition", schema_file, "Simple schema (JSON or YAML)")
+  create_contract->add_option("ref", f.contract_ref, "handle/name/version")->required();
+  create_contract->add_option("--schema-definition", f.schema_file, "Simple schema (JSON or YAML)")
       ->required();
-  create_contract->add_option("--contract-definition", contract_file, "Contract definition JSON")
+  create_contract->add_option("--contract-definition", f.contract_file, "Contract definition JSON")
       ->required();
   AddOutputFlag(create_contract, ctx);
-  Action(create_contract, exit_code, [&ctx]() -> Status {
-    STRM_ASSIGN_OR_RETURN(ContractRef ref, ContractRef::Parse(contract_ref));
-    STRM_ASSIGN_OR_RETURN(std::string schema, ReadFile(schema_file, "schema definition"));
-    STRM_ASSIGN_OR_RETURN(std::string contract, ReadFile(contract_file, "contract definition"));
+  Action(create_contract, exit_code, [&ctx, &f]() -> Status {
+    STRM_ASSIGN_OR_RETURN(ContractRef ref, ContractRef::Parse(f.contract_ref));
+    STRM_ASSIGN_OR_RETURN(std::string schema, ReadFile(f.schema_file, "schema definition"));
+    STRM_ASSIGN_OR_RETURN(std::string contract, ReadFile(f.contract_file, "contract definition"));
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     STRM_ASSIGN_OR_RETURN(DataContract c, p->CreateDataContract(ref, schema, contract));
     return PrintEntity(ctx, ContractJson(c), ContractTable({c}));
   });
 
-  static std::string job_file;
-  static int threads = 0;
   auto* create_job = create->add_subcommand("batch-job", "Create a batch job and run it");
-  create_job->add_option("-F,--file", job_file, "Batch job definition (JSON)")->required();
-  create_job->add_option("--threads", threads, "Worker threads (default: the number of cores)")
+  create_job->add_option("-F,--file", f.job_file, "Batch job definition (JSON)")->required();
+  create_job->add_option("--threads", f.threads, "Worker threads (default: the number of cores)")
       ->check(CLI::Range(0, 256));
   AddOutputFlag(create_job, ctx);
-  Action(create_job, exit_code, [&ctx]() -> Status {
-    STRM_ASSIGN_OR_RETURN(std::string text, ReadFile(job_file, "batch job"));
+  Action(create_job, exit_code, [&ctx, &f]() -> Status {
+    STRM_ASSIGN_OR_RETURN(std::string text, ReadFile(f.job_file, "batch job"));
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     ProgressBar bar;
     CreateBatchJobOptions options;
-    options.threads = threads;
+    options.threads = f.threads;
     if (::isatty(2)) options.on_progress = [&bar](const JobProgress& pr) { bar.Update(pr); };
     auto job =
-        p->CreateBatchJob(text, std::filesystem::path(job_file).filename().string(), options);
+        p->CreateBatchJob(text, std::filesystem::path(f.job_file).filename().string(), options);
     bar.Finish();
     if (!job.ok()) return job.status();
     return PrintEntity(ctx, BatchJobJson(*job), BatchJobTable({*job}));
@@ -184,40 +197,36 @@ int Main(int argc, char** argv) {
 
   // get
   auto* get = app.add_subcommand("get", "Show one entity")->require_subcommand(1);
-  static std::string get_name;
-  static bool include_credentials = false;
   auto* get_dc = get->add_subcommand("data-connector", "Show a data connector");
-  get_dc->add_option("name", get_name)->required();
-  get_dc->add_flag("--include-credentials", include_credentials, "Show the credentials");
+  get_dc->add_option("name", f.get_name)->required();
+  get_dc->add_flag("--include-credentials", f.include_credentials, "Show the credentials");
   AddOutputFlag(get_dc, ctx);
-  Action(get_dc, exit_code, [&ctx]() -> Status {
+  Action(get_dc, exit_code, [&ctx, &f]() -> Status {
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
-    STRM_ASSIGN_OR_RETURN(DataConnector c, p->GetDataConnector(get_name));
-    return PrintEntity(ctx, ConnectorJson(c, include_credentials), ConnectorTable({c}, nullptr));
+    STRM_ASSIGN_OR_RETURN(DataConnector c, p->GetDataConnector(f.get_name));
+    return PrintEntity(ctx, ConnectorJson(c, f.include_credentials), ConnectorTable({c}, nullptr));
   });
   auto* get_contract = get->add_subcommand("data-contract", "Show a data contract");
-  get_contract->add_option("ref", get_name, "handle/name/version")->required();
+  get_contract->add_option("ref", f.get_name, "handle/name/version")->required();
   AddOutputFlag(get_contract, ctx);
-  Action(get_contract, exit_code, [&ctx]() -> Status {
-    STRM_ASSIGN_OR_RETURN(ContractRef ref, ContractRef::Parse(get_name));
+  Action(get_contract, exit_code, [&ctx, &f]() -> Status {
+    STRM_ASSIGN_OR_RETURN(ContractRef ref, ContractRef::Parse(f.get_name));
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     STRM_ASSIGN_OR_RETURN(DataContract c, p->GetDataContract(ref));
     return PrintEntity(ctx, ContractJson(c), ContractTable({c}));
   });
-  static bool preview = false;
-  static size_t preview_rows = 5;
   auto* get_job = get->add_subcommand("batch-job", "Show a batch job");
-  get_job->add_option("id", get_name)->required();
-  get_job->add_flag("--preview", preview, "Show the first rows of input and outputs");
-  get_job->add_option("--rows", preview_rows, "Rows per preview table (default 5)");
+  get_job->add_option("id", f.get_name)->required();
+  get_job->add_flag("--preview", f.preview, "Show the first rows of input and outputs");
+  get_job->add_option("--rows", f.preview_rows, "Rows per f.preview table (default 5)");
   AddOutputFlag(get_job, ctx);
-  Action(get_job, exit_code, [&ctx]() -> Status {
+  Action(get_job, exit_code, [&ctx, &f]() -> Status {
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
-    STRM_ASSIGN_OR_RETURN(BatchJobRecord j, p->GetBatchJob(get_name));
-    if (!preview) return PrintEntity(ctx, BatchJobJson(j), BatchJobTable({j}));
-    STRM_ASSIGN_OR_RETURN(auto previews, p->PreviewBatchJob(j.id, preview_rows));
+    STRM_ASSIGN_OR_RETURN(BatchJobRecord j, p->GetBatchJob(f.get_name));
+    if (!f.preview) return PrintEntity(ctx, BatchJobJson(j), BatchJobTable({j}));
+    STRM_ASSIGN_OR_RETURN(auto previews, p->PreviewBatchJob(j.id, f.preview_rows));
     STRM_ASSIGN_OR_RETURN(OutputFormat f, ctx.Format());
-    if (f == OutputFormat::kPlain) f = OutputFormat::kTable;  // a preview is for people
+    if (f == OutputFormat::kPlain) f = OutputFormat::kTable;  // a f.preview is for people
     for (const CsvPreview& pv : previews) {
       if (f == OutputFormat::kJson) {
         std::cout << nlohmann::json{{"title", pv.title}, {"header", pv.header}, {"rows", pv.rows}}
@@ -232,29 +241,28 @@ int Main(int argc, char** argv) {
 
   // list
   auto* list = app.add_subcommand("list", "List entities")->require_subcommand(1);
-  static bool recursive_list = false;
   auto* list_dc = list->add_subcommand("data-connectors", "List data connectors");
-  list_dc->add_flag("-r,--recursive", recursive_list, "Show how many batch jobs use each");
+  list_dc->add_flag("-r,--recursive", f.recursive_list, "Show how many batch jobs use each");
   AddOutputFlag(list_dc, ctx);
-  Action(list_dc, exit_code, [&ctx]() -> Status {
+  Action(list_dc, exit_code, [&ctx, &f]() -> Status {
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     STRM_ASSIGN_OR_RETURN(auto cs, p->ListDataConnectors());
     nlohmann::json arr = nlohmann::json::array();
     std::vector<int> counts;
     for (const auto& c : cs) {
       arr.push_back(ConnectorJson(c, false));
-      if (recursive_list) {
+      if (f.recursive_list) {
         STRM_ASSIGN_OR_RETURN(auto deps, p->DataConnectorDependents(c.name));
         counts.push_back(static_cast<int>(deps.size()));
         arr.back()["batch_jobs"] = deps;
       }
     }
     return PrintEntity(ctx, {{"data_connectors", arr}},
-                       ConnectorTable(cs, recursive_list ? &counts : nullptr));
+                       ConnectorTable(cs, f.recursive_list ? &counts : nullptr));
   });
   auto* list_contracts = list->add_subcommand("data-contracts", "List data contracts");
   AddOutputFlag(list_contracts, ctx);
-  Action(list_contracts, exit_code, [&ctx]() -> Status {
+  Action(list_contracts, exit_code, [&ctx, &f]() -> Status {
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     STRM_ASSIGN_OR_RETURN(auto cs, p->ListDataContracts());
     nlohmann::json arr = nlohmann::json::array();
@@ -263,7 +271,7 @@ int Main(int argc, char** argv) {
   });
   auto* list_jobs = list->add_subcommand("batch-jobs", "List batch jobs");
   AddOutputFlag(list_jobs, ctx);
-  Action(list_jobs, exit_code, [&ctx]() -> Status {
+  Action(list_jobs, exit_code, [&ctx, &f]() -> Status {
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     STRM_ASSIGN_OR_RETURN(auto js, p->ListBatchJobs());
     nlohmann::json arr = nlohmann::json::array();
@@ -273,67 +281,63 @@ int Main(int argc, char** argv) {
 
   // delete
   auto* del = app.add_subcommand("delete", "Delete an entity")->require_subcommand(1);
-  static std::string del_name;
-  static bool recursive_delete = false;
   auto* del_dc = del->add_subcommand("data-connector", "Delete a data connector");
-  del_dc->add_option("name", del_name)->required();
-  del_dc->add_flag("-r,--recursive", recursive_delete, "Also delete the batch jobs that use it");
+  del_dc->add_option("name", f.del_name)->required();
+  del_dc->add_flag("-r,--recursive", f.recursive_delete, "Also delete the batch jobs that use it");
   AddOutputFlag(del_dc, ctx);
-  Action(del_dc, exit_code, [&ctx]() -> Status {
+  Action(del_dc, exit_code, [&ctx, &f]() -> Status {
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
-    STRM_RETURN_IF_ERROR(p->DeleteDataConnector(del_name, recursive_delete));
-    std::cout << "Deleted data connector " << del_name << '\n';
+    STRM_RETURN_IF_ERROR(p->DeleteDataConnector(f.del_name, f.recursive_delete));
+    std::cout << "Deleted data connector " << f.del_name << '\n';
     return Status::Ok();
   });
   auto* del_contract = del->add_subcommand("data-contract", "Delete a data contract");
-  del_contract->add_option("ref", del_name, "handle/name/version")->required();
+  del_contract->add_option("ref", f.del_name, "handle/name/version")->required();
   AddOutputFlag(del_contract, ctx);
-  Action(del_contract, exit_code, [&ctx]() -> Status {
-    STRM_ASSIGN_OR_RETURN(ContractRef ref, ContractRef::Parse(del_name));
+  Action(del_contract, exit_code, [&ctx, &f]() -> Status {
+    STRM_ASSIGN_OR_RETURN(ContractRef ref, ContractRef::Parse(f.del_name));
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     STRM_RETURN_IF_ERROR(p->DeleteDataContract(ref));
     std::cout << "Deleted data contract " << ref.ToString() << '\n';
     return Status::Ok();
   });
   auto* del_job = del->add_subcommand("batch-job", "Delete a batch job");
-  del_job->add_option("id", del_name)->required();
+  del_job->add_option("id", f.del_name)->required();
   AddOutputFlag(del_job, ctx);
-  Action(del_job, exit_code, [&ctx]() -> Status {
+  Action(del_job, exit_code, [&ctx, &f]() -> Status {
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
-    STRM_RETURN_IF_ERROR(p->DeleteBatchJob(del_name));
-    std::cout << "Deleted batch job " << del_name << '\n';
+    STRM_RETURN_IF_ERROR(p->DeleteBatchJob(f.del_name));
+    std::cout << "Deleted batch job " << f.del_name << '\n';
     return Status::Ok();
   });
 
   // decrypt
-  static std::string enc_file, keys_file, dec_contract;
   auto* decrypt = app.add_subcommand("decrypt", "Re-identify an encrypted batch output");
-  decrypt->add_option("-F,--file", enc_file, "Encrypted CSV")->required();
-  decrypt->add_option("--keys", keys_file, "Keys CSV of the same job")->required();
-  decrypt->add_option("--contract", dec_contract, "handle/name/version")->required();
-  Action(decrypt, exit_code, [&ctx]() -> Status {
-    STRM_ASSIGN_OR_RETURN(ContractRef ref, ContractRef::Parse(dec_contract));
-    STRM_ASSIGN_OR_RETURN(std::string keys, ReadFile(keys_file, "keys"));
-    std::FILE* f = std::fopen(enc_file.c_str(), "rb");
-    if (!f) return NotFound("cannot read encrypted file '" + enc_file + "'");
-    FileInput in(f);
+  decrypt->add_option("-F,--file", f.enc_file, "Encrypted CSV")->required();
+  decrypt->add_option("--keys", f.keys_file, "Keys CSV of the same job")->required();
+  decrypt->add_option("--contract", f.dec_contract, "handle/name/version")->required();
+  Action(decrypt, exit_code, [&ctx, &f]() -> Status {
+    STRM_ASSIGN_OR_RETURN(ContractRef ref, ContractRef::Parse(f.dec_contract));
+    STRM_ASSIGN_OR_RETURN(std::string keys, ReadFile(f.keys_file, "keys"));
+    std::FILE* file = std::fopen(f.enc_file.c_str(), "rb");
+    if (!file) return NotFound("cannot read encrypted file '" + f.enc_file + "'");
+    FileInput in(file);
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     STRM_ASSIGN_OR_RETURN(DataContract c, p->GetDataContract(ref));
     FdOutput out(1);
-    return DecryptCsv(in, keys, c, std::filesystem::path(enc_file).filename().string(), out);
+    return DecryptCsv(in, keys, c, std::filesystem::path(f.enc_file).filename().string(), out);
   });
 
   // simulate
   auto* simulate = app.add_subcommand("simulate", "Generate demo data")->require_subcommand(1);
-  static BatchDataSpec spec;
   auto* sim_batch = simulate->add_subcommand("batch-data", "Write demo-shaped CSV rows to stdout");
-  sim_batch->add_option("--rows", spec.rows, "Number of rows")->required();
-  sim_batch->add_option("--users", spec.users, "Number of distinct users (default 100)");
-  sim_batch->add_option("--days", spec.days, "Days the timestamps span (default 7)");
-  sim_batch->add_option("--seed", spec.seed, "Random seed (default 1)");
-  Action(sim_batch, exit_code, []() -> Status {
+  sim_batch->add_option("--rows", f.spec.rows, "Number of rows")->required();
+  sim_batch->add_option("--users", f.spec.users, "Number of distinct users (default 100)");
+  sim_batch->add_option("--days", f.spec.days, "Days the timestamps span (default 7)");
+  sim_batch->add_option("--seed", f.spec.seed, "Random seed (default 1)");
+  Action(sim_batch, exit_code, [&f]() -> Status {
     FdOutput out(1);
-    return WriteSimulatedBatchData(spec, out);
+    return WriteSimulatedBatchData(f.spec, out);
   });
 
   try {

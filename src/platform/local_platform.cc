@@ -116,7 +116,6 @@ class LocalPlatform final : public Platform {
     FillSeeds(config);
     STRM_ASSIGN_OR_RETURN(DataContract contract, catalog_->GetDataContract(config.contract));
     STRM_RETURN_IF_ERROR(ValidateJob(config, contract).WithContext(source_name));
-    std::vector<std::pair<std::string, DataConnector>> connectors;
     for (const auto& name : ConnectorsOf(config)) {
       auto c = catalog_->GetDataConnector(name);
       if (!c.ok()) return c.status().WithContext(source_name);
