@@ -218,7 +218,7 @@ int Main(int argc, char** argv) {
   auto* get_job = get->add_subcommand("batch-job", "Show a batch job");
   get_job->add_option("id", f.get_name)->required();
   get_job->add_flag("--preview", f.preview, "Show the first rows of input and outputs");
-  get_job->add_option("--rows", f.preview_rows, "Rows per f.preview table (default 5)");
+  get_job->add_option("--rows", f.preview_rows, "Rows per preview table (default 5)");
   AddOutputFlag(get_job, ctx);
   Action(get_job, exit_code, [&ctx, &f]() -> Status {
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
