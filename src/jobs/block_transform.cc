@@ -43,27 +43,31 @@ DeterministicAead& BlockTransformer::CipherFor(const KeyEntry* entry) {
 
 Status BlockTransformer::CheckRow(std::span<const std::string_view> fields, uint64_t row_number,
                                   RowState& row) {
-  const std::string where = " in row " + std::to_string(row_number) + " of " + plan_->source_name;
+  // Only a failing row pays for its message.
+  auto where = [&] {
+    return " in row " + std::to_string(row_number) + " of " + plan_->source_name;
+  };
   if (fields.size() != plan_->input_fields)
-    return InvalidArgument("Wrong number of fields" + where + ": " + std::to_string(fields.size()) +
-                           " instead of " + std::to_string(plan_->input_fields));
+    return InvalidArgument("Wrong number of fields" + where() + ": " +
+                           std::to_string(fields.size()) + " instead of " +
+                           std::to_string(plan_->input_fields));
   for (std::string_view f : fields)
-    if (!IsValidUtf8(f)) return InvalidArgument("Invalid UTF-8" + where);
+    if (!IsValidUtf8(f)) return InvalidArgument("Invalid UTF-8" + where());
   std::string_view ts = fields[plan_->timestamp_input];
   auto millis = timestamp_.ParseEpochMillis(ts);
   if (!millis.ok())
-    return InvalidArgument("Invalid timestamp '" + std::string(ts) + "'" + where + ": " +
+    return InvalidArgument("Invalid timestamp '" + std::string(ts) + "'" + where() + ": " +
                            millis.status().message());
   row.timestamp = *millis;
   auto consent = plan_->consent.Extract(plan_->consent_input ? fields[*plan_->consent_input] : "");
   if (!consent.ok())
-    return InvalidArgument("Invalid consent" + where + ": " + consent.status().message());
+    return InvalidArgument("Invalid consent" + where() + ": " + consent.status().message());
   row.consent = std::move(consent).value();
   for (const FieldValidation& v : plan_->validations) {
     std::string_view value = fields[v.input];
     // Empty values are absent values: only present values must match.
     if (!value.empty() && !RE2::FullMatch(value, *v.regex))
-      return InvalidArgument("Validation failed" + where + ": field '" + v.field +
+      return InvalidArgument("Validation failed" + where() + ": field '" + v.field +
                              "' does not match " + v.regex->pattern());
   }
   return Status::Ok();
