@@ -2,7 +2,10 @@
 // result; errors go to stderr as one sentence with exit code 1 (2 for usage errors).
 #include "cli/cli.h"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <atomic>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -85,6 +88,21 @@ struct Context {
   }
   Result<OutputFormat> Format() const { return ParseOutputFormat(output, ::isatty(1)); }
 };
+
+// Set by SIGINT/SIGTERM while a job runs: the job stops cleanly and aborts its outputs. The
+// handler resets itself, so a second Ctrl-C ends the process at once.
+std::atomic<bool> g_cancel{false};
+
+void OnInterrupt(int) { g_cancel.store(true); }
+
+void CatchInterrupts() {
+  struct sigaction sa {};
+  sa.sa_handler = OnInterrupt;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
 
 struct Flags {
   std::string dc_name, dc_path;
@@ -188,6 +206,8 @@ int Main(int argc, char** argv) {
     CreateBatchJobOptions options;
     options.threads = f.threads;
     if (::isatty(2)) options.on_progress = [&bar](const JobProgress& pr) { bar.Update(pr); };
+    options.cancel = &g_cancel;
+    CatchInterrupts();
     auto job =
         p->CreateBatchJob(text, std::filesystem::path(f.job_file).filename().string(), options);
     bar.Finish();

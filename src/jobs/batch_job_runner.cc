@@ -159,6 +159,9 @@ class JobRun {
     bool eof = false;
     Status failure;
     while (!in_flight.empty()) {
+      if (failure.ok() && options_.cancel && options_.cancel->load()) {
+        failure = FailedPrecondition("the job was cancelled");
+      }
       while (!eof && failure.ok() && in_flight.size() < static_cast<size_t>(2 * threads_)) {
         auto block = reader.Next();
         if (!block.ok()) {

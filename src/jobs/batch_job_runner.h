@@ -5,6 +5,7 @@
 // processed without a failing row; otherwise all are aborted and nothing is written.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -29,6 +30,9 @@ struct JobRunOptions {
   int threads = 0;                                      // worker threads; <= 0: the number of cores
   size_t block_size = 4 << 20;                          // bytes of input per block
   std::function<void(const JobProgress&)> on_progress;  // called from the main thread
+  // When set to true (e.g. by a signal handler), the run stops after the blocks in flight
+  // and fails with "the job was cancelled"; every output is aborted.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct JobOutcome {

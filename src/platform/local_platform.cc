@@ -139,6 +139,7 @@ class LocalPlatform final : public Platform {
     auto last_update = std::chrono::steady_clock::now();
     JobRunOptions run;
     run.threads = options.threads;
+    run.cancel = options.cancel;
     run.on_progress = [&](const JobProgress& p) {
       if (options.on_progress) options.on_progress(p);
       auto now = std::chrono::steady_clock::now();

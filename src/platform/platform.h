@@ -4,6 +4,7 @@
 // live behind this interface only.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -21,6 +22,7 @@ namespace strm {
 struct CreateBatchJobOptions {
   int threads = 0;  // worker threads; <= 0: the number of cores
   std::function<void(const JobProgress&)> on_progress;
+  const std::atomic<bool>* cancel = nullptr;  // see JobRunOptions::cancel
 };
 
 class Platform {

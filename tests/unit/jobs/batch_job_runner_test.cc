@@ -322,6 +322,29 @@ TEST_F(JobFixture, EmptyInputNeedsAHeader) {
   EXPECT_EQ(Run().status().message(), "input.csv is empty: a header row is required");
 }
 
+TEST_F(JobFixture, CancelledJobAbortsEveryOutput) {
+  std::string input = kHeader;
+  for (int i = 0; i < 2000; ++i) input += kGoodRow;
+  WriteInput("input.csv", input);
+  std::atomic<bool> cancel{false};
+  JobRunOptions options;
+  options.threads = 2;
+  options.block_size = 4096;  // many blocks, so the run is cancelled half-way
+  options.cancel = &cancel;
+  int calls = 0;
+  options.on_progress = [&](const JobProgress&) {
+    if (++calls == 3) cancel.store(true);
+  };
+  auto outcome = RunBatchJob(config_, contract_, *catalog_, resolver_, options);
+  EXPECT_EQ(outcome.status().message(), "the job was cancelled");
+  EXPECT_EQ(outcome.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_LT(calls, 20) << "the run stopped soon after the cancel";
+  EXPECT_THAT(OutputKeys(), IsEmpty());
+  // No temporary objects are left behind either.
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_ / "data"))
+    EXPECT_FALSE(IsLocalTempName(e.path().filename().string())) << e.path();
+}
+
 TEST_F(JobFixture, SkipWritesRejectedRowsWithTheirReason) {
   config_.on_error = OnError::kSkip;
   WriteInput("input.csv", std::string(kHeader) + kGoodRow +
