@@ -7,6 +7,7 @@
 #include "jobs/batch_job_config.h"
 #include "jobs/job_plan.h"
 #include "platform/platform.h"
+#include "platform/process_identity.h"
 #include "storage/local_store.h"
 
 namespace strm {
@@ -125,6 +126,9 @@ class LocalPlatform final : public Platform {
     job.id = config.id;
     job.config = BatchJobConfigToJson(config);
     job.created_at = job.updated_at = NowMillis();
+    // While the job is not finished, its stats name the process that runs it.
+    const nlohmann::json runner = {{"runner", CurrentProcess().ToJson()}};
+    job.stats = runner;
     STRM_RETURN_IF_ERROR(catalog_->CreateBatchJob(job));
 
     // STARTED: every connector can be written to.
@@ -133,8 +137,8 @@ class LocalPlatform final : public Platform {
       Status s = OpenAndCheck(name, stores);
       if (!s.ok()) return Fail(job.id, JobState::kErrorStarting, s);
     }
-    STRM_RETURN_IF_ERROR(catalog_->UpdateBatchJob(job.id, JobState::kStarted, "", {}));
-    STRM_RETURN_IF_ERROR(catalog_->UpdateBatchJob(job.id, JobState::kRunning, "", {}));
+    STRM_RETURN_IF_ERROR(catalog_->UpdateBatchJob(job.id, JobState::kStarted, "", runner));
+    STRM_RETURN_IF_ERROR(catalog_->UpdateBatchJob(job.id, JobState::kRunning, "", runner));
 
     auto last_update = std::chrono::steady_clock::now();
     JobRunOptions run;
@@ -145,7 +149,9 @@ class LocalPlatform final : public Platform {
       auto now = std::chrono::steady_clock::now();
       if (now - last_update < std::chrono::seconds(1)) return;
       last_update = now;
-      (void)catalog_->UpdateBatchJob(job.id, JobState::kRunning, "", ProgressStats(p));
+      nlohmann::json stats = ProgressStats(p);
+      stats.update(runner);
+      (void)catalog_->UpdateBatchJob(job.id, JobState::kRunning, "", stats);
     };
     StoreResolver resolver =
         [&stores](const std::string& name) -> Result<std::shared_ptr<ObjectStore>> {
@@ -166,9 +172,15 @@ class LocalPlatform final : public Platform {
   }
 
   Result<BatchJobRecord> GetBatchJob(std::string_view id) override {
-    return catalog_->GetBatchJob(id);
+    STRM_ASSIGN_OR_RETURN(BatchJobRecord job, catalog_->GetBatchJob(id));
+    STRM_RETURN_IF_ERROR(MarkOrphaned(job));
+    return job;
   }
-  Result<std::vector<BatchJobRecord>> ListBatchJobs() override { return catalog_->ListBatchJobs(); }
+  Result<std::vector<BatchJobRecord>> ListBatchJobs() override {
+    STRM_ASSIGN_OR_RETURN(auto jobs, catalog_->ListBatchJobs());
+    for (auto& job : jobs) STRM_RETURN_IF_ERROR(MarkOrphaned(job));
+    return jobs;
+  }
   Status DeleteBatchJob(std::string_view id) override { return catalog_->DeleteBatchJob(id); }
 
   Result<std::vector<CsvPreview>> PreviewBatchJob(std::string_view id, size_t rows) override {
@@ -196,6 +208,20 @@ class LocalPlatform final : public Platform {
   }
 
  private:
+  // A job left unfinished by a process that no longer exists will never finish: record it
+  // as ERROR (once), so that it is not shown as RUNNING forever.
+  Status MarkOrphaned(BatchJobRecord& job) {
+    if (job.state == JobState::kFinished || job.state == JobState::kError ||
+        job.state == JobState::kErrorStarting || !job.stats.contains("runner"))
+      return Status::Ok();
+    ProcessIdentity runner = ProcessIdentity::FromJson(job.stats["runner"]);
+    if (MayBeAlive(runner)) return Status::Ok();
+    job.state = JobState::kError;
+    job.message = "the strm process that ran this job (pid " + std::to_string(runner.pid) +
+                  ") ended before the job finished";
+    return catalog_->UpdateBatchJob(job.id, job.state, job.message, job.stats);
+  }
+
   static nlohmann::json ProgressStats(const JobProgress& p) {
     return {{"rows", p.rows},
             {"bytes", p.bytes},

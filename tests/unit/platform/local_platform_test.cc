@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -11,6 +12,7 @@
 
 #include "core/bytes.h"
 #include "platform/platform.h"
+#include "platform/process_identity.h"
 #include "testing/test_support.h"
 
 namespace strm {
@@ -561,6 +563,72 @@ TEST(OpenLocalPlatformTest, HomeThatCannotBeCreatedIsAnError) {
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().message(), "cannot create STRM_HOME " + home + ": Not a directory");
   fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace strm
+
+namespace strm {
+namespace {
+
+class OrphanedJobTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    home_ = fs::temp_directory_path() / ("strm-orphan-" + NewUuidV4());
+    catalog_ = std::move(OpenSqliteCatalog(home_.string())).value();
+  }
+  void TearDown() override { fs::remove_all(home_); }
+
+  // A RUNNING job record whose runner is `runner`, written as a running strm would.
+  std::string AddRunningJob(const ProcessIdentity& runner) {
+    BatchJobRecord job;
+    job.id = NewUuidV4();
+    job.config = {{"note", "not parsed by this test"}};
+    job.state = JobState::kRunning;
+    job.stats = {{"runner", runner.ToJson()}, {"rows", 10}};
+    job.created_at = job.updated_at = NowMillis();
+    EXPECT_TRUE(catalog_->CreateBatchJob(job).ok());
+    return job.id;
+  }
+
+  static int64_t DeadPid() {
+    pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    ::waitpid(child, nullptr, 0);
+    return child;
+  }
+
+  testing::MasterKeyEnv env_;
+  fs::path home_;
+  std::unique_ptr<Catalog> catalog_;
+};
+
+TEST_F(OrphanedJobTest, AJobWhoseProcessEndedIsShownAsError) {
+  ProcessIdentity gone = CurrentProcess();
+  gone.pid = DeadPid();
+  std::string id = AddRunningJob(gone);
+  auto platform = std::move(OpenLocalPlatform(home_.string())).value();
+  auto job = platform->GetBatchJob(id);
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  EXPECT_EQ(job->state, JobState::kError);
+  EXPECT_EQ(job->message, "the strm process that ran this job (pid " + std::to_string(gone.pid) +
+                              ") ended before the job finished");
+  // The state is stored, not only shown.
+  EXPECT_EQ(catalog_->GetBatchJob(id)->state, JobState::kError);
+  auto listed = platform->ListBatchJobs();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].state, JobState::kError);
+}
+
+TEST_F(OrphanedJobTest, JobsOfLiveProcessesAndOtherHostsStayRunning) {
+  std::string mine = AddRunningJob(CurrentProcess());
+  ProcessIdentity elsewhere = CurrentProcess();
+  elsewhere.host = "another-host";
+  elsewhere.pid = DeadPid();
+  std::string other = AddRunningJob(elsewhere);
+  auto platform = std::move(OpenLocalPlatform(home_.string())).value();
+  EXPECT_EQ(platform->GetBatchJob(mine)->state, JobState::kRunning);
+  EXPECT_EQ(platform->GetBatchJob(other)->state, JobState::kRunning);
 }
 
 }  // namespace
