@@ -58,8 +58,7 @@ constexpr const char* kStateNames[] = {"PENDING",  "STARTED",        "RUNNING",
 
 class SqliteCatalog final : public Catalog {
  public:
-  SqliteCatalog(std::unique_ptr<SqliteDb> db, SecretBox box)
-      : db_(std::move(db)), box_(std::move(box)) {}
+  SqliteCatalog(std::unique_ptr<SqliteDb> db, SecretBox box) : db_(std::move(db)), box_(box) {}
 
   Status CreateDataConnector(const DataConnector& c) override {
     std::lock_guard lock(mu_);
@@ -277,7 +276,9 @@ class SqliteCatalog final : public Catalog {
     std::vector<DataKey> out;
     out.reserve(requests.size());
     std::string message;
-    const auto group_id = box_.LookupId("group\0" + std::string(group));
+    std::string group_message("group\0", 6);  // a literal "\0" would end the string
+    group_message += group;
+    const auto group_id = box_.LookupId(group_message);
     uint8_t lookup[28];
     std::memcpy(lookup, group_id.data(), 8);
     for (const KeyRequest& r : requests) {

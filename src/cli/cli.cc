@@ -282,7 +282,7 @@ int Main(int argc, char** argv) {
   });
   auto* list_contracts = list->add_subcommand("data-contracts", "List data contracts");
   AddOutputFlag(list_contracts, ctx);
-  Action(list_contracts, exit_code, [&ctx, &f]() -> Status {
+  Action(list_contracts, exit_code, [&ctx]() -> Status {
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     STRM_ASSIGN_OR_RETURN(auto cs, p->ListDataContracts());
     nlohmann::json arr = nlohmann::json::array();
@@ -291,7 +291,7 @@ int Main(int argc, char** argv) {
   });
   auto* list_jobs = list->add_subcommand("batch-jobs", "List batch jobs");
   AddOutputFlag(list_jobs, ctx);
-  Action(list_jobs, exit_code, [&ctx, &f]() -> Status {
+  Action(list_jobs, exit_code, [&ctx]() -> Status {
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     STRM_ASSIGN_OR_RETURN(auto js, p->ListBatchJobs());
     nlohmann::json arr = nlohmann::json::array();

@@ -48,9 +48,11 @@ class [[nodiscard]] Result {
 
 // Evaluates `rexpr` (a Result<T>); on error returns its Status, else moves the value into
 // `lhs` (a declaration such as `auto x` or an existing variable).
+// NOLINTBEGIN(bugprone-macro-parentheses): `lhs` is a declaration, it cannot be parenthesised.
 #define STRM_ASSIGN_OR_RETURN(lhs, rexpr) \
   STRM_ASSIGN_OR_RETURN_IMPL_(STRM_CONCAT_(strm_result_, __LINE__), lhs, rexpr)
 #define STRM_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, rexpr) \
   auto tmp = (rexpr);                                \
   if (!tmp.ok()) return tmp.status();                \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
