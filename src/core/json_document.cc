@@ -11,6 +11,13 @@
 namespace strm {
 namespace {
 
+// Configuration documents are shallow; hostile ones must not make the member index (one
+// JSON pointer per member) grow with the square of their size. So: a nesting limit, and a
+// budget for the pointers' total length that any sane document stays far below.
+constexpr size_t kMaxDepth = 128;
+constexpr size_t kPointerBytesPerInputByte = 64;
+constexpr size_t kPointerBytesMin = 1 << 20;
+
 // A char iterator that counts how many characters the parser has consumed, so that the SAX
 // handler knows where the lexer is. nlohmann reads one character at a time through it.
 class CountingIterator {
@@ -73,7 +80,7 @@ class LineSax {
                           "' (first on line " + std::to_string(doc_.lines[pointer]) + ")");
       return false;
     }
-    doc_.lines[pointer] = line;
+    if (!Index(pointer, line)) return false;
     pending_key_ = std::move(k);
     pending_pointer_ = std::move(pointer);
     return true;
@@ -107,7 +114,8 @@ class LineSax {
     return lines_ + 1 - (end > 0 && text_[end - 1] == '\n' ? 1 : 0);
   }
 
-  // Places `v` in the open container (or as the root); returns the stored value.
+  // Places `v` in the open container (or as the root); returns the stored value, or nullptr
+  // when the index budget is exceeded.
   nlohmann::json* Place(nlohmann::json v, std::string* pointer) {
     if (stack_.empty()) {
       doc_.value = std::move(v);
@@ -121,19 +129,36 @@ class LineSax {
       return &(parent[std::move(pending_key_)] = std::move(v));
     }
     *pointer = stack_.back().pointer + "/" + std::to_string(parent.size());
-    doc_.lines[*pointer] = CurrentLine();
+    if (!Index(*pointer, CurrentLine())) return nullptr;
     parent.push_back(std::move(v));
     return &parent.back();
   }
 
-  bool Add(nlohmann::json v) {
-    std::string pointer;
-    Place(std::move(v), &pointer);
+  // Records the line of the member at `pointer`, within the budget.
+  bool Index(const std::string& pointer, int line) {
+    pointer_bytes_ += pointer.size();
+    if (pointer_bytes_ > std::max(kPointerBytesMin, kPointerBytesPerInputByte * text_.size())) {
+      status_ = InvalidArgument(source_ + " line " + std::to_string(line) +
+                                ": too many long member names to index");
+      return false;
+    }
+    doc_.lines[pointer] = line;
     return true;
   }
+
+  bool Add(nlohmann::json v) {
+    std::string pointer;
+    return Place(std::move(v), &pointer) != nullptr;
+  }
   bool Open(nlohmann::json v) {
+    if (stack_.size() == kMaxDepth) {
+      status_ = InvalidArgument(source_ + " line " + std::to_string(CurrentLine()) +
+                                ": nested deeper than " + std::to_string(kMaxDepth) + " levels");
+      return false;
+    }
     std::string pointer;
     nlohmann::json* placed = Place(std::move(v), &pointer);
+    if (placed == nullptr) return false;
     stack_.push_back({placed, std::move(pointer)});
     return true;
   }
@@ -164,6 +189,7 @@ class LineSax {
   JsonDocument& doc_;
   size_t consumed_ = 0, counted_ = 0;
   int lines_ = 0;
+  size_t pointer_bytes_ = 0;
   std::vector<Open_> stack_;
   std::string pending_key_, pending_pointer_;
   Status status_;

@@ -25,7 +25,9 @@ struct JsonDocument {
   std::string Where(const std::string& pointer) const;
 };
 
-// Parses `text`. Syntax errors name the source, the line and the column.
+// Parses `text`. Syntax errors name the source, the line and the column. Hostile shapes are
+// errors too: nesting deeper than 128 levels, and member paths whose total length exceeds
+// 64 times the text's size (at least 1 MiB), which would make `lines` quadratic in size.
 Result<JsonDocument> ParseJsonDocument(std::string_view text, std::string source);
 
 // One reference token of a JSON pointer, escaped per RFC 6901 ("a/b~c" -> "a~1b~0c").

@@ -114,9 +114,19 @@ Result<CsvBlock> CsvBlockReader::Next() {
   CsvBlock block;
   block.first_row = next_row_;
   if (eof_) {
-    if (in_quotes_) {
+    if (in_quotes_ && cut.end == 0) {
       Rewind(std::move(buf));  // the same error again on a later call
-      return InvalidArgument(RowError("unterminated quoted field", next_row_ + cut.rows));
+      return InvalidArgument(RowError("unterminated quoted field", next_row_));
+    }
+    if (in_quotes_) {
+      // The records before the open quote first, so that errors come in stream order
+      // whatever the block size; the next call reports the quote.
+      Rewind(buf.substr(cut.end));
+      buf.resize(cut.end);
+      block.data = std::move(buf);
+      block.rows = cut.rows;
+      next_row_ += cut.rows;
+      return block;
     }
     if (cut.end < buf.size()) {  // a last record without a newline
       ++cut.rows;

@@ -40,7 +40,8 @@ class CsvBlockReader {
 
   // The next block; a block with empty `data` means the end of the stream. A quote left
   // open at the end of the stream is an error naming the record where it started
-  // ("unterminated quoted field in row N").
+  // ("unterminated quoted field in row N"), returned after a block of the records before it,
+  // so that errors come in stream order whatever the block size.
   Result<CsvBlock> Next();
 
   uint64_t bytes_read() const { return bytes_read_; }

@@ -158,6 +158,7 @@ class JobRun {
     submit(std::move(first), 1);
     bool eof = false;
     Status failure;
+    Status read_failure;  // reported after the blocks before it, which may hold earlier errors
     while (!in_flight.empty()) {
       if (failure.ok() && options_.cancel && options_.cancel->load()) {
         failure = FailedPrecondition("the job was cancelled");
@@ -165,7 +166,8 @@ class JobRun {
       while (!eof && failure.ok() && in_flight.size() < static_cast<size_t>(2 * threads_)) {
         auto block = reader.Next();
         if (!block.ok()) {
-          failure = InFile(block.status(), key);
+          read_failure = InFile(block.status(), key);
+          eof = true;
           break;
         }
         if (block->data.empty()) {
@@ -187,7 +189,7 @@ class JobRun {
       progress_.seconds = Seconds();
       if (options_.on_progress) options_.on_progress(progress_);
     }
-    return failure;
+    return failure.ok() ? read_failure : failure;
   }
 
   Status WriteBlock(const BlockOutput& out) {

@@ -48,6 +48,20 @@ json YamlToJson(const YAML::Node& n) {
   }
 }
 
+// Schemas are parsed recursively: a hostile nesting depth must be an error, not a stack
+// overflow. Each schema level is two JSON levels (a node and its "nodes" list).
+constexpr int kMaxDepth = 128;
+
+// True if `j` has containers nested more than `limit` deep (recursing at most that far).
+bool DeeperThan(const json& j, int limit) {
+  if (!j.is_structured() || j.empty()) return false;
+  if (limit == 0) return true;
+  for (const json& child : j) {
+    if (DeeperThan(child, limit - 1)) return true;
+  }
+  return false;
+}
+
 // The member, or nullptr when absent or null (null counts as absent, as in job files).
 const json* Member(const json& obj, const char* key) {
   auto it = obj.find(key);
@@ -246,6 +260,16 @@ Result<SimpleSchema> ParseSimpleSchema(std::string_view text) {
     } catch (const std::exception& e) {
       return InvalidArgument(std::string("schema: invalid YAML: ") + e.what());
     }
+    // yaml-cpp passes bytes through unchecked, but every string must be UTF-8 to be written
+    // as JSON later (the catalog stores schemas as JSON).
+    try {
+      (void)tree.dump();
+    } catch (const json::type_error&) {
+      return InvalidArgument("schema: invalid YAML: not valid UTF-8");
+    }
+  }
+  if (DeeperThan(tree, kMaxDepth)) {
+    return InvalidArgument("schema: nested deeper than " + std::to_string(kMaxDepth) + " levels");
   }
   return SchemaFromTree(tree);
 }

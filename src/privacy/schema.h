@@ -49,7 +49,8 @@ struct SchemaField {
 // is '{'). Types may be written in any case ("string", "STRING") or as STRM's enum numbers.
 // Errors name the node and the problem: unknown type, missing name, duplicate name, a NODE
 // without nodes, a leaf with nodes, an unknown key ("node 'customer/id': unknown type
-// 'STRNG'"). STRM's `avro_name`/`avroName` is accepted and ignored.
+// 'STRNG'"). STRM's `avro_name`/`avroName` is accepted and ignored. YAML must be UTF-8, and
+// nesting deeper than 128 JSON levels (about 63 nested NODEs) is an error.
 Result<SimpleSchema> ParseSimpleSchema(std::string_view text);
 
 std::vector<SchemaField> Leaves(const SimpleSchema& schema);

@@ -107,6 +107,28 @@ TEST(JsonDocument, SyntaxErrorsNameLineAndColumn) {
             "job.json line 1, column 8: unexpected number literal; expected '}'");
 }
 
+TEST(JsonDocument, NestingIsLimited) {
+  // Found with large inputs to json_config_fuzzer: the member index grew with the square of
+  // the depth (200 KB of '[' took over 2 GB).
+  EXPECT_EQ(ParseError(std::string(200000, '[')), "job.json line 1: nested deeper than 128 levels");
+  std::string objects;
+  for (int i = 0; i < 100000; ++i) objects += "{\"a\":";
+  EXPECT_EQ(ParseError(objects), "job.json line 1: nested deeper than 128 levels");
+  EXPECT_EQ(ParseError("{\n\"a\":\n" + std::string(200, '[')),
+            "job.json line 3: nested deeper than 128 levels");
+  JsonDocument doc = Parse(std::string(128, '[') + std::string(128, ']'));
+  EXPECT_EQ(doc.lines.size(), 128u);
+}
+
+TEST(JsonDocument, LongMemberNamesRepeatedInTheIndexAreLimited) {
+  // Every element's pointer repeats the long key: the index would be quadratic in the size.
+  std::string text = "{\"" + std::string(100000, 'k') + "\": [0";
+  for (int i = 0; i < 1000; ++i) text += ",0";
+  text += "]}";
+  EXPECT_EQ(ParseError(text), "job.json line 1: too many long member names to index");
+  EXPECT_EQ(Parse("{\"" + std::string(100000, 'k') + "\": [0,0,0]}").lines.size(), 5u);
+}
+
 TEST(JsonDocument, DuplicateKeysAreErrors) {
   EXPECT_EQ(ParseError("{\n  \"a\": 1,\n  \"b\": {\"x\": 1,\n\n \"x\": 2}}"),
             "job.json line 5: duplicate key 'x' (first on line 3)");

@@ -253,6 +253,29 @@ TEST(CsvReader, UnterminatedQuote) {
             "unterminated quoted field in row 6");
 }
 
+TEST(CsvReader, ErrorsComeInStreamOrderWhateverTheBlockSize) {
+  // Found by csv_fuzzer: with one big block the open quote at the end was reported before
+  // the invalid UTF-8 of row 0, with small blocks after it.
+  const std::string csv = std::string(72, '\xeb') + "\x01\xef\xbb\xbf" + "h1,h2\n\"unterminated,\n";
+  EXPECT_EQ(ReadError(csv, 2, 12).message(), "invalid UTF-8 in row 0");
+  EXPECT_EQ(ReadError(csv).message(), "invalid UTF-8 in row 0");
+  EXPECT_EQ(ParseCsvDocument(csv).status().message(), "invalid UTF-8 in row 0");
+
+  // The records before the open quote come as a block, then the error, again and again.
+  StringInputStream in("a\n\n\"open\n");
+  CsvBlockReader reader(&in);
+  auto b = reader.Next();
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->data, "a\n\n");
+  EXPECT_EQ(b->first_row, 0u);
+  EXPECT_EQ(b->rows, 2u);
+  for (int i = 0; i < 2; ++i) {
+    b = reader.Next();
+    ASSERT_FALSE(b.ok());
+    EXPECT_EQ(b.status().message(), "unterminated quoted field in row 2");
+  }
+}
+
 TEST(CsvReader, UnexpectedQuote) {
   Status s = ReadError("h\na\"b\n");
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);

@@ -267,7 +267,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"StrayQuote", "s,u\"x,2022-02-06 06.43.12.962083:+0100,e@x.y,a,1,b,2,1\n",
                  "Unexpected quote in unquoted field in row 2 of input.csv"},
         BadInput{"UnterminatedQuote", "s,\"u,2022\n",
-                 "Unterminated quoted field in row 2 of input.csv"}),
+                 "Unterminated quoted field in row 2 of input.csv"},
+        // Found by csv_fuzzer: the reader's error at the end of the file came before the
+        // errors in the rows above it.
+        BadInput{"BadRowBeforeUnterminatedQuote",
+                 "s,u\xC3\x28,2022-02-06 06.43.12.962083:+0100,e@x.y,a,1,b,2,1\ns,\"u,2022\n",
+                 "Invalid UTF-8 in row 2 of input.csv"}),
     [](const auto& info) { return info.param.name; });
 
 TEST_F(JobFixture, UnknownConsentValueWithoutDefaultFails) {

@@ -215,6 +215,37 @@ TEST(ParseSimpleSchema, SchemaErrors) {
             "not found");
 }
 
+TEST(ParseSimpleSchema, YamlThatIsNotUtf8IsAnError) {
+  // Found by contract_fuzzer: yaml-cpp passed the bytes through, and writing the schema as
+  // JSON (SchemaToJson(...).dump(), as the catalog does) threw.
+  const std::string yaml = "name: nested\nnodes:\n  - type: node\n    name: cu" +
+                           std::string(22, '\xa4') +
+                           "stomerjjjjjjjjjjjjjjjjjjjjJjjjjjjjjjjjjj\n    nodes:\n      - {type: "
+                           "string, name: id, required: true}\n      - type: 3\n        name: "
+                           "n\n        repeated: true\n";
+  EXPECT_EQ(ErrorOf(yaml), "schema: invalid YAML: not valid UTF-8");
+  EXPECT_EQ(ErrorOf("name: s\xff\nnodes:\n  - {type: STRING, name: x}\n"),
+            "schema: invalid YAML: not valid UTF-8");
+}
+
+TEST(ParseSimpleSchema, NestingIsLimited) {
+  // Found with large inputs to contract_fuzzer: 20000 nested NODEs overflowed the stack.
+  auto nested = [](int levels) {
+    std::string s = R"({"name":"s","nodes":)";
+    for (int i = 0; i < levels; ++i) s += R"([{"type":"NODE","name":"a","nodes":)";
+    s += R"([{"type":"STRING","name":"b"}])";
+    for (int i = 0; i < levels; ++i) s += "}]";
+    return s + "}";
+  };
+  EXPECT_EQ(ErrorOf(nested(20000)), "schema: nested deeper than 128 levels");
+  EXPECT_EQ(ErrorOf(nested(63)), "schema: nested deeper than 128 levels");
+  Result<SimpleSchema> ok = ParseSimpleSchema(nested(62));  // 128 levels of JSON
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(Leaves(*ok).size(), 1u);
+  EXPECT_EQ(ErrorOf("name: s\nnodes: " + std::string(200, '[') + std::string(200, ']')),
+            "schema: nested deeper than 128 levels");
+}
+
 TEST(ParseSimpleSchema, YamlErrorsMatchJsonErrors) {
   EXPECT_EQ(ErrorOf("name: s\nnodes:\n  - type: STRNG\n    name: x\n"),
             "node 'x': unknown type 'STRNG'");
