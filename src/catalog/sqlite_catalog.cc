@@ -56,6 +56,18 @@ Result<TinkKeyset> DecodeKey(std::string_view raw) {
 constexpr const char* kStateNames[] = {"PENDING",  "STARTED",        "RUNNING",
                                        "FINISHED", "ERROR_STARTING", "ERROR"};
 
+// Every row of `st`, each turned into a T by `read` (which may fail).
+template <typename T, typename Read>
+Result<std::vector<T>> Collect(SqliteStatement& st, Read read) {
+  std::vector<T> out;
+  for (;;) {
+    STRM_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return out;
+    STRM_ASSIGN_OR_RETURN(T item, read(st));
+    out.push_back(std::move(item));
+  }
+}
+
 class SqliteCatalog final : public Catalog {
  public:
   SqliteCatalog(std::unique_ptr<SqliteDb> db, SecretBox box) : db_(std::move(db)), box_(box) {}
@@ -87,13 +99,8 @@ class SqliteCatalog final : public Catalog {
   Result<std::vector<DataConnector>> ListDataConnectors() override {
     std::lock_guard lock(mu_);
     STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string(kSelectConnector) + " ORDER BY name"));
-    std::vector<DataConnector> out;
-    for (;;) {
-      STRM_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) return out;
-      STRM_ASSIGN_OR_RETURN(auto c, ReadConnector(st));
-      out.push_back(std::move(c));
-    }
+    return Collect<DataConnector>(st,
+                                  [this](const SqliteStatement& r) { return ReadConnector(r); });
   }
 
   Status DeleteDataConnector(std::string_view name) override {
@@ -123,13 +130,8 @@ class SqliteCatalog final : public Catalog {
   Result<std::vector<DataContract>> ListDataContracts() override {
     std::lock_guard lock(mu_);
     STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT body FROM data_contracts ORDER BY ref"));
-    std::vector<DataContract> out;
-    for (;;) {
-      STRM_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) return out;
-      STRM_ASSIGN_OR_RETURN(auto c, ParseContract(st.Text(0)));
-      out.push_back(std::move(c));
-    }
+    return Collect<DataContract>(st,
+                                 [](const SqliteStatement& r) { return ParseContract(r.Text(0)); });
   }
 
   Status DeleteDataContract(const ContractRef& ref) override {
@@ -179,13 +181,7 @@ class SqliteCatalog final : public Catalog {
     std::lock_guard lock(mu_);
     STRM_ASSIGN_OR_RETURN(auto st,
                           db_->Prepare(std::string(kSelectJob) + " ORDER BY created_at, id"));
-    std::vector<BatchJobRecord> out;
-    for (;;) {
-      STRM_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) return out;
-      STRM_ASSIGN_OR_RETURN(auto j, ReadJob(st));
-      out.push_back(std::move(j));
-    }
+    return Collect<BatchJobRecord>(st, [this](const SqliteStatement& r) { return ReadJob(r); });
   }
 
   Status DeleteBatchJob(std::string_view id) override {
