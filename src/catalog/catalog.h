@@ -55,6 +55,25 @@ struct KeyRequest {
   int64_t day = 0;
 };
 
+// Exclusive use of one key group by one job run. While a writer is open, no other writer of
+// that group exists in any thread or process sharing the catalog (OpenKeyGroup waits for
+// it), so keys can be created in memory and stored in large batches: random inserts into
+// the key store's B-tree cost a page write each when stored one transaction at a time.
+// Keys created by GetOrCreate are stored by Flush (one transaction); those not flushed when
+// the writer is destroyed are dropped, so a run flushes before it commits any output that
+// uses them. Not thread-safe: callers serialise access. Must not outlive its catalog.
+class KeyGroupWriter {
+ public:
+  virtual ~KeyGroupWriter() = default;
+  // The keys for `requests`, in order: stored or pending keys are returned, missing ones
+  // created (random keyset and keyLink, expiry 7 years after the start of the day) and
+  // kept pending. Equal requests get the same key.
+  virtual Result<std::vector<DataKey>> GetOrCreate(const std::vector<KeyRequest>& requests) = 0;
+  // Stores the pending keys in one transaction.
+  virtual Status Flush() = 0;
+  virtual size_t pending() const = 0;
+};
+
 class Catalog {
  public:
   virtual ~Catalog() = default;
@@ -82,6 +101,8 @@ class Catalog {
   // day) — all in one transaction, so concurrent jobs of one group agree on every key.
   virtual Result<std::vector<DataKey>> GetOrCreateKeys(std::string_view group,
                                                        const std::vector<KeyRequest>& requests) = 0;
+  // See KeyGroupWriter. Waits while another writer of `group` is open.
+  virtual Result<std::unique_ptr<KeyGroupWriter>> OpenKeyGroup(std::string_view group) = 0;
 };
 
 // Opens (creating if needed) the SQLite catalog `<home>/catalog.db`, with the master key

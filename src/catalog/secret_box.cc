@@ -1,6 +1,8 @@
 #include "catalog/secret_box.h"
 
 #include <fcntl.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <sys/stat.h>
@@ -24,10 +26,6 @@ std::array<uint8_t, 32> Derive(std::span<const uint8_t, 32> master, std::string_
   return out;
 }
 
-struct CtxFree {
-  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
-};
-
 Result<std::array<uint8_t, 32>> ParseMasterKey(std::string_view text) {
   Result<Bytes> b = text.size() == 64 ? HexDecode(text) : Base64Decode(text);
   if (!b.ok() || b->size() != 32)
@@ -43,59 +41,110 @@ SecretBox::SecretBox(std::span<const uint8_t, 32> master_key)
     : seal_key_(Derive(master_key, "strm secrets v1")),
       lookup_key_(Derive(master_key, "strm key lookup v1")) {}
 
-Bytes SecretBox::Seal(std::string_view plaintext, std::string_view context) const {
+struct SecretBox::Batch::Contexts {
+  EVP_CIPHER_CTX* seal = nullptr;
+  EVP_CIPHER_CTX* open = nullptr;
+  EVP_MAC_CTX* mac = nullptr;
+  ~Contexts() {
+    EVP_CIPHER_CTX_free(seal);
+    EVP_CIPHER_CTX_free(open);
+    EVP_MAC_CTX_free(mac);
+  }
+};
+
+// Every failure here is an allocation failure or a broken OpenSSL: continuing could store
+// secrets unsealed or under wrong ids, so stop.
+SecretBox::Batch::Batch(const SecretBox& box) : c_(std::make_unique<Contexts>()) {
+  c_->seal = EVP_CIPHER_CTX_new();
+  c_->open = EVP_CIPHER_CTX_new();
+  bool ok =
+      c_->seal && c_->open &&
+      EVP_EncryptInit_ex(c_->seal, EVP_aes_256_gcm(), nullptr, box.seal_key_.data(), nullptr) ==
+          1 &&
+      EVP_DecryptInit_ex(c_->open, EVP_aes_256_gcm(), nullptr, box.seal_key_.data(), nullptr) == 1;
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  c_->mac = mac ? EVP_MAC_CTX_new(mac) : nullptr;
+  EVP_MAC_free(mac);  // the context keeps its own reference
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                               OSSL_PARAM_construct_end()};
+  ok = ok && c_->mac &&
+       EVP_MAC_init(c_->mac, box.lookup_key_.data(), box.lookup_key_.size(), params) == 1;
+  if (!ok) std::abort();
+}
+
+SecretBox::Batch::~Batch() = default;
+
+Bytes SecretBox::Batch::Seal(std::string_view plaintext, std::string_view context,
+                             std::span<const uint8_t, 12> nonce) {
   Bytes out(kNonce + plaintext.size() + kTag);
-  SecureRandom(std::span(out.data(), kNonce));
-  std::unique_ptr<EVP_CIPHER_CTX, CtxFree> ctx(EVP_CIPHER_CTX_new());
+  std::memcpy(out.data(), nonce.data(), kNonce);
+  EVP_CIPHER_CTX* ctx = c_->seal;
   int len = 0;
-  bool ok = ctx && EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, seal_key_.data(),
-                                      out.data()) == 1;
-  ok = ok &&
-       EVP_EncryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const uint8_t*>(context.data()),
-                         static_cast<int>(context.size())) == 1;
-  ok = ok && EVP_EncryptUpdate(ctx.get(), out.data() + kNonce, &len,
+  // Only the nonce changes: the key schedule and GHASH tables are kept.
+  bool ok = EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, out.data()) == 1;
+  ok = ok && EVP_EncryptUpdate(ctx, nullptr, &len, reinterpret_cast<const uint8_t*>(context.data()),
+                               static_cast<int>(context.size())) == 1;
+  ok = ok && EVP_EncryptUpdate(ctx, out.data() + kNonce, &len,
                                reinterpret_cast<const uint8_t*>(plaintext.data()),
                                static_cast<int>(plaintext.size())) == 1;
-  ok = ok && EVP_EncryptFinal_ex(ctx.get(), out.data() + kNonce + len, &len) == 1;
-  ok = ok && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTag,
+  ok = ok && EVP_EncryptFinal_ex(ctx, out.data() + kNonce + len, &len) == 1;
+  ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTag,
                                  out.data() + kNonce + plaintext.size()) == 1;
-  if (!ok) std::abort();  // only on allocation failure or a broken OpenSSL
+  if (!ok) std::abort();
   return out;
+}
+
+Result<std::string> SecretBox::Batch::Open(std::span<const uint8_t> sealed,
+                                           std::string_view context) {
+  if (sealed.size() < kNonce + kTag) return PermissionDenied("a sealed secret is truncated");
+  size_t n = sealed.size() - kNonce - kTag;
+  std::string out(n, '\0');
+  EVP_CIPHER_CTX* ctx = c_->open;
+  int len = 0;
+  bool ok = EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, sealed.data()) == 1;
+  ok = ok && EVP_DecryptUpdate(ctx, nullptr, &len, reinterpret_cast<const uint8_t*>(context.data()),
+                               static_cast<int>(context.size())) == 1;
+  ok = ok && EVP_DecryptUpdate(ctx, reinterpret_cast<uint8_t*>(out.data()), &len,
+                               sealed.data() + kNonce, static_cast<int>(n)) == 1;
+  ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kTag,
+                                 const_cast<uint8_t*>(sealed.data() + kNonce + n)) == 1;
+  ok = ok && EVP_DecryptFinal_ex(ctx, reinterpret_cast<uint8_t*>(out.data()) + len, &len) == 1;
+  if (!ok) {
+    OPENSSL_cleanse(out.data(), out.size());
+    return PermissionDenied(
+        "cannot decrypt a stored secret: the master key is not the one it was sealed with, or "
+        "the catalog was altered");
+  }
+  return out;
+}
+
+std::array<uint8_t, 16> SecretBox::Batch::LookupId(std::string_view message) {
+  uint8_t mac[32];
+  size_t len = 0;
+  bool ok = EVP_MAC_init(c_->mac, nullptr, 0, nullptr) == 1 &&  // same key, fresh state
+            EVP_MAC_update(c_->mac, reinterpret_cast<const uint8_t*>(message.data()),
+                           message.size()) == 1 &&
+            EVP_MAC_final(c_->mac, mac, &len, sizeof mac) == 1 && len == sizeof mac;
+  if (!ok) std::abort();
+  std::array<uint8_t, 16> out{};
+  std::memcpy(out.data(), mac, 16);
+  return out;
+}
+
+Bytes SecretBox::Seal(std::string_view plaintext, std::string_view context) const {
+  uint8_t nonce[kNonce];
+  SecureRandom(nonce);
+  return Batch(*this).Seal(plaintext, context, nonce);
 }
 
 Result<std::string> SecretBox::Open(std::span<const uint8_t> sealed,
                                     std::string_view context) const {
-  if (sealed.size() < kNonce + kTag) return PermissionDenied("a sealed secret is truncated");
-  size_t n = sealed.size() - kNonce - kTag;
-  std::string out(n, '\0');
-  std::unique_ptr<EVP_CIPHER_CTX, CtxFree> ctx(EVP_CIPHER_CTX_new());
-  int len = 0;
-  bool ok = ctx && EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, seal_key_.data(),
-                                      sealed.data()) == 1;
-  ok = ok &&
-       EVP_DecryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const uint8_t*>(context.data()),
-                         static_cast<int>(context.size())) == 1;
-  ok = ok && EVP_DecryptUpdate(ctx.get(), reinterpret_cast<uint8_t*>(out.data()), &len,
-                               sealed.data() + kNonce, static_cast<int>(n)) == 1;
-  ok = ok && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTag,
-                                 const_cast<uint8_t*>(sealed.data() + kNonce + n)) == 1;
-  ok =
-      ok && EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<uint8_t*>(out.data()) + len, &len) == 1;
-  if (!ok)
-    return PermissionDenied(
-        "cannot decrypt a stored secret: the master key is not the one it was sealed with, or "
-        "the catalog was altered");
-  return out;
+  return Batch(*this).Open(sealed, context);
 }
 
 std::array<uint8_t, 16> SecretBox::LookupId(std::string_view message) const {
-  uint8_t mac[32];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), lookup_key_.data(), 32, reinterpret_cast<const uint8_t*>(message.data()),
-       message.size(), mac, &len);
-  std::array<uint8_t, 16> out{};
-  std::memcpy(out.data(), mac, 16);
-  return out;
+  return Batch(*this).LookupId(message);
 }
 
 Result<std::array<uint8_t, 32>> LoadOrCreateMasterKey(const std::string& home) {

@@ -1,12 +1,21 @@
 // The embedded catalog: SQLite in $STRM_HOME/catalog.db. See catalog.h.
 #include <date/date.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <openssl/crypto.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <optional>
+#include <unordered_map>
 
 #include "catalog/catalog.h"
 #include "catalog/secret_box.h"
@@ -70,7 +79,8 @@ Result<std::vector<T>> Collect(SqliteStatement& st, Read read) {
 
 class SqliteCatalog final : public Catalog {
  public:
-  SqliteCatalog(std::unique_ptr<SqliteDb> db, SecretBox box) : db_(std::move(db)), box_(box) {}
+  SqliteCatalog(std::string home, std::unique_ptr<SqliteDb> db, SecretBox box)
+      : home_(std::move(home)), db_(std::move(db)), box_(box) {}
 
   Status CreateDataConnector(const DataConnector& c) override {
     std::lock_guard lock(mu_);
@@ -190,17 +200,13 @@ class SqliteCatalog final : public Catalog {
 
   Result<std::vector<DataKey>> GetOrCreateKeys(std::string_view group,
                                                const std::vector<KeyRequest>& requests) override {
-    std::lock_guard lock(mu_);
-    // IMMEDIATE takes the write lock up front, so two processes cannot both create a key.
-    STRM_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
-    auto result = GetOrCreateKeysLocked(group, requests);
-    if (!result.ok()) {
-      (void)db_->Exec("ROLLBACK");
-      return result;
-    }
-    STRM_RETURN_IF_ERROR(db_->Exec("COMMIT"));
-    return result;
+    STRM_ASSIGN_OR_RETURN(auto writer, OpenKeyGroup(group));
+    STRM_ASSIGN_OR_RETURN(auto keys, writer->GetOrCreate(requests));
+    STRM_RETURN_IF_ERROR(writer->Flush());
+    return keys;
   }
+
+  Result<std::unique_ptr<KeyGroupWriter>> OpenKeyGroup(std::string_view group) override;
 
  private:
   static constexpr std::string_view kSelectConnector =
@@ -250,76 +256,275 @@ class SqliteCatalog final : public Catalog {
     return Status::Ok();
   }
 
+  friend class SqliteKeyGroupWriter;
+
   // Lookup ids are HMACs under the master key, so under a wrong key every lookup misses and
   // new keys would silently be made for data subjects that have keys: first check that an
-  // existing key opens (PermissionDenied if not).
-  Status CheckMasterKeyOpensKeys() {
+  // existing key opens (PermissionDenied if not). Once one has opened, the key is right.
+  Status CheckMasterKeyOpensKeys(SecretBox::Batch& box) {
+    if (master_key_checked_) return Status::Ok();
     STRM_ASSIGN_OR_RETURN(auto st,
                           db_->Prepare("SELECT key_link, keyset FROM encryption_keys LIMIT 1"));
     STRM_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (row) STRM_RETURN_IF_ERROR(box_.Open(st.Blob(1), st.Text(0)).status());
+    if (row) {
+      STRM_RETURN_IF_ERROR(box.Open(st.Blob(1), st.Text(0)).status());
+      master_key_checked_ = true;
+    }
     return Status::Ok();
   }
 
-  Result<std::vector<DataKey>> GetOrCreateKeysLocked(std::string_view group,
-                                                     const std::vector<KeyRequest>& requests) {
-    STRM_RETURN_IF_ERROR(CheckMasterKeyOpensKeys());
-    STRM_ASSIGN_OR_RETURN(auto select,
-                          db_->Prepare("SELECT key_link, keyset, expires_at, policy_id "
-                                       "FROM encryption_keys WHERE lookup=?"));
-    STRM_ASSIGN_OR_RETURN(auto insert,
-                          db_->Prepare("INSERT INTO encryption_keys VALUES (?,?,?,?,?,?)"));
-    std::vector<DataKey> out;
-    out.reserve(requests.size());
-    std::string message;
-    std::string group_message("group\0", 6);  // a literal "\0" would end the string
-    group_message += group;
-    const auto group_id = box_.LookupId(group_message);
-    uint8_t lookup[28];
-    std::memcpy(lookup, group_id.data(), 8);
-    for (const KeyRequest& r : requests) {
-      // group \0 day \0 value: unambiguous, and the lookup id reveals none of it.
-      message.assign(group);
-      message += '\0';
-      message += std::to_string(r.day);
-      message += '\0';
-      message += r.value;
-      const uint32_t day = static_cast<uint32_t>(r.day);
-      for (int i = 0; i < 4; ++i) lookup[8 + i] = static_cast<uint8_t>(day >> (24 - 8 * i));
-      const auto id = box_.LookupId(message);
-      std::memcpy(lookup + 12, id.data(), 16);
-      select.Reset();
-      select.BindBlob(1, lookup);
-      STRM_ASSIGN_OR_RETURN(bool found, select.Step());
-      DataKey key;
-      if (found) {
-        key.key_link = select.Text(0);
-        STRM_ASSIGN_OR_RETURN(std::string raw, box_.Open(select.Blob(1), key.key_link));
-        STRM_ASSIGN_OR_RETURN(key.keyset, DecodeKey(raw));
-        key.expires_at = select.Int(2);
-        key.policy_id = select.Text(3);
-      } else {
-        key.key_link = NewUuidV4();
-        key.keyset = GenerateTinkKeyset();
-        key.expires_at = DefaultKeyExpiry(r.day);
-        insert.Reset();
-        insert.BindBlob(1, lookup)
-            .Bind(2, key.key_link)
-            .BindBlob(3, box_.Seal(EncodeKey(key.keyset), key.key_link))
-            .Bind(4, key.expires_at)
-            .Bind(5, key.policy_id)
-            .Bind(6, NowMillis());
-        STRM_RETURN_IF_ERROR(insert.Run());
-      }
-      out.push_back(std::move(key));
-    }
-    return out;
-  }
-
+  bool master_key_checked_ = false;
+  std::string home_;
   std::mutex mu_;
   std::unique_ptr<SqliteDb> db_;
   SecretBox box_;
 };
+
+// One key group's writer (catalog.h). Exclusion across threads and processes is an OFD
+// byte-range lock on $STRM_HOME/keygroups.lock at an offset derived from the group's lookup
+// id: released by the kernel if the process dies, and two groups that share an offset only
+// wait for each other, they never share keys.
+class SqliteKeyGroupWriter final : public KeyGroupWriter {
+ public:
+  using Lookup = std::array<uint8_t, 28>;
+
+  SqliteKeyGroupWriter(SqliteCatalog* catalog, std::string group, int lock_fd)
+      : catalog_(catalog), group_(std::move(group)), lock_fd_(lock_fd) {}
+  ~SqliteKeyGroupWriter() override {
+    for (Pending& p : pending_) OPENSSL_cleanse(p.key.keyset.key.data(), p.key.keyset.key.size());
+    ::close(lock_fd_);  // releases the lock
+  }
+
+  // Takes the lock, then notes whether the group has stored keys at all: if not, no other
+  // writer can add any while this one lives, so lookups need not ask the database.
+  static Result<std::unique_ptr<KeyGroupWriter>> Open(SqliteCatalog* catalog,
+                                                      std::string_view group) {
+    std::string message("group\0", 6);  // a literal "\0" would end the string
+    message += group;
+    const auto group_id = catalog->box_.LookupId(message);
+    const std::string path = catalog->home_ + "/keygroups.lock";
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return IoError("cannot open " + path + ": " + std::strerror(errno));
+    uint64_t offset = 0;
+    std::memcpy(&offset, group_id.data(), sizeof offset);
+    struct flock lock {};
+    lock.l_type = F_WRLCK;
+    lock.l_whence = SEEK_SET;
+    lock.l_start = static_cast<off_t>(offset >> 2);  // positive, far below OFF_MAX
+    lock.l_len = 1;
+    while (::fcntl(fd, F_OFD_SETLKW, &lock) != 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return IoError("cannot lock key group in " + path + ": " + std::strerror(err));
+    }
+    auto writer = std::make_unique<SqliteKeyGroupWriter>(catalog, std::string(group), fd);
+    std::memcpy(writer->group_id_.data(), group_id.data(), writer->group_id_.size());
+    std::lock_guard db_lock(catalog->mu_);
+    STRM_ASSIGN_OR_RETURN(auto st, catalog->db_->Prepare("SELECT 1 FROM encryption_keys "
+                                                         "WHERE lookup >= ? AND lookup <= ? "
+                                                         "LIMIT 1"));
+    Lookup low{}, high{};
+    high.fill(0xff);
+    std::memcpy(low.data(), group_id.data(), 8);
+    std::memcpy(high.data(), group_id.data(), 8);
+    st.BindBlob(1, low).BindBlob(2, high);
+    STRM_ASSIGN_OR_RETURN(bool any, st.Step());
+    writer->stored_at_open_ = any;
+    return std::unique_ptr<KeyGroupWriter>(std::move(writer));
+  }
+
+  Result<std::vector<DataKey>> GetOrCreate(const std::vector<KeyRequest>& requests) override {
+    std::lock_guard db_lock(catalog_->mu_);
+    SecretBox::Batch box(catalog_->box_);
+    STRM_RETURN_IF_ERROR(catalog_->CheckMasterKeyOpensKeys(box));
+    std::optional<SqliteStatement> select;
+    if (stored_at_open_ || flushed_count_ > 0) {
+      STRM_ASSIGN_OR_RETURN(auto st,
+                            catalog_->db_->Prepare("SELECT key_link, keyset, expires_at, policy_id "
+                                                   "FROM encryption_keys WHERE lookup=?"));
+      select.emplace(std::move(st));
+    }
+    std::vector<DataKey> out(requests.size());
+    std::string message;
+    Bytes random;  // drawn once for all the keys this call may create
+    size_t used = 0;
+    constexpr size_t kKey = 68, kLink = 16, kNonceSize = 12, kPerKey = kKey + kLink + kNonceSize;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      const KeyRequest& r = requests[i];
+      const Lookup lookup = MakeLookup(box, r, message);
+      if (auto it = pending_index_.find(lookup); it != pending_index_.end()) {
+        out[i] = pending_[it->second].key;
+        continue;
+      }
+      // A group without keys at open has only the keys this writer stored: the database
+      // need only be asked for those (or a rare fingerprint collision).
+      if (select && (stored_at_open_ || MaybeFlushed(lookup))) {
+        select->Reset();
+        select->BindBlob(1, lookup);
+        STRM_ASSIGN_OR_RETURN(bool found, select->Step());
+        if (found) {
+          STRM_ASSIGN_OR_RETURN(out[i], ReadKey(box, *select));
+          continue;
+        }
+      }
+      if (random.empty()) {
+        random.resize((requests.size() - i) * kPerKey);
+        SecureRandom(random);
+      }
+      const uint8_t* rnd = random.data() + used;
+      used += kPerKey;
+      Pending p;
+      p.lookup = lookup;
+      p.key.keyset = TinkKeysetFromRandom(std::span<const uint8_t, kKey>(rnd, kKey));
+      p.key.key_link = UuidV4FromRandom(std::span<const uint8_t, kLink>(rnd + kKey, kLink));
+      p.key.expires_at = DefaultKeyExpiry(r.day);
+      std::string raw = EncodeKey(p.key.keyset);
+      p.sealed = box.Seal(raw, p.key.key_link,
+                          std::span<const uint8_t, kNonceSize>(rnd + kKey + kLink, kNonceSize));
+      OPENSSL_cleanse(raw.data(), raw.size());
+      out[i] = p.key;
+      pending_index_.emplace(lookup, pending_.size());
+      pending_.push_back(std::move(p));
+    }
+    OPENSSL_cleanse(random.data(), random.size());
+    return out;
+  }
+
+  Status Flush() override {
+    if (pending_.empty()) return Status::Ok();
+    // In B-tree order: each page is written once per flush.
+    std::sort(pending_.begin(), pending_.end(),
+              [](const Pending& a, const Pending& b) { return a.lookup < b.lookup; });
+    std::lock_guard db_lock(catalog_->mu_);
+    SqliteDb& db = *catalog_->db_;
+    STRM_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+    Status s = Insert(db);
+    if (!s.ok()) {
+      (void)db.Exec("ROLLBACK");
+      return s;
+    }
+    STRM_RETURN_IF_ERROR(db.Exec("COMMIT"));
+    for (Pending& p : pending_) {
+      OPENSSL_cleanse(p.key.keyset.key.data(), p.key.keyset.key.size());
+      AddFlushed(p.lookup);
+    }
+    pending_.clear();
+    pending_index_.clear();
+    return Status::Ok();
+  }
+
+  size_t pending() const override { return pending_.size(); }
+
+ private:
+  struct Pending {
+    Lookup lookup;
+    DataKey key;
+    Bytes sealed;
+  };
+  struct LookupHash {
+    size_t operator()(const Lookup& l) const {
+      size_t h;
+      std::memcpy(&h, l.data() + 12, sizeof h);  // HMAC bytes: already uniform
+      return h;
+    }
+  };
+
+  // lookup = H(group)[8] ‖ day (4 bytes, big-endian) ‖ H(group, day, value)[16] (kSchema).
+  Lookup MakeLookup(SecretBox::Batch& box, const KeyRequest& r, std::string& message) const {
+    // group \0 day \0 value: unambiguous, and the lookup id reveals none of it.
+    message.assign(group_);
+    message += '\0';
+    message += std::to_string(r.day);
+    message += '\0';
+    message += r.value;
+    Lookup lookup;
+    std::memcpy(lookup.data(), group_id_.data(), 8);
+    const uint32_t day = static_cast<uint32_t>(r.day);
+    for (int i = 0; i < 4; ++i) lookup[8 + i] = static_cast<uint8_t>(day >> (24 - 8 * i));
+    const auto id = box.LookupId(message);
+    std::memcpy(lookup.data() + 12, id.data(), 16);
+    return lookup;
+  }
+
+  static Result<DataKey> ReadKey(SecretBox::Batch& box, const SqliteStatement& st) {
+    DataKey key;
+    key.key_link = st.Text(0);
+    STRM_ASSIGN_OR_RETURN(std::string raw, box.Open(st.Blob(1), key.key_link));
+    auto keyset = DecodeKey(raw);
+    OPENSSL_cleanse(raw.data(), raw.size());
+    if (!keyset.ok()) return keyset.status();
+    key.keyset = *keyset;
+    key.expires_at = st.Int(2);
+    key.policy_id = st.Text(3);
+    return key;
+  }
+
+  Status Insert(SqliteDb& db) {
+    STRM_ASSIGN_OR_RETURN(auto insert,
+                          db.Prepare("INSERT INTO encryption_keys VALUES (?,?,?,?,?,?)"));
+    const int64_t now = NowMillis();
+    for (const Pending& p : pending_) {
+      insert.Reset();
+      insert.BindBlob(1, p.lookup)
+          .Bind(2, p.key.key_link)
+          .BindBlob(3, p.sealed)
+          .Bind(4, p.key.expires_at)
+          .Bind(5, p.key.policy_id)
+          .Bind(6, now);
+      STRM_RETURN_IF_ERROR(insert.Run());
+    }
+    return Status::Ok();
+  }
+
+  // 64 bits of the lookup's HMAC part, never 0 (the empty slot).
+  static uint64_t Fingerprint(const Lookup& l) {
+    uint64_t f;
+    std::memcpy(&f, l.data() + 20, sizeof f);
+    return f == 0 ? 1 : f;
+  }
+  bool MaybeFlushed(const Lookup& l) const {
+    if (flushed_.empty()) return false;
+    const uint64_t f = Fingerprint(l);
+    const size_t mask = flushed_.size() - 1;
+    for (size_t i = f & mask; flushed_[i] != 0; i = (i + 1) & mask)
+      if (flushed_[i] == f) return true;
+    return false;
+  }
+  void AddFlushed(const Lookup& l) {
+    if ((flushed_count_ + 1) * 2 > flushed_.size()) {  // grow: load at most 1/2
+      std::vector<uint64_t> old(std::max<size_t>(1024, flushed_.size() * 2), 0);
+      old.swap(flushed_);
+      flushed_count_ = 0;
+      for (uint64_t f : old)
+        if (f != 0) InsertFingerprint(f);
+    }
+    InsertFingerprint(Fingerprint(l));
+  }
+  void InsertFingerprint(uint64_t f) {
+    const size_t mask = flushed_.size() - 1;
+    size_t i = f & mask;
+    while (flushed_[i] != 0 && flushed_[i] != f) i = (i + 1) & mask;
+    if (flushed_[i] == 0) ++flushed_count_;
+    flushed_[i] = f;
+  }
+
+  SqliteCatalog* catalog_;
+  std::string group_;
+  int lock_fd_;
+  std::array<uint8_t, 16> group_id_{};
+  bool stored_at_open_ = true;
+  // Fingerprints of the keys this writer stored (open addressing), so that a group that
+  // was empty at open needs no database lookup for keys that cannot exist yet.
+  std::vector<uint64_t> flushed_;
+  size_t flushed_count_ = 0;
+  std::vector<Pending> pending_;
+  std::unordered_map<Lookup, size_t, LookupHash> pending_index_;
+};
+
+Result<std::unique_ptr<KeyGroupWriter>> SqliteCatalog::OpenKeyGroup(std::string_view group) {
+  return SqliteKeyGroupWriter::Open(this, group);
+}
 
 }  // namespace
 
@@ -353,7 +558,7 @@ Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& home) {
   STRM_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(home + "/catalog.db"));
   STRM_RETURN_IF_ERROR(db->Exec(kSchema));
   ::chmod((home + "/catalog.db").c_str(), 0600);
-  return std::unique_ptr<Catalog>(new SqliteCatalog(std::move(db), SecretBox(master)));
+  return std::unique_ptr<Catalog>(new SqliteCatalog(home, std::move(db), SecretBox(master)));
 }
 
 }  // namespace strm

@@ -122,11 +122,21 @@ uint32_t SecureRandomUint32() {
 std::string NewUuidV4() {
   uint8_t b[16];
   SecureRandom(b);
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  std::string hex = HexEncode(b);
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20, 12);
+  return UuidV4FromRandom(b);
+}
+
+std::string UuidV4FromRandom(std::span<const uint8_t, 16> random) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  for (size_t i = 0, o = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++o;  // the dashes
+    uint8_t b = random[i];
+    if (i == 6) b = (b & 0x0f) | 0x40;  // version 4
+    if (i == 8) b = (b & 0x3f) | 0x80;  // RFC 4122 variant
+    out[o++] = kHex[b >> 4];
+    out[o++] = kHex[b & 15];
+  }
+  return out;
 }
 
 bool IsUuid(std::string_view s) {

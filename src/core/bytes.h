@@ -38,6 +38,8 @@ uint32_t SecureRandomUint32();
 
 // A random RFC 4122 version-4 UUID in lowercase 8-4-4-4-12 form.
 std::string NewUuidV4();
+// The same from 16 bytes the caller drew from a secure random source.
+std::string UuidV4FromRandom(std::span<const uint8_t, 16> random);
 bool IsUuid(std::string_view s);
 
 }  // namespace strm

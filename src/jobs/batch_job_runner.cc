@@ -106,6 +106,8 @@ class JobRun {
     for (const auto& in : inputs) STRM_RETURN_IF_ERROR(RunFile(*source, in.key, pool));
 
     STRM_RETURN_IF_ERROR(WriteKeys(*keys.out));
+    // The keys are stored before any output that needs them becomes visible.
+    STRM_RETURN_IF_ERROR(keys_.Flush().WithContext("Cannot store encryption keys"));
     // All rows went through: make every output visible, the keys last.
     for (Sink& s : sinks_) STRM_RETURN_IF_ERROR(s.out->Commit().WithContext(s.what));
     if (rejected_) STRM_RETURN_IF_ERROR(rejected_->out->Commit().WithContext("rejected_data"));
@@ -151,9 +153,16 @@ class JobRun {
     std::deque<std::future<BlockOutput>> in_flight;
     auto submit = [&](CsvBlock block, size_t skip) {
       auto shared = std::make_shared<CsvBlock>(std::move(block));
-      in_flight.push_back(pool.Submit([shared, skip, &transformers](int w) {
-        return transformers[w]->Process(*shared, skip);
-      }));
+      BlockOutput out;
+      if (!spare_outputs_.empty()) {  // reuse a written block's buffers
+        out = std::move(spare_outputs_.back());
+        spare_outputs_.pop_back();
+      }
+      in_flight.push_back(
+          pool.Submit([shared, skip, &transformers, out = std::move(out)](int w) mutable {
+            transformers[w]->Process(*shared, skip, out);
+            return std::move(out);
+          }));
     };
     submit(std::move(first), 1);
     bool eof = false;
@@ -188,6 +197,7 @@ class JobRun {
       progress_.bytes += out.input_bytes;  // written, not merely read ahead
       progress_.seconds = Seconds();
       if (options_.on_progress) options_.on_progress(progress_);
+      spare_outputs_.push_back(std::move(out));
     }
     return failure.ok() ? read_failure : failure;
   }
@@ -207,9 +217,9 @@ class JobRun {
     std::string text = "keyLink,encryptionKey,policyId,expiresAt\n";
     auto used = keys_.UsedInOrder();
     for (const KeyEntry* k : used) {
-      std::string keyset = TinkKeysetToJson(k->key.keyset);
-      std::string expires = std::to_string(k->key.expires_at);
-      std::string_view fields[] = {k->key.key_link, keyset, k->key.policy_id, expires};
+      std::string keyset = TinkKeysetToJson(k->keyset);
+      std::string expires = std::to_string(k->expires_at);
+      std::string_view fields[] = {k->KeyLink(), keyset, keys_.PolicyId(*k), expires};
       AppendCsvRecord(text, fields);
       if (text.size() >= (1 << 20)) {  // stream: a run may use millions of keys
         STRM_RETURN_IF_ERROR(out.Write(text));
@@ -230,6 +240,7 @@ class JobRun {
   std::vector<Sink> sinks_;  // encrypted, then derived in order
   std::optional<Sink> rejected_;
   bool first_file_ = true;
+  std::vector<BlockOutput> spare_outputs_;
   JobProgress progress_;
   JobOutcome outcome_;
 };

@@ -1,6 +1,6 @@
 #include "jobs/block_transform.h"
 
-#include <cstring>
+#include <charconv>
 
 #include "formats/charset.h"
 #include "formats/csv_writer.h"
@@ -8,8 +8,9 @@
 namespace strm {
 namespace {
 
-constexpr size_t kMaxLocalKeys = 1 << 16;  // per-thread key index entries kept between blocks
 constexpr int64_t kMillisPerDay = 86400000;
+// Distinct consent-field values remembered between blocks; past that the memo starts over.
+constexpr size_t kMaxConsents = 4096;
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
@@ -18,11 +19,19 @@ std::string Capitalized(std::string s) {
   return s;
 }
 
+size_t DedupSlot(const KeyId& id, size_t mask) {
+  return static_cast<size_t>(id.h2 ^ static_cast<uint64_t>(id.day) * 0x9e3779b97f4a7c15ULL) & mask;
+}
+
 }  // namespace
 
 BlockTransformer::BlockTransformer(const JobPlan* plan, KeyCache* keys, OnError on_error)
     : plan_(plan), keys_(keys), on_error_(on_error), timestamp_(*plan->timestamp) {
   for (const DerivedPlan& d : plan->derived) maskers_.push_back(d.masker);
+  meta_prefix_ = ",";
+  AppendCsvField(meta_prefix_, plan->contract_ref);
+  meta_prefix_ += ",0,";
+  cipher_at_.resize(plan->columns.size());
 }
 
 DeterministicAead& BlockTransformer::CipherFor(const KeyEntry* entry) {
@@ -32,17 +41,32 @@ DeterministicAead& BlockTransformer::CipherFor(const KeyEntry* entry) {
       ciphers_[(reinterpret_cast<uintptr_t>(entry) / alignof(KeyEntry)) % kCipherSlots];
   if (slot.owner != entry) {
     if (slot.aead) {
-      slot.aead->Rekey(entry->key.keyset);
+      slot.aead->Rekey(entry->keyset);
     } else {
-      slot.aead.emplace(entry->key.keyset);
+      slot.aead.emplace(entry->keyset);
     }
     slot.owner = entry;
   }
   return *slot.aead;
 }
 
+Result<uint32_t> BlockTransformer::ConsentOf(std::string_view value) {
+  // Rows share a handful of consent values: extract and format each once.
+  if (auto it = consent_index_.find(std::string(value)); it != consent_index_.end())
+    return it->second;
+  STRM_ASSIGN_OR_RETURN(ConsentLevels levels, plan_->consent.Extract(value));
+  ConsentInfo info;
+  AppendCsvField(info.csv, FormatConsentLevels(levels));
+  for (const DerivedPlan& d : plan_->derived) info.derived.push_back(d.purpose.AllowsRow(levels));
+  info.levels = std::move(levels);
+  consents_.push_back(std::move(info));
+  const auto index = static_cast<uint32_t>(consents_.size() - 1);
+  consent_index_.emplace(value, index);
+  return index;
+}
+
 Status BlockTransformer::CheckRow(std::span<const std::string_view> fields, uint64_t row_number,
-                                  RowState& row) {
+                                  bool check_utf8, RowState& row) {
   // Only a failing row pays for its message.
   auto where = [&] {
     return " in row " + std::to_string(row_number) + " of " + plan_->source_name;
@@ -51,18 +75,19 @@ Status BlockTransformer::CheckRow(std::span<const std::string_view> fields, uint
     return InvalidArgument("Wrong number of fields" + where() + ": " +
                            std::to_string(fields.size()) + " instead of " +
                            std::to_string(plan_->input_fields));
-  for (std::string_view f : fields)
-    if (!IsValidUtf8(f)) return InvalidArgument("Invalid UTF-8" + where());
+  if (check_utf8)
+    for (std::string_view f : fields)
+      if (!IsValidUtf8(f)) return InvalidArgument("Invalid UTF-8" + where());
   std::string_view ts = fields[plan_->timestamp_input];
   auto millis = timestamp_.ParseEpochMillis(ts);
   if (!millis.ok())
     return InvalidArgument("Invalid timestamp '" + std::string(ts) + "'" + where() + ": " +
                            millis.status().message());
   row.timestamp = *millis;
-  auto consent = plan_->consent.Extract(plan_->consent_input ? fields[*plan_->consent_input] : "");
+  auto consent = ConsentOf(plan_->consent_input ? fields[*plan_->consent_input] : "");
   if (!consent.ok())
     return InvalidArgument("Invalid consent" + where() + ": " + consent.status().message());
-  row.consent = std::move(consent).value();
+  row.consent = *consent;
   for (const FieldValidation& v : plan_->validations) {
     std::string_view value = fields[v.input];
     // Empty values are absent values: only present values must match.
@@ -84,139 +109,141 @@ void BlockTransformer::Reject(BlockOutput& out, uint64_t row_number,
   ++out.rejected_rows;
 }
 
-BlockOutput BlockTransformer::Process(const CsvBlock& block, size_t skip) {
-  BlockOutput out;
+Status BlockTransformer::ResolveKeys(const CsvBlock& block, size_t skip) {
+  const size_t n = records_.size();
+  distinct_.clear();
+  distinct_first_.clear();
+  size_t cap = 64;
+  while (cap < 2 * n) cap <<= 1;
+  dedup_.assign(cap, 0);
+  const size_t mask = cap - 1;
+  for (size_t i = skip; i < n; ++i) {
+    if (!rows_[i].ok) continue;
+    std::string_view value = records_[i][plan_->key_input];
+    const KeyId id = keys_->Identify(value, FloorDiv(rows_[i].timestamp, kMillisPerDay));
+    for (size_t s = DedupSlot(id, mask);; s = (s + 1) & mask) {
+      if (dedup_[s] == 0) {
+        distinct_.push_back({id, value});
+        distinct_first_.push_back(static_cast<uint32_t>(i));
+        dedup_[s] = static_cast<uint32_t>(distinct_.size());
+        rows_[i].key = dedup_[s] - 1;
+        break;
+      }
+      if (distinct_[dedup_[s] - 1].id == id) {
+        rows_[i].key = dedup_[s] - 1;
+        break;
+      }
+    }
+  }
+  entries_.assign(distinct_.size(), nullptr);
+  STRM_RETURN_IF_ERROR(keys_->Resolve(distinct_, entries_));
+  for (size_t j = 0; j < distinct_.size(); ++j)
+    entries_[j]->MarkUsed(block.first_row + distinct_first_[j]);
+  return Status::Ok();
+}
+
+void BlockTransformer::WriteRow(std::span<const std::string_view> fields, const RowState& row,
+                                BlockOutput& out) {
+  const KeyEntry* key = entries_[row.key];
+  const ConsentInfo& consent = consents_[row.consent];
+  char ts[24];
+  const size_t ts_size =
+      static_cast<size_t>(std::to_chars(ts, ts + sizeof ts, row.timestamp).ptr - ts);
+  auto append_meta = [&](std::string& o) {
+    o += meta_prefix_;
+    o.append(ts, ts_size);
+    o += ',';
+    o += key->KeyLink();
+    o += ",,";
+    o += consent.csv;
+    o += '\n';
+  };
+
+  const size_t cols = plan_->columns.size();
+  std::string& enc = out.encrypted;
+  DeterministicAead* aead = nullptr;
+  for (size_t c = 0; c < cols; ++c) {
+    const OutputColumn& col = plan_->columns[c];
+    std::string_view v = fields[col.input];
+    if (c > 0) enc += ',';
+    if (col.pii_level >= 0 && !v.empty()) {
+      if (aead == nullptr) aead = &CipherFor(key);
+      const size_t begin = enc.size();
+      aead->EncryptToBase64(v, enc);  // base64 never needs quotes
+      cipher_at_[c] = {begin, enc.size() - begin};
+    } else {
+      AppendCsvField(enc, v);
+    }
+  }
+  append_meta(enc);
+  ++out.rows;
+
+  for (size_t d = 0; d < plan_->derived.size(); ++d) {
+    if (!consent.derived[d]) continue;
+    const DerivedPlan& dp = plan_->derived[d];
+    std::string& o = out.derived[d];
+    for (size_t c = 0; c < cols; ++c) {
+      const OutputColumn& col = plan_->columns[c];
+      std::string_view v = fields[col.input];
+      if (c > 0) o += ',';
+      if (col.pii_level >= 0 && !v.empty() && !dp.decrypt[c]) {
+        o.append(enc, cipher_at_[c].first, cipher_at_[c].second);  // masks never reveal it
+      } else if (dp.mask[c] && !v.empty() && maskers_[d]) {
+        maskers_[d]->MaskTo(v, o);  // hex: no quotes
+      } else {
+        AppendCsvField(o, v);
+      }
+    }
+    append_meta(o);
+  }
+}
+
+void BlockTransformer::Process(const CsvBlock& block, size_t skip, BlockOutput& out) {
+  out.encrypted.clear();
   out.derived.resize(plan_->derived.size());
+  for (std::string& d : out.derived) d.clear();
+  out.rejected.clear();
+  out.rows = out.rejected_rows = 0;
+  out.error = Status::Ok();
   out.input_bytes = block.data.size();
+  // Encrypted rows are about twice their input: grow once, not by doubling.
+  if (out.encrypted.capacity() < 2 * block.data.size())
+    out.encrypted.reserve(5 * block.data.size() / 2);
   if (Status s = records_.Parse(block, /*validate_utf8=*/false); !s.ok()) {
     out.error = Status(s.code(), Capitalized(s.message()) + " of " + plan_->source_name);
-    return out;
+    return;
+  }
+  // One scan of the block; fields are checked one by one only in a block with a bad byte.
+  const bool check_utf8 = FindInvalidUtf8(block.data) != std::string_view::npos;
+  if (consents_.size() > kMaxConsents) {
+    consents_.clear();
+    consent_index_.clear();
   }
   const size_t n = records_.size();
   rows_.assign(n, RowState{});
 
-  // Pass 1: check every row and collect the keys it needs.
-  std::vector<KeyRequest> missing;
-  std::vector<size_t> missing_rows;
-  block_keys_.clear();
-  std::unordered_map<std::string, size_t> block_key_index;
+  // Pass 1: check every row.
   for (size_t i = skip; i < n; ++i) {
     auto fields = records_[i];
     uint64_t row_number = block.first_row + i;  // record 0 is the header
-    Status s = CheckRow(fields, row_number, rows_[i]);
+    Status s = CheckRow(fields, row_number, check_utf8, rows_[i]);
     if (!s.ok()) {
       if (on_error_ == OnError::kFail) {
         out.error = s;
-        return out;
+        return;
       }
       Reject(out, row_number, fields, s.message());
       continue;
     }
     rows_[i].ok = true;
-    int64_t day = FloorDiv(rows_[i].timestamp, kMillisPerDay);
-    KeyCache::MakeId(fields[plan_->key_input], day, id_);
-    auto [bit, fresh] = block_key_index.try_emplace(id_, block_keys_.size());
-    rows_[i].key = bit->second;
-    if (!fresh) continue;
-    auto lit = local_keys_.find(id_);
-    block_keys_.push_back(lit == local_keys_.end() ? nullptr : lit->second);
-    if (lit == local_keys_.end()) {
-      missing.push_back({std::string(fields[plan_->key_input]), day});
-      missing_rows.push_back(bit->second);
-    }
   }
-  if (!missing.empty()) {
-    if (local_keys_.size() + missing.size() > kMaxLocalKeys) {
-      // Keep memory bounded: forget this thread's index (the shared cache keeps the keys).
-      for (auto*& k : block_keys_) k = nullptr;
-      local_keys_.clear();
-      missing.clear();
-      missing_rows.clear();
-      for (auto& [id, index] : block_key_index) {
-        int64_t day;
-        std::memcpy(&day, id.data(), sizeof day);
-        missing.push_back({id.substr(sizeof day), day});
-        missing_rows.push_back(index);
-      }
-    }
-    auto entries = keys_->Resolve(missing);
-    if (!entries.ok()) {
-      out.error = entries.status().WithContext("Cannot get encryption keys");
-      return out;
-    }
-    for (size_t j = 0; j < missing.size(); ++j) {
-      KeyCache::MakeId(missing[j].value, missing[j].day, id_);
-      local_keys_[id_] = (*entries)[j];
-      block_keys_[missing_rows[j]] = (*entries)[j];
-    }
+  // The keys of all good rows at once, then pass 2: encrypt and derive.
+  if (Status s = ResolveKeys(block, skip); !s.ok()) {
+    out.error = s.WithContext("Cannot get encryption keys");
+    return;
   }
-
-  // Pass 2: encrypt and derive.
-  const size_t cols = plan_->columns.size();
-  std::vector<size_t> cipher_end(cols);
-  for (size_t i = skip; i < n; ++i) {
-    if (!rows_[i].ok) continue;
-    auto fields = records_[i];
-    RowState& row = rows_[i];
-    KeyEntry* key = block_keys_[row.key];
-    key->MarkUsed(block.first_row + i);
-    DeterministicAead& aead = CipherFor(key);
-    ciphertexts_.clear();
-    for (size_t c = 0; c < cols; ++c) {
-      const OutputColumn& col = plan_->columns[c];
-      std::string_view v = fields[col.input];
-      if (col.pii_level >= 0 && !v.empty()) aead.EncryptToBase64(v, ciphertexts_);
-      cipher_end[c] = ciphertexts_.size();
-    }
-    auto cipher = [&](size_t c) {
-      size_t begin = c == 0 ? 0 : cipher_end[c - 1];
-      return std::string_view(ciphertexts_).substr(begin, cipher_end[c] - begin);
-    };
-    number_ = std::to_string(row.timestamp);
-    std::string consent = FormatConsentLevels(row.consent);
-    auto append_meta = [&](std::vector<std::string_view>& f) {
-      f.push_back(plan_->contract_ref);
-      f.push_back("0");
-      f.push_back(number_);
-      f.push_back(key->key.key_link);
-      f.push_back("");
-      f.push_back(consent);
-    };
-
-    out_fields_.clear();
-    for (size_t c = 0; c < cols; ++c) {
-      const OutputColumn& col = plan_->columns[c];
-      out_fields_.push_back(col.pii_level >= 0 && !fields[col.input].empty() ? cipher(c)
-                                                                             : fields[col.input]);
-    }
-    append_meta(out_fields_);
-    AppendCsvRecord(out.encrypted, out_fields_);
-    ++out.rows;
-
-    for (size_t d = 0; d < plan_->derived.size(); ++d) {
-      const DerivedPlan& dp = plan_->derived[d];
-      if (!dp.purpose.AllowsRow(row.consent)) continue;
-      std::vector<std::string> masks;  // stable storage for this row's masks
-      masks.reserve(cols);
-      out_fields_.clear();
-      for (size_t c = 0; c < cols; ++c) {
-        const OutputColumn& col = plan_->columns[c];
-        std::string_view v = fields[col.input];
-        bool encrypted = col.pii_level >= 0 && !v.empty() && !dp.decrypt[c];
-        if (encrypted) {
-          out_fields_.push_back(cipher(c));  // masking never reveals what consent hides
-        } else if (dp.mask[c] && !v.empty() && maskers_[d]) {
-          masks.push_back(maskers_[d]->Mask(v));
-          out_fields_.push_back(masks.back());
-        } else {
-          out_fields_.push_back(v);
-        }
-      }
-      append_meta(out_fields_);
-      AppendCsvRecord(out.derived[d], out_fields_);
-    }
-  }
-  return out;
+  for (size_t i = skip; i < n; ++i)
+    if (rows_[i].ok) WriteRow(records_[i], rows_[i], out);
 }
 
 }  // namespace strm

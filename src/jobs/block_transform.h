@@ -1,13 +1,15 @@
 // BlockTransformer: the per-row work of a batch job over one block of CSV records —
 // validate, extract consent, parse the timestamp, pick the key, encrypt the PII fields, and
 // derive every purpose output from the plaintext it already holds (never by decrypting).
-// One transformer per worker thread; it keeps that thread's cipher contexts.
+// One transformer per worker thread; it keeps that thread's cipher contexts and scratch
+// space, so a block allocates nothing once the buffers have grown to a block's size.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -19,7 +21,8 @@
 
 namespace strm {
 
-// The formatted output of one block, written in block order by the runner.
+// The formatted output of one block, written in block order by the runner. Reuse one for
+// many blocks: Process clears it and keeps its buffers' capacity.
 struct BlockOutput {
   std::string encrypted;
   std::vector<std::string> derived;  // one per derived output
@@ -34,15 +37,22 @@ class BlockTransformer {
  public:
   BlockTransformer(const JobPlan* plan, KeyCache* keys, OnError on_error);
 
-  // Processes the records of `block`, skipping its first `skip` records (the header).
-  BlockOutput Process(const CsvBlock& block, size_t skip);
+  // Processes the records of `block` into `out`, skipping its first `skip` records (the
+  // header).
+  void Process(const CsvBlock& block, size_t skip, BlockOutput& out);
 
  private:
   struct RowState {
     bool ok = false;
+    uint32_t consent = 0;  // index into consents_
+    uint32_t key = 0;      // index into distinct_ of this block
     int64_t timestamp = 0;
-    ConsentLevels consent;
-    size_t key = 0;  // index into keys_ of this block
+  };
+  // What a consent-field value means, computed once per distinct value.
+  struct ConsentInfo {
+    ConsentLevels levels;
+    std::string csv;            // strmMeta.consentLevels as a CSV field ("\"[0,2]\"")
+    std::vector<bool> derived;  // per derived output: the row is kept
   };
   // A cipher context and the key it currently holds; rekeyed when another key needs it.
   struct CipherSlot {
@@ -53,25 +63,35 @@ class BlockTransformer {
 
   // This thread's cipher for `entry`, rekeying a slot if needed.
   DeterministicAead& CipherFor(const KeyEntry* entry);
+  // The consent of a row whose extractor field holds `value`, or an error.
+  Result<uint32_t> ConsentOf(std::string_view value);
 
   // Fills `row` or returns the reason the record cannot be processed.
-  Status CheckRow(std::span<const std::string_view> fields, uint64_t row_number, RowState& row);
+  Status CheckRow(std::span<const std::string_view> fields, uint64_t row_number, bool check_utf8,
+                  RowState& row);
   void Reject(BlockOutput& out, uint64_t row_number, std::span<const std::string_view> fields,
               const std::string& reason);
+  // Pass 1's key work: the distinct keys of the block's good rows, resolved in one call.
+  Status ResolveKeys(const CsvBlock& block, size_t skip);
+  void WriteRow(std::span<const std::string_view> fields, const RowState& row, BlockOutput& out);
 
   const JobPlan* plan_;
   KeyCache* keys_;
   OnError on_error_;
   TimestampFormat timestamp_;  // this thread's copy (it caches)
   std::vector<std::optional<Masker>> maskers_;
+  std::string meta_prefix_;  // ",<contract ref>,0," after the schema columns
   CsvRecords records_;
-  std::unordered_map<std::string, KeyEntry*> local_keys_;  // bounded, see Process
   std::array<CipherSlot, kCipherSlots> ciphers_;
+  std::vector<ConsentInfo> consents_;
+  std::unordered_map<std::string, uint32_t> consent_index_;  // bounded, see ConsentOf
   // Per-block scratch, reused.
   std::vector<RowState> rows_;
-  std::vector<KeyEntry*> block_keys_;
-  std::string id_, ciphertexts_, number_;
-  std::vector<std::string_view> out_fields_;
+  std::vector<KeyCache::Request> distinct_;
+  std::vector<uint32_t> distinct_first_;  // first row (index in block) of each distinct key
+  std::vector<KeyEntry*> entries_;        // per distinct key
+  std::vector<uint32_t> dedup_;           // open addressing over distinct_, 0 = empty
+  std::vector<std::pair<size_t, size_t>> cipher_at_;  // per column: ciphertext in `encrypted`
 };
 
 }  // namespace strm

@@ -3,50 +3,138 @@
 #include <algorithm>
 #include <cstring>
 
-namespace strm {
+#include "core/bytes.h"
 
-void KeyCache::MakeId(std::string_view value, int64_t day, std::string& out) {
-  out.resize(sizeof day);
-  std::memcpy(out.data(), &day, sizeof day);
-  out.append(value);
+namespace strm {
+namespace {
+
+constexpr uint64_t kIndexMask = 0xffffffffULL;
+constexpr size_t kFlushEvery = 1 << 16;  // keys
+
+uint64_t Tag(const KeyId& id) { return id.h1 & ~kIndexMask; }
+size_t Home(const KeyId& id, size_t mask) {
+  return static_cast<size_t>(id.h1 ^ static_cast<uint64_t>(id.day) * 0x9e3779b97f4a7c15ULL) & mask;
 }
 
-Result<std::vector<KeyEntry*>> KeyCache::Resolve(const std::vector<KeyRequest>& requests) {
-  std::lock_guard lock(mu_);
-  std::vector<KeyEntry*> out(requests.size(), nullptr);
+}  // namespace
+
+KeyCache::KeyCache(Catalog* catalog, std::string group)
+    : catalog_(catalog), group_(std::move(group)), slots_(1024, 0) {
+  SecureRandom(hash_key1_);
+  SecureRandom(hash_key2_);
+}
+
+KeyId KeyCache::Identify(std::string_view value, int64_t day) const {
+  return {SipHash24(hash_key1_, value), SipHash24(hash_key2_, value), day};
+}
+
+KeyEntry* KeyCache::FindLocked(const KeyId& id) const {
+  const size_t mask = slots_.size() - 1;
+  const uint64_t tag = Tag(id);
+  for (size_t i = Home(id, mask);; i = (i + 1) & mask) {
+    const uint64_t s = slots_[i];
+    if (s == 0) return nullptr;
+    if ((s & ~kIndexMask) != tag) continue;
+    KeyEntry& e = const_cast<KeyEntry&>(entries_[(s & kIndexMask) - 1]);
+    if (e.id == id) return &e;
+  }
+}
+
+void KeyCache::GrowLocked() {
+  std::vector<uint64_t> old(slots_.size() * 2, 0);
+  old.swap(slots_);
+  const size_t mask = slots_.size() - 1;
+  for (uint64_t s : old) {
+    if (s == 0) continue;
+    size_t i = Home(entries_[(s & kIndexMask) - 1].id, mask);
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+KeyEntry* KeyCache::InsertLocked(const KeyId& id, DataKey&& key, Status& error) {
+  if (KeyEntry* e = FindLocked(id)) return e;  // another thread added it meanwhile
+  if (key.key_link.size() != 36) {
+    error = Internal("catalog: a stored keyLink is not a UUID");
+    return nullptr;
+  }
+  if ((entries_.size() + 1) * 2 > slots_.size()) GrowLocked();
+  KeyEntry& e = entries_.emplace_back();
+  e.id = id;
+  e.keyset = key.keyset;
+  std::memcpy(e.key_link.data(), key.key_link.data(), 36);
+  e.expires_at = key.expires_at;
+  if (!key.policy_id.empty()) {
+    auto it = std::find(policies_.begin(), policies_.end(), key.policy_id);
+    e.policy = static_cast<uint32_t>(it - policies_.begin());
+    if (it == policies_.end()) policies_.push_back(std::move(key.policy_id));
+  }
+  const size_t mask = slots_.size() - 1;
+  size_t i = Home(id, mask);
+  while (slots_[i] != 0) i = (i + 1) & mask;
+  slots_[i] = static_cast<uint64_t>(entries_.size()) | Tag(id);
+  return &e;
+}
+
+Status KeyCache::Resolve(std::span<const Request> requests, std::span<KeyEntry*> out) {
   std::vector<KeyRequest> missing;
   std::vector<size_t> missing_at;
-  std::string id;
-  for (size_t i = 0; i < requests.size(); ++i) {
-    MakeId(requests[i].value, requests[i].day, id);
-    auto it = entries_.find(id);
-    if (it != entries_.end()) {
-      out[i] = it->second.get();
-    } else {
-      missing.push_back(requests[i]);
-      missing_at.push_back(i);
+  {
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < requests.size(); ++i) {
+      out[i] = FindLocked(requests[i].id);
+      if (out[i] == nullptr) {
+        missing.push_back({std::string(requests[i].value), requests[i].id.day});
+        missing_at.push_back(i);
+      }
     }
   }
-  if (missing.empty()) return out;
-  STRM_ASSIGN_OR_RETURN(std::vector<DataKey> keys, catalog_->GetOrCreateKeys(group_, missing));
-  for (size_t j = 0; j < missing.size(); ++j) {
-    MakeId(missing[j].value, missing[j].day, id);
-    auto [it, inserted] = entries_.try_emplace(id, nullptr);
-    if (inserted) it->second = std::make_unique<KeyEntry>(std::move(keys[j]));
-    out[missing_at[j]] = it->second.get();  // duplicates in one request share the entry
+  if (missing.empty()) return Status::Ok();
+  std::vector<DataKey> keys;
+  {
+    std::lock_guard writer_lock(writer_mu_);
+    if (!writer_) {
+      STRM_ASSIGN_OR_RETURN(writer_, catalog_->OpenKeyGroup(group_));
+    }
+    STRM_ASSIGN_OR_RETURN(keys, writer_->GetOrCreate(missing));
+    // Bounds the writer's memory; a batch this size costs about one write per B-tree page.
+    if (writer_->pending() >= kFlushEvery) STRM_RETURN_IF_ERROR(writer_->Flush());
   }
-  return out;
+  std::lock_guard lock(mu_);
+  Status error;
+  for (size_t j = 0; j < missing.size(); ++j) {
+    size_t i = missing_at[j];
+    out[i] = InsertLocked(requests[i].id, std::move(keys[j]), error);
+    if (out[i] == nullptr) return error;
+  }
+  return Status::Ok();
+}
+
+Status KeyCache::Flush() {
+  std::lock_guard writer_lock(writer_mu_);
+  return writer_ ? writer_->Flush() : Status::Ok();
 }
 
 std::vector<const KeyEntry*> KeyCache::UsedInOrder() const {
   std::lock_guard lock(mu_);
   std::vector<const KeyEntry*> used;
-  for (const auto& [id, e] : entries_)
-    if (e->first_row.load() != UINT64_MAX) used.push_back(e.get());
+  for (const KeyEntry& e : entries_)
+    if (e.first_row.load(std::memory_order_relaxed) != UINT64_MAX) used.push_back(&e);
   std::sort(used.begin(), used.end(), [](const KeyEntry* a, const KeyEntry* b) {
-    return a->first_row.load() < b->first_row.load();
+    return a->first_row.load(std::memory_order_relaxed) <
+           b->first_row.load(std::memory_order_relaxed);
   });
   return used;
+}
+
+const std::string& KeyCache::PolicyId(const KeyEntry& entry) const {
+  std::lock_guard lock(mu_);
+  return policies_[entry.policy];
+}
+
+size_t KeyCache::size() const {
+  std::lock_guard lock(mu_);
+  return entries_.size();
 }
 
 }  // namespace strm

@@ -3,27 +3,47 @@
 // later one (in any thread, or any later job of the group) gets the same key. The cache
 // also records, per key, the first row that used it, so the keys output lists keys in the
 // order of first use whatever the thread count. Thread-safe.
+//
+// Memory is about 170 bytes per distinct key of the run, whatever the file size or the
+// length of the key-field values: an entry holds the key material and keyLink, and is
+// identified by its day and a 128-bit SipHash of the key-field value under a random key of
+// this run (two values share an entry only if those hashes collide, about n²/2^129 for n
+// keys: the same odds as the catalog's 128-bit lookup ids). No key-field value is kept.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "core/siphash.h"
 #include "privacy/tink_keyset.h"
 
 namespace strm {
 
-// Key material only: cipher contexts belong to the worker threads (a few per thread), so
-// memory does not grow with the number of keys beyond the keys themselves.
+// Which key a row needs, within one run (see above).
+struct KeyId {
+  uint64_t h1 = 0, h2 = 0;
+  int64_t day = 0;
+  bool operator==(const KeyId&) const = default;
+};
+
 struct KeyEntry {
-  explicit KeyEntry(DataKey k) : key(std::move(k)) {}
-  DataKey key;
+  KeyId id;
+  TinkKeyset keyset;
+  std::array<char, 36> key_link{};  // UUIDv4 text
+  int64_t expires_at = 0;
+  uint32_t policy = 0;  // index of its policy id in the cache (0: none)
   std::atomic<uint64_t> first_row{UINT64_MAX};
 
+  std::string_view KeyLink() const { return {key_link.data(), key_link.size()}; }
   void MarkUsed(uint64_t row) {
     uint64_t cur = first_row.load(std::memory_order_relaxed);
     while (row < cur && !first_row.compare_exchange_weak(cur, row, std::memory_order_relaxed)) {
@@ -33,23 +53,49 @@ struct KeyEntry {
 
 class KeyCache {
  public:
-  KeyCache(Catalog* catalog, std::string group) : catalog_(catalog), group_(std::move(group)) {}
+  KeyCache(Catalog* catalog, std::string group);
+  KeyCache(const KeyCache&) = delete;
+  KeyCache& operator=(const KeyCache&) = delete;
 
-  // The entries for `requests`, in order; pointers stay valid for the cache's lifetime.
-  // Missing keys are fetched or created in one catalog transaction.
-  Result<std::vector<KeyEntry*>> Resolve(const std::vector<KeyRequest>& requests);
+  // The identity of the key for `value` on `day` (pure; any thread).
+  KeyId Identify(std::string_view value, int64_t day) const;
 
-  // Keys used by at least one row, ordered by the first row that used them.
+  struct Request {
+    KeyId id;                // from Identify
+    std::string_view value;  // the key-field value, read only if the key is not cached
+  };
+  // Sets out[i] to the entry of requests[i] (out.size() == requests.size()). Keys missing
+  // from the cache are fetched from the catalog or created, outside the cache's lock, so
+  // other threads keep finding cached keys meanwhile. Entries stay valid for the cache's
+  // lifetime. The first call opens the key group for writing (catalog.h): no other run of
+  // the group can create keys until this cache is destroyed. Errors are the catalog's.
+  Status Resolve(std::span<const Request> requests, std::span<KeyEntry*> out);
+
+  // Stores every key created so far in the catalog. New keys are stored in batches as the
+  // run goes; call this before committing any output that uses them.
+  Status Flush();
+
+  // Keys used by at least one row (MarkUsed), ordered by the first row that used them.
   std::vector<const KeyEntry*> UsedInOrder() const;
-
-  // The cache key of a request (also usable by callers for their own per-thread maps).
-  static void MakeId(std::string_view value, int64_t day, std::string& out);
+  const std::string& PolicyId(const KeyEntry& entry) const;
+  size_t size() const;
 
  private:
+  KeyEntry* FindLocked(const KeyId& id) const;
+  KeyEntry* InsertLocked(const KeyId& id, DataKey&& key, Status& error);
+  void GrowLocked();
+
   Catalog* catalog_;
   std::string group_;
+  std::mutex writer_mu_;  // guards writer_; never taken while holding mu_
+  std::unique_ptr<KeyGroupWriter> writer_;
+  SipKey hash_key1_{}, hash_key2_{};
   mutable std::mutex mu_;
-  std::unordered_map<std::string, std::unique_ptr<KeyEntry>> entries_;
+  std::deque<KeyEntry> entries_;  // stable addresses
+  // Open addressing, linear probing: 0 is empty, else (entry index + 1) | (h1's top 32 bits
+  // << 32), so most probes that miss never touch the entry.
+  std::vector<uint64_t> slots_;
+  std::vector<std::string> policies_{""};
 };
 
 }  // namespace strm

@@ -1,9 +1,8 @@
 #include "privacy/tink_keyset.h"
 
-#include <cstdlib>
-
 #include <openssl/crypto.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 
@@ -141,12 +140,22 @@ AesSiv TinkSiv(const std::array<uint8_t, 64>& key) {
 }  // namespace
 
 TinkKeyset GenerateTinkKeyset() {
+  uint8_t random[68];
+  SecureRandom(random);
+  TinkKeyset keyset = TinkKeysetFromRandom(random);
+  OPENSSL_cleanse(random, sizeof random);
+  return keyset;
+}
+
+TinkKeyset TinkKeysetFromRandom(std::span<const uint8_t, 68> random) {
   TinkKeyset keyset;
-  SecureRandom(keyset.key);
+  std::memcpy(keyset.key.data(), random.data(), keyset.key.size());
+  const uint8_t* id = random.data() + 64;
   // Positive 31-bit ids, as Tink makes them, so readers that parse ids as signed agree.
-  do {
-    keyset.key_id = SecureRandomUint32() & 0x7fffffff;
-  } while (keyset.key_id == 0);
+  keyset.key_id =
+      ((uint32_t{id[0]} << 24) | (uint32_t{id[1]} << 16) | (uint32_t{id[2]} << 8) | id[3]) &
+      0x7fffffff;
+  if (keyset.key_id == 0) keyset.key_id = 1;
   return keyset;
 }
 

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,9 @@ struct TinkKeyset {
 // A new keyset: 64 random bytes and a random key id in [1, 2^31), positive as Tink makes
 // them so that readers that take ids as signed ints agree.
 TinkKeyset GenerateTinkKeyset();
+// The same from 68 bytes the caller drew from a secure random source (for many keys at once):
+// the key, then the key id from the last 4 (its top bit cleared; 0 becomes 1).
+TinkKeyset TinkKeysetFromRandom(std::span<const uint8_t, 68> random);
 
 // Parses the JSON keyset form:
 // {"primaryKeyId":N,"key":[{"keyData":{"typeUrl":"type.googleapis.com/google.crypto.tink.AesSivKey",

@@ -125,6 +125,32 @@ TEST(SecretBoxTest, LookupIdIsAKeyedHmac) {
   EXPECT_NE(SecretBox(Key(1)).LookupId("alice"), a);
 }
 
+TEST(SecretBoxTest, BatchGivesTheSameLookupIdsAndOpensWhatSingleCallsSeal) {
+  SecretBox box(Key(0));
+  SecretBox::Batch batch(box);
+  // The pinned id of LookupIdIsAKeyedHmac, many times over one context.
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(HexEncode(batch.LookupId("alice")), "bc167600a5ee2a8e92a07e9fbd468fb2");
+  EXPECT_EQ(batch.LookupId("bob"), box.LookupId("bob"));
+  const uint8_t nonce[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  for (std::string plain : {std::string(), std::string("key material"), std::string(300, 'k')}) {
+    Bytes sealed = batch.Seal(plain, "ctx", nonce);
+    EXPECT_EQ(Bytes(sealed.begin(), sealed.begin() + 12), Bytes(nonce, nonce + 12));
+    auto opened = box.Open(sealed, "ctx");
+    ASSERT_TRUE(opened.ok()) << opened.status().message();
+    EXPECT_EQ(*opened, plain);
+    auto again = batch.Open(box.Seal(plain, "ctx"), "ctx");
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(*again, plain);
+    auto wrong = batch.Open(sealed, "other");
+    EXPECT_EQ(wrong.status().message(), kDecryptError);
+  }
+  // A failed open leaves the context usable.
+  auto after = batch.Open(batch.Seal("x", "ctx", nonce), "ctx");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*after, "x");
+}
+
 class MasterKeyTest : public ::testing::Test {
  protected:
   void SetUp() override {

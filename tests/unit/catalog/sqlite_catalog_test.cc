@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -529,6 +531,88 @@ TEST_F(SqliteCatalogTest, ConcurrentCatalogsAgreeOnEveryKey) {
   auto after = catalog_->GetOrCreateKeys("concurrent", requests);
   ASSERT_TRUE(after.ok()) << after.status().message();
   for (size_t i = 0; i < requests.size(); ++i) EXPECT_EQ((*after)[i].key_link, links_a[i]);
+}
+
+TEST_F(SqliteCatalogTest, KeyGroupWriterStoresKeysOnlyWhenFlushed) {
+  auto writer = catalog_->OpenKeyGroup("group-w");
+  ASSERT_TRUE(writer.ok()) << writer.status().message();
+  auto keys = (*writer)->GetOrCreate({{"alice", 19029}, {"bob", 19029}, {"alice", 19029}});
+  ASSERT_TRUE(keys.ok()) << keys.status().message();
+  ASSERT_EQ(keys->size(), 3u);
+  EXPECT_EQ((*keys)[0].key_link, (*keys)[2].key_link) << "equal requests share a key";
+  EXPECT_NE((*keys)[0].key_link, (*keys)[1].key_link);
+  EXPECT_EQ((*writer)->pending(), 2u);
+  // Pending keys are found again by the same writer.
+  auto again = (*writer)->GetOrCreate({{"bob", 19029}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].key_link, (*keys)[1].key_link);
+  EXPECT_EQ((*again)[0].keyset, (*keys)[1].keyset);
+
+  ASSERT_TRUE((*writer)->Flush().ok());
+  EXPECT_EQ((*writer)->pending(), 0u);
+  // Flushed keys are found by the writer that made them, and by others once it is closed.
+  auto after = (*writer)->GetOrCreate({{"alice", 19029}});
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ((*after)[0].key_link, (*keys)[0].key_link);
+  EXPECT_EQ((*writer)->pending(), 0u);
+  writer->reset();
+  auto other = Open()->GetOrCreateKeys("group-w", {{"alice", 19029}, {"bob", 19029}});
+  ASSERT_TRUE(other.ok()) << other.status().message();
+  EXPECT_EQ((*other)[0].key_link, (*keys)[0].key_link);
+  EXPECT_EQ((*other)[0].keyset, (*keys)[0].keyset);
+  EXPECT_EQ((*other)[1].key_link, (*keys)[1].key_link);
+}
+
+TEST_F(SqliteCatalogTest, KeysOfAWriterClosedWithoutFlushAreDropped) {
+  std::string dropped;
+  {
+    auto writer = catalog_->OpenKeyGroup("group-d");
+    ASSERT_TRUE(writer.ok());
+    auto keys = (*writer)->GetOrCreate({{"alice", 19029}});
+    ASSERT_TRUE(keys.ok());
+    dropped = (*keys)[0].key_link;
+  }
+  auto keys = catalog_->GetOrCreateKeys("group-d", {{"alice", 19029}});
+  ASSERT_TRUE(keys.ok());
+  EXPECT_NE((*keys)[0].key_link, dropped);
+}
+
+TEST_F(SqliteCatalogTest, AnOpenKeyGroupMakesOtherWritersOfItWait) {
+  auto writer = catalog_->OpenKeyGroup("group-x");
+  ASSERT_TRUE(writer.ok());
+  auto mine = (*writer)->GetOrCreate({{"alice", 19029}});
+  ASSERT_TRUE(mine.ok());
+  std::atomic<bool> done{false};
+  std::string theirs;
+  std::thread other([&] {
+    auto catalog = Open();  // another catalog (as another process would)
+    auto keys = catalog->GetOrCreateKeys("group-x", {{"alice", 19029}});
+    if (keys.ok()) theirs = (*keys)[0].key_link;
+    done = true;
+  });
+  // Another group is not held up.
+  auto free_group = Open()->GetOrCreateKeys("group-y", {{"alice", 19029}});
+  EXPECT_TRUE(free_group.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(done) << "the second writer of group-x must wait";
+  ASSERT_TRUE((*writer)->Flush().ok());
+  writer->reset();
+  other.join();
+  EXPECT_TRUE(done);
+  EXPECT_EQ(theirs, (*mine)[0].key_link) << "it then sees the key the first writer stored";
+}
+
+TEST_F(SqliteCatalogTest, KeyGroupWriterOfAGroupWithStoredKeysFindsThem) {
+  auto stored = catalog_->GetOrCreateKeys("group-s", {{"alice", 19029}});
+  ASSERT_TRUE(stored.ok());
+  auto other = Open();
+  auto writer = other->OpenKeyGroup("group-s");
+  ASSERT_TRUE(writer.ok());
+  auto keys = (*writer)->GetOrCreate({{"bob", 19029}, {"alice", 19029}});
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ((*keys)[1].key_link, (*stored)[0].key_link);
+  EXPECT_EQ((*keys)[1].keyset, (*stored)[0].keyset);
+  EXPECT_EQ((*writer)->pending(), 1u) << "only bob's key is new";
 }
 
 }  // namespace

@@ -51,5 +51,14 @@ TEST(Uuid, IsVersion4AndRandom) {
   EXPECT_FALSE(IsUuid("not-a-uuid"));
 }
 
+TEST(Uuid, FromRandomBytesSetsVersionAndVariant) {
+  uint8_t random[16];
+  for (int i = 0; i < 16; ++i) random[i] = static_cast<uint8_t>(0xf0 + i);
+  EXPECT_EQ(UuidV4FromRandom(random), "f0f1f2f3-f4f5-46f7-b8f9-fafbfcfdfeff");
+  uint8_t zeros[16] = {};
+  EXPECT_EQ(UuidV4FromRandom(zeros), "00000000-0000-4000-8000-000000000000");
+  EXPECT_TRUE(IsUuid(UuidV4FromRandom(random)));
+}
+
 }  // namespace
 }  // namespace strm

@@ -286,5 +286,17 @@ TEST(DeterministicAeadRekey, EncryptsUnderTheNewKeyset) {
   EXPECT_EQ(*DeterministicAead(b).DecryptBase64(ct), "Zoë@example.com");
 }
 
+TEST(TinkKeysetTest, FromRandomTakesTheKeyThenAPositiveId) {
+  uint8_t random[68];
+  for (int i = 0; i < 68; ++i) random[i] = static_cast<uint8_t>(i);
+  random[64] = 0xff;  // top bit cleared: ids are positive 31-bit numbers
+  TinkKeyset k = TinkKeysetFromRandom(random);
+  EXPECT_EQ(k.key_id, 0x7f414243u);
+  for (int i = 0; i < 64; ++i) EXPECT_EQ(k.key[i], i);
+  random[64] = 0x80;
+  random[65] = random[66] = random[67] = 0;
+  EXPECT_EQ(TinkKeysetFromRandom(random).key_id, 1u) << "0 is not a valid id";
+}
+
 }  // namespace
 }  // namespace strm

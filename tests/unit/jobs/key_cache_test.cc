@@ -1,0 +1,131 @@
+#include "jobs/key_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "core/bytes.h"
+
+namespace strm {
+namespace {
+
+namespace fs = std::filesystem;
+
+class KeyCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("strm-key-cache-" + NewUuidV4());
+    auto catalog = OpenSqliteCatalog((dir_ / "home").string());
+    ASSERT_TRUE(catalog.ok()) << catalog.status().message();
+    catalog_ = std::move(catalog).value();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Resolves `values` on `day` in one call.
+  std::vector<KeyEntry*> Resolve(KeyCache& cache, const std::vector<std::string>& values,
+                                 int64_t day) {
+    std::vector<KeyCache::Request> requests;
+    for (const auto& v : values) requests.push_back({cache.Identify(v, day), v});
+    std::vector<KeyEntry*> out(requests.size());
+    Status s = cache.Resolve(requests, out);
+    EXPECT_TRUE(s.ok()) << s.message();
+    return out;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Catalog> catalog_;
+};
+
+TEST_F(KeyCacheTest, OneEntryPerValueAndDay) {
+  KeyCache cache(catalog_.get(), "group-1");
+  auto a = Resolve(cache, {"alice", "bob", "alice"}, 19029);
+  EXPECT_EQ(a[0], a[2]);
+  EXPECT_NE(a[0], a[1]);
+  EXPECT_NE(a[0]->KeyLink(), a[1]->KeyLink());
+  EXPECT_TRUE(IsUuid(std::string(a[0]->KeyLink())));
+  EXPECT_EQ(a[0]->expires_at, DefaultKeyExpiry(19029));
+  auto b = Resolve(cache, {"alice"}, 19030);
+  EXPECT_NE(b[0], a[0]) << "another day, another key";
+  auto c = Resolve(cache, {"bob", "alice"}, 19029);
+  EXPECT_EQ(c[0], a[1]) << "cached entries are reused";
+  EXPECT_EQ(c[1], a[0]);
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_EQ(cache.PolicyId(*a[0]), "");
+}
+
+TEST_F(KeyCacheTest, IdentityDoesNotHoldTheValue) {
+  KeyCache cache(catalog_.get(), "group-1");
+  KeyId a = cache.Identify("alice", 19029), b = cache.Identify("alice", 19029);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(cache.Identify("alicf", 19029), a);
+  EXPECT_NE(cache.Identify("alice", 19030), a);
+  EXPECT_NE(cache.Identify("", 19029), a) << "the empty value has a key of its own";
+  KeyCache other(catalog_.get(), "group-1");
+  EXPECT_NE(other.Identify("alice", 19029), a) << "each run hashes under its own random key";
+}
+
+TEST_F(KeyCacheTest, KeysAreStoredByFlushAndReusedByTheNextRunOfTheGroup) {
+  std::string alice, bob;
+  {
+    KeyCache cache(catalog_.get(), "group-1");
+    auto e = Resolve(cache, {"alice", "bob"}, 19029);
+    alice = std::string(e[0]->KeyLink());
+    bob = std::string(e[1]->KeyLink());
+    ASSERT_TRUE(cache.Flush().ok());
+  }
+  KeyCache next(catalog_.get(), "group-1");
+  auto e = Resolve(next, {"bob", "carol", "alice"}, 19029);
+  EXPECT_EQ(e[0]->KeyLink(), bob);
+  EXPECT_EQ(e[2]->KeyLink(), alice);
+  EXPECT_NE(e[1]->KeyLink(), alice);
+  KeyCache other_group(catalog_.get(), "group-2");
+  EXPECT_NE(Resolve(other_group, {"alice"}, 19029)[0]->KeyLink(), alice);
+}
+
+TEST_F(KeyCacheTest, UnflushedKeysAreNotStored) {
+  std::string alice;
+  {
+    KeyCache cache(catalog_.get(), "group-1");
+    alice = std::string(Resolve(cache, {"alice"}, 19029)[0]->KeyLink());
+  }
+  KeyCache next(catalog_.get(), "group-1");
+  EXPECT_NE(Resolve(next, {"alice"}, 19029)[0]->KeyLink(), alice);
+}
+
+TEST_F(KeyCacheTest, UsedInOrderSortsByFirstRowAndSkipsUnusedKeys) {
+  KeyCache cache(catalog_.get(), "group-1");
+  auto e = Resolve(cache, {"a", "b", "c", "d"}, 19029);
+  e[2]->MarkUsed(7);
+  e[0]->MarkUsed(9);
+  e[0]->MarkUsed(3);  // the smallest row wins
+  e[1]->MarkUsed(5);
+  e[1]->MarkUsed(8);
+  auto used = cache.UsedInOrder();
+  ASSERT_EQ(used.size(), 3u);
+  EXPECT_EQ(used[0], e[0]);
+  EXPECT_EQ(used[1], e[1]);
+  EXPECT_EQ(used[2], e[2]);
+}
+
+TEST_F(KeyCacheTest, ThreadsAgreeOnEveryKeyAndTheTableGrows) {
+  KeyCache cache(catalog_.get(), "group-1");
+  std::vector<std::string> values;
+  for (int i = 0; i < 5000; ++i) values.push_back("user_" + std::to_string(i));
+  std::vector<KeyEntry*> a, b;
+  std::thread ta([&] { a = Resolve(cache, values, 19029); });
+  std::vector<std::string> reversed(values.rbegin(), values.rend());
+  std::thread tb([&] { b = Resolve(cache, reversed, 19029); });
+  ta.join();
+  tb.join();
+  ASSERT_EQ(a.size(), values.size());
+  ASSERT_EQ(b.size(), values.size());
+  std::set<KeyEntry*> distinct(a.begin(), a.end());
+  EXPECT_EQ(distinct.size(), values.size());
+  for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(a[i], b[values.size() - 1 - i]);
+  EXPECT_EQ(cache.size(), values.size());
+}
+
+}  // namespace
+}  // namespace strm
