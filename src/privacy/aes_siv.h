@@ -1,14 +1,16 @@
 // AES-SIV (RFC 5297): deterministic authenticated encryption. Keys of 32, 48 or 64 bytes
 // (AES-128/192/256-SIV; the first half is the S2V/CMAC key, the second the CTR key).
 //
-// S2V and CTR are built on raw AES block operations (OpenSSL, AES-NI where present), not
-// on OpenSSL's SIV cipher, which fails on empty plaintexts in OpenSSL 3.0. The key
-// schedules and the CMAC subkeys are computed once in Create(); the S2V state after fixed
-// associated data can be precomputed with PrecomputeAd() so each field costs only the
-// plaintext's own blocks.
+// S2V and CTR are built on raw AES block operations (AesBlock: AES-NI where present, else
+// OpenSSL), not on OpenSSL's SIV cipher, which fails on empty plaintexts in OpenSSL 3.0. The
+// key schedules and the CMAC subkeys are computed once in Create() or Rekey(); the S2V state
+// after fixed associated data can be precomputed with PrecomputeAd() so each field costs
+// only the plaintext's own blocks. On the AES-NI backend, Encrypt() and Rekey() do not
+// allocate (beyond growing `out`) and Decrypt() allocates only the plaintext it returns.
 //
-// Thread safety: an AesSiv is immutable after Create() and PrecomputeAd() but holds OpenSSL
-// contexts that are not safe to share: give each thread its own copy (Clone()).
+// Thread safety: an AesSiv is immutable after Create() and PrecomputeAd() but may hold
+// OpenSSL contexts (the fallback of AesBlock) that are not safe to share: give each thread
+// its own copy (Clone()).
 #pragma once
 
 #include <cstdint>
@@ -36,8 +38,8 @@ class AesSiv {
   // Fixes the associated-data components used by the overloads without `ad`.
   void PrecomputeAd(const Ad& ad);
 
-  // Replaces the key in place, reusing this object's OpenSSL contexts (far cheaper than
-  // Create()); the fixed associated data of PrecomputeAd() is kept. InvalidArgument unless
+  // Replaces the key in place, reusing this object's storage (far cheaper than Create());
+  // the fixed associated data of PrecomputeAd() is kept. InvalidArgument unless
   // `key` has the size of the current key.
   Status Rekey(std::span<const uint8_t> key);
 

@@ -5,10 +5,34 @@
 #include <gtest/gtest.h>
 
 #include <numeric>
+#include <random>
 #include <string>
+
+#include "privacy/aes_block.h"
 
 namespace strm {
 namespace {
+
+// Every test runs on both AesBlock backends: AES-NI (skipped where the CPU lacks it) and
+// the OpenSSL fallback.
+enum class Backend { kAesNi, kFallback };
+
+std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
+  return info.param == Backend::kAesNi ? "AesNi" : "Fallback";
+}
+
+class AesSivTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Backend::kAesNi && !AesNiAvailable()) GTEST_SKIP() << "no AES-NI";
+    ForceAesFallbackForTesting(GetParam() == Backend::kFallback);
+    ASSERT_EQ(AesBlock().uses_aesni(), GetParam() == Backend::kAesNi);
+  }
+  void TearDown() override { ForceAesFallbackForTesting(false); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, AesSivTest,
+                         ::testing::Values(Backend::kAesNi, Backend::kFallback), BackendName);
 
 Bytes Hex(std::string_view hex) {
   auto b = HexDecode(hex);
@@ -73,7 +97,7 @@ const char kA2Out[] =
     "7bdb6e3b432667eb06f4d14bff2fbd0fcb900f2fddbe404326601965c889bf17dba77ceb094fa663b7a3f748"
     "ba8af829ea64ad544a272e9c485b62a3fd5c0d";
 
-TEST(AesSiv, Rfc5297A1DeterministicVector) {
+TEST_P(AesSivTest, Rfc5297A1DeterministicVector) {
   AesSiv siv = Make(kA1Key);
   EXPECT_EQ(EncryptHex(siv, {kA1Ad}, kA1Plain), kA1Out);
   auto plain = siv.Decrypt({kA1Ad}, Hex(kA1Out));
@@ -81,7 +105,7 @@ TEST(AesSiv, Rfc5297A1DeterministicVector) {
   EXPECT_EQ(*plain, kA1Plain);
 }
 
-TEST(AesSiv, Rfc5297A2NonceBasedVector) {
+TEST_P(AesSivTest, Rfc5297A2NonceBasedVector) {
   AesSiv siv = Make(kA2Key);
   AesSiv::Ad ad = {kA2Ad1, kA2Ad2, kA2Nonce};
   EXPECT_EQ(EncryptHex(siv, ad, kA2Plain), kA2Out);
@@ -90,31 +114,31 @@ TEST(AesSiv, Rfc5297A2NonceBasedVector) {
   EXPECT_EQ(*plain, kA2Plain);
 }
 
-TEST(AesSiv, Aes256SivVector) {
+TEST_P(AesSivTest, Aes256SivVector) {
   EXPECT_EQ(EncryptHex(Make(Seq(64)), {AsBytes("ad")}, AsBytes("hello")),
             "f95d56d29ffa3f3b3429243fee52dbaf73a5d5b576");
 }
 
 // From Python `cryptography`'s AESSIV.
-TEST(AesSiv, Aes192SivVector) {
+TEST_P(AesSivTest, Aes192SivVector) {
   EXPECT_EQ(EncryptHex(Make(Seq(48)), {AsBytes("ad")}, AsBytes("hello")),
             "7d934d8f41dc9c773256edfcb3d9eb5ec1ce915fb9");
 }
 
 // From a separate S2V written over Python `cryptography`'s CMAC and AES-CTR.
-TEST(AesSiv, ZeroAdComponentsVector) {
+TEST_P(AesSivTest, ZeroAdComponentsVector) {
   EXPECT_EQ(EncryptHex(Make(Seq(64)), {}, AsBytes("hello")),
             "813b11851c893c3fc837181e3b4412c45874738a6d");
 }
 
-TEST(AesSiv, EmptyPlaintextVectors) {
+TEST_P(AesSivTest, EmptyPlaintextVectors) {
   const std::span<const uint8_t> empty;
   EXPECT_EQ(EncryptHex(Make(Seq(64)), {empty}, empty), "6ff5b8ef53fc365606cd3ea047374885");
   EXPECT_EQ(EncryptHex(Make(Seq(32)), {empty}, empty), "646a1c3efeb7d2589bfdd0892cc86923");
   EXPECT_EQ(EncryptHex(Make(Seq(64)), {}, empty), "d4fc53b9c44c2aeea87bfb8c983b136c");
 }
 
-TEST(AesSiv, EmptyPlaintextRoundTrips) {
+TEST_P(AesSivTest, EmptyPlaintextRoundTrips) {
   AesSiv siv = Make(Seq(64));
   siv.PrecomputeAd({std::span<const uint8_t>()});
   uint8_t out[16];
@@ -125,7 +149,7 @@ TEST(AesSiv, EmptyPlaintextRoundTrips) {
   EXPECT_TRUE(plain->empty());
 }
 
-TEST(AesSiv, MatchesOpenSslSivCipher) {
+TEST_P(AesSivTest, MatchesOpenSslSivCipher) {
   for (size_t key_size : {32, 48, 64}) {
     Bytes key = Seq(key_size);
     key[0] = 0xa5;
@@ -144,7 +168,7 @@ TEST(AesSiv, MatchesOpenSslSivCipher) {
   }
 }
 
-TEST(AesSiv, AllLengthsRoundTrip) {
+TEST_P(AesSivTest, AllLengthsRoundTrip) {
   for (size_t key_size : {32, 48, 64}) {
     AesSiv siv = Make(Seq(key_size));
     const Bytes ad = {'a', 'd'};
@@ -166,14 +190,14 @@ TEST(AesSiv, AllLengthsRoundTrip) {
   }
 }
 
-TEST(AesSiv, EncryptAppends) {
+TEST_P(AesSivTest, EncryptAppends) {
   AesSiv siv = Make(kA1Key);
   Bytes out = {0xaa, 0xbb};
   siv.Encrypt({kA1Ad}, kA1Plain, out);
   EXPECT_EQ(HexEncode(out), std::string("aabb") + kA1Out);
 }
 
-TEST(AesSiv, DetectsTampering) {
+TEST_P(AesSivTest, DetectsTampering) {
   AesSiv siv = Make(kA1Key);
   Bytes ct = Hex(kA1Out);
   for (size_t i = 0; i < ct.size(); ++i) {
@@ -193,7 +217,7 @@ TEST(AesSiv, DetectsTampering) {
   EXPECT_EQ(siv.Decrypt({kA1Ad}, truncated).status().message(), "AES-SIV authentication failed");
 }
 
-TEST(AesSiv, RejectsShortCiphertext) {
+TEST_P(AesSivTest, RejectsShortCiphertext) {
   AesSiv siv = Make(kA1Key);
   Bytes ct(15);
   auto r = siv.Decrypt(ct);
@@ -203,7 +227,7 @@ TEST(AesSiv, RejectsShortCiphertext) {
             "AES-SIV ciphertext is 0 bytes, shorter than the 16-byte SIV");
 }
 
-TEST(AesSiv, RejectsBadKeySizes) {
+TEST_P(AesSivTest, RejectsBadKeySizes) {
   for (size_t n : {0, 16, 24, 31, 33, 65}) {
     auto r = AesSiv::Create(Seq(n));
     ASSERT_FALSE(r.ok());
@@ -213,7 +237,7 @@ TEST(AesSiv, RejectsBadKeySizes) {
   }
 }
 
-TEST(AesSiv, PrecomputedEmptyAdEqualsExplicitEmptyAd) {
+TEST_P(AesSivTest, PrecomputedEmptyAdEqualsExplicitEmptyAd) {
   AesSiv siv = Make(Seq(64));
   const std::span<const uint8_t> empty;
   siv.PrecomputeAd({empty});
@@ -229,14 +253,14 @@ TEST(AesSiv, PrecomputedEmptyAdEqualsExplicitEmptyAd) {
   }
 }
 
-TEST(AesSiv, WithoutPrecomputeAdUsesNoComponents) {
+TEST_P(AesSivTest, WithoutPrecomputeAdUsesNoComponents) {
   AesSiv siv = Make(Seq(64));
   uint8_t out[21];
   siv.Encrypt(AsBytes("hello"), out);
   EXPECT_EQ(HexEncode(out), "813b11851c893c3fc837181e3b4412c45874738a6d");
 }
 
-TEST(AesSiv, ClonesAreIndependent) {
+TEST_P(AesSivTest, ClonesAreIndependent) {
   AesSiv a = Make(Seq(64));
   a.PrecomputeAd({AsBytes("ad")});
   AesSiv b = a.Clone();
@@ -260,7 +284,7 @@ TEST(AesSiv, ClonesAreIndependent) {
   EXPECT_EQ(AsChars(*plain), "hello");
 }
 
-TEST(AesSiv, MoveAssignmentKeepsTheKey) {
+TEST_P(AesSivTest, MoveAssignmentKeepsTheKey) {
   AesSiv a = Make(kA1Key);
   AesSiv b = Make(Seq(64));
   b = std::move(a);
@@ -273,7 +297,11 @@ TEST(AesSiv, MoveAssignmentKeepsTheKey) {
 namespace strm {
 namespace {
 
-TEST(AesSivRekey, GivesTheSameResultsAsAFreshCipher) {
+using AesSivRekeyTest = AesSivTest;
+INSTANTIATE_TEST_SUITE_P(Backends, AesSivRekeyTest,
+                         ::testing::Values(Backend::kAesNi, Backend::kFallback), BackendName);
+
+TEST_P(AesSivRekeyTest, GivesTheSameResultsAsAFreshCipher) {
   Bytes k1(64), k2(64);
   for (int i = 0; i < 64; ++i) {
     k1[i] = static_cast<uint8_t>(i);
@@ -304,10 +332,85 @@ TEST(AesSivRekey, GivesTheSameResultsAsAFreshCipher) {
   EXPECT_EQ(Bytes(a, a + 36), Bytes(b, b + 36));
 }
 
-TEST(AesSivRekey, RefusesAnotherKeySize) {
+TEST_P(AesSivRekeyTest, RefusesAnotherKeySize) {
   AesSiv siv = std::move(AesSiv::Create(Bytes(64, 1))).value();
   EXPECT_EQ(siv.Rekey(Bytes(32, 1)).message(),
             "AES-SIV key must be 64 bytes to replace the current key, not 32");
+}
+
+// The AES-NI backend and the OpenSSL fallback agree on random keys of every size, random
+// associated data and every plaintext length up to 300 bytes; each decrypts the other's
+// output; a rekeyed cipher matches a fresh one.
+TEST(AesSivBackends, AesNiAndFallbackAgree) {
+  if (!AesNiAvailable()) GTEST_SKIP() << "no AES-NI";
+  std::mt19937_64 rng(20240611);
+  auto random_bytes = [&](size_t n) {
+    Bytes b(n);
+    for (auto& x : b) x = static_cast<uint8_t>(rng());
+    return b;
+  };
+  auto make = [](std::span<const uint8_t> key, bool fallback) {
+    ForceAesFallbackForTesting(fallback);
+    AesSiv siv = Make(key);
+    ForceAesFallbackForTesting(false);
+    return siv;
+  };
+  for (size_t key_size : {32, 48, 64}) {
+    AesSiv reused_ni = make(random_bytes(key_size), false);
+    AesSiv reused_fb = make(random_bytes(key_size), true);
+    for (int k = 0; k < 6; ++k) {
+      const Bytes key = random_bytes(key_size);
+      AesSiv ni = make(key, false);
+      AesSiv fb = make(key, true);
+      // Fixed associated data for the precomputed overloads: 0..3 components of 0..70 bytes.
+      std::vector<Bytes> fixed(rng() % 4);
+      for (Bytes& a : fixed) a = random_bytes(rng() % 71);
+      const AesSiv::Ad fixed_ad(fixed.begin(), fixed.end());
+      for (AesSiv* siv : {&ni, &fb, &reused_ni, &reused_fb}) siv->PrecomputeAd(fixed_ad);
+      ASSERT_TRUE(reused_ni.Rekey(key).ok());
+      ASSERT_TRUE(reused_fb.Rekey(key).ok());
+      for (size_t n = 0; n <= 300; ++n) {
+        const Bytes pt = random_bytes(n);
+        std::vector<Bytes> comps(rng() % 4);
+        for (Bytes& a : comps) a = random_bytes(rng() % 50);
+        const AesSiv::Ad ad(comps.begin(), comps.end());
+        const std::string where = std::to_string(key_size) + "/" + std::to_string(k) + "/" +
+                                  std::to_string(n) + "/" + std::to_string(ad.size());
+
+        Bytes out_ni, out_fb;
+        ni.Encrypt(ad, pt, out_ni);
+        fb.Encrypt(ad, pt, out_fb);
+        ASSERT_EQ(out_ni, out_fb) << where;
+        auto from_fb = ni.Decrypt(ad, out_fb);
+        auto from_ni = fb.Decrypt(ad, out_ni);
+        ASSERT_TRUE(from_fb.ok() && from_ni.ok()) << where;
+        EXPECT_EQ(*from_fb, pt) << where;
+        EXPECT_EQ(*from_ni, pt) << where;
+
+        Bytes fixed_ni(16 + n), fixed_fb(16 + n), fixed_rn(16 + n), fixed_rf(16 + n);
+        ni.Encrypt(pt, fixed_ni.data());
+        fb.Encrypt(pt, fixed_fb.data());
+        reused_ni.Encrypt(pt, fixed_rn.data());
+        reused_fb.Encrypt(pt, fixed_rf.data());
+        Bytes explicit_ad;
+        fb.Encrypt(fixed_ad, pt, explicit_ad);
+        ASSERT_EQ(fixed_ni, explicit_ad) << where;
+        ASSERT_EQ(fixed_fb, explicit_ad) << where;
+        ASSERT_EQ(fixed_rn, explicit_ad) << where;
+        ASSERT_EQ(fixed_rf, explicit_ad) << where;
+        auto back_ni = reused_ni.Decrypt(fixed_fb);
+        auto back_fb = reused_fb.Decrypt(fixed_ni);
+        ASSERT_TRUE(back_ni.ok() && back_fb.ok()) << where;
+        EXPECT_EQ(*back_ni, pt) << where;
+        EXPECT_EQ(*back_fb, pt) << where;
+        if (n > 0) {  // and both refuse the same forgery
+          fixed_fb[16 + rng() % n] ^= 1;
+          EXPECT_FALSE(reused_ni.Decrypt(fixed_fb).ok()) << where;
+          EXPECT_FALSE(fb.Decrypt(fixed_fb).ok()) << where;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
