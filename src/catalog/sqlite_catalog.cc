@@ -27,7 +27,7 @@ namespace {
 constexpr std::string_view kSchema = R"sql(
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
-PRAGMA cache_size = -32768;
+PRAGMA cache_size = -8192;
 PRAGMA foreign_keys = ON;
 CREATE TABLE IF NOT EXISTS data_connectors (
   name TEXT PRIMARY KEY, type TEXT NOT NULL, location TEXT NOT NULL,
@@ -291,7 +291,7 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
   SqliteKeyGroupWriter(SqliteCatalog* catalog, std::string group, int lock_fd)
       : catalog_(catalog), group_(std::move(group)), lock_fd_(lock_fd) {}
   ~SqliteKeyGroupWriter() override {
-    for (Pending& p : pending_) OPENSSL_cleanse(p.key.keyset.key.data(), p.key.keyset.key.size());
+    for (Pending& p : pending_) OPENSSL_cleanse(p.keyset.key.data(), p.keyset.key.size());
     ::close(lock_fd_);  // releases the lock
   }
 
@@ -354,7 +354,7 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
       const KeyRequest& r = requests[i];
       const Lookup lookup = MakeLookup(box, r, message);
       if (auto it = pending_index_.find(lookup); it != pending_index_.end()) {
-        out[i] = pending_[it->second].key;
+        out[i] = pending_[it->second].Key();
         continue;
       }
       // A group without keys at open has only the keys this writer stored: the database
@@ -374,18 +374,21 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
       }
       const uint8_t* rnd = random.data() + used;
       used += kPerKey;
-      Pending p;
-      p.lookup = lookup;
-      p.key.keyset = TinkKeysetFromRandom(std::span<const uint8_t, kKey>(rnd, kKey));
-      p.key.key_link = UuidV4FromRandom(std::span<const uint8_t, kLink>(rnd + kKey, kLink));
-      p.key.expires_at = DefaultKeyExpiry(r.day);
-      std::string raw = EncodeKey(p.key.keyset);
-      p.sealed = box.Seal(raw, p.key.key_link,
-                          std::span<const uint8_t, kNonceSize>(rnd + kKey + kLink, kNonceSize));
+      DataKey& key = out[i];
+      key.keyset = TinkKeysetFromRandom(std::span<const uint8_t, kKey>(rnd, kKey));
+      key.key_link = UuidV4FromRandom(std::span<const uint8_t, kLink>(rnd + kKey, kLink));
+      key.expires_at = DefaultKeyExpiry(r.day);
+      std::string raw = EncodeKey(key.keyset);
+      Bytes sealed = box.Seal(raw, key.key_link,
+                              std::span<const uint8_t, kNonceSize>(rnd + kKey + kLink, kNonceSize));
       OPENSSL_cleanse(raw.data(), raw.size());
-      out[i] = p.key;
-      pending_index_.emplace(lookup, pending_.size());
-      pending_.push_back(std::move(p));
+      Pending& p = pending_.emplace_back();
+      p.lookup = lookup;
+      p.keyset = key.keyset;
+      std::memcpy(p.key_link.data(), key.key_link.data(), p.key_link.size());
+      std::memcpy(p.sealed.data(), sealed.data(), p.sealed.size());
+      p.expires_at = key.expires_at;
+      pending_index_.emplace(lookup, pending_.size() - 1);
     }
     OPENSSL_cleanse(random.data(), random.size());
     return out;
@@ -406,7 +409,7 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     }
     STRM_RETURN_IF_ERROR(db.Exec("COMMIT"));
     for (Pending& p : pending_) {
-      OPENSSL_cleanse(p.key.keyset.key.data(), p.key.keyset.key.size());
+      OPENSSL_cleanse(p.keyset.key.data(), p.keyset.key.size());
       AddFlushed(p.lookup);
     }
     pending_.clear();
@@ -417,10 +420,16 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
   size_t pending() const override { return pending_.size(); }
 
  private:
+  // A created key until Flush, in fixed-size fields (no heap): many thousands wait at once.
   struct Pending {
     Lookup lookup;
-    DataKey key;
-    Bytes sealed;
+    TinkKeyset keyset;
+    std::array<char, 36> key_link;
+    std::array<uint8_t, 12 + 68 + 16> sealed;  // nonce ‖ EncodeKey ciphertext ‖ tag
+    int64_t expires_at;
+    DataKey Key() const {
+      return {std::string(key_link.data(), key_link.size()), keyset, expires_at, ""};
+    }
   };
   struct LookupHash {
     size_t operator()(const Lookup& l) const {
@@ -467,10 +476,10 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     for (const Pending& p : pending_) {
       insert.Reset();
       insert.BindBlob(1, p.lookup)
-          .Bind(2, p.key.key_link)
+          .Bind(2, std::string_view(p.key_link.data(), p.key_link.size()))
           .BindBlob(3, p.sealed)
-          .Bind(4, p.key.expires_at)
-          .Bind(5, p.key.policy_id)
+          .Bind(4, p.expires_at)
+          .Bind(5, "")  // new keys have no policy
           .Bind(6, now);
       STRM_RETURN_IF_ERROR(insert.Run());
     }

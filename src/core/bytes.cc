@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdlib>
+#include <cstring>
 
 namespace strm {
 namespace {
@@ -28,16 +29,23 @@ int HexValue(char c) {
 }  // namespace
 
 void AppendBase64(std::span<const uint8_t> in, std::string& out) {
+  // Two characters per 12 bits: half the lookups of one per 6 bits (ciphertexts are hot).
+  static const auto kPairs = [] {
+    std::array<char, 2 * 4096> t{};
+    for (size_t v = 0; v < 4096; ++v) {
+      t[2 * v] = kB64[v >> 6];
+      t[2 * v + 1] = kB64[v & 63];
+    }
+    return t;
+  }();
   size_t pos = out.size();
   out.resize(pos + (in.size() + 2) / 3 * 4);
   char* o = out.data() + pos;
   size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
+  for (; i + 3 <= in.size(); i += 3, o += 4) {
     uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8) | in[i + 2];
-    *o++ = kB64[v >> 18];
-    *o++ = kB64[(v >> 12) & 63];
-    *o++ = kB64[(v >> 6) & 63];
-    *o++ = kB64[v & 63];
+    std::memcpy(o, &kPairs[2 * (v >> 12)], 2);
+    std::memcpy(o + 2, &kPairs[2 * (v & 4095)], 2);
   }
   if (size_t rest = in.size() - i; rest > 0) {
     uint32_t v = uint32_t{in[i]} << 16;

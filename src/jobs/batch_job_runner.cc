@@ -3,6 +3,7 @@
 #include <chrono>
 #include <deque>
 #include <future>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -102,8 +103,11 @@ class JobRun {
     STRM_ASSIGN_OR_RETURN(Sink keys,
                           OpenSink(stores_, config_.encryption_keys_data, "encryption_keys_data"));
 
-    WorkerPool pool(threads_);
-    for (const auto& in : inputs) STRM_RETURN_IF_ERROR(RunFile(*source, in.key, pool));
+    // One thread means one core: the main thread then transforms the blocks itself.
+    std::optional<WorkerPool> pool;
+    if (threads_ > 1) pool.emplace(threads_);
+    for (const auto& in : inputs)
+      STRM_RETURN_IF_ERROR(RunFile(*source, in.key, pool ? &*pool : nullptr));
 
     STRM_RETURN_IF_ERROR(WriteKeys(*keys.out));
     // The keys are stored before any output that needs them becomes visible.
@@ -121,7 +125,7 @@ class JobRun {
  private:
   double Seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
-  Status RunFile(ObjectStore& source, const std::string& key, WorkerPool& pool) {
+  Status RunFile(ObjectStore& source, const std::string& key, WorkerPool* pool) {
     auto opened = source.OpenRead(key);
     if (!opened.ok()) return opened.status().WithContext("source_data");
     std::unique_ptr<InputStream> in = std::move(opened).value();
@@ -158,8 +162,15 @@ class JobRun {
         out = std::move(spare_outputs_.back());
         spare_outputs_.pop_back();
       }
+      if (pool == nullptr) {
+        std::promise<BlockOutput> done;
+        transformers[0]->Process(*shared, skip, out);
+        done.set_value(std::move(out));
+        in_flight.push_back(done.get_future());
+        return;
+      }
       in_flight.push_back(
-          pool.Submit([shared, skip, &transformers, out = std::move(out)](int w) mutable {
+          pool->Submit([shared, skip, &transformers, out = std::move(out)](int w) mutable {
             transformers[w]->Process(*shared, skip, out);
             return std::move(out);
           }));

@@ -35,9 +35,13 @@ KeyEntry* KeyCache::FindLocked(const KeyId& id) const {
     const uint64_t s = slots_[i];
     if (s == 0) return nullptr;
     if ((s & ~kIndexMask) != tag) continue;
-    KeyEntry& e = const_cast<KeyEntry&>(entries_[(s & kIndexMask) - 1]);
+    KeyEntry& e = Entry((s & kIndexMask) - 1);
     if (e.id == id) return &e;
   }
+}
+
+void KeyCache::PrefetchLocked(const KeyId& id) const {
+  __builtin_prefetch(&slots_[Home(id, slots_.size() - 1)]);
 }
 
 void KeyCache::GrowLocked() {
@@ -46,7 +50,7 @@ void KeyCache::GrowLocked() {
   const size_t mask = slots_.size() - 1;
   for (uint64_t s : old) {
     if (s == 0) continue;
-    size_t i = Home(entries_[(s & kIndexMask) - 1].id, mask);
+    size_t i = Home(Entry((s & kIndexMask) - 1).id, mask);
     while (slots_[i] != 0) i = (i + 1) & mask;
     slots_[i] = s;
   }
@@ -58,8 +62,10 @@ KeyEntry* KeyCache::InsertLocked(const KeyId& id, DataKey&& key, Status& error) 
     error = Internal("catalog: a stored keyLink is not a UUID");
     return nullptr;
   }
-  if ((entries_.size() + 1) * 2 > slots_.size()) GrowLocked();
-  KeyEntry& e = entries_.emplace_back();
+  if ((count_ + 1) * 2 > slots_.size()) GrowLocked();
+  if ((count_ >> kChunkBits) == chunks_.size())
+    chunks_.push_back(std::make_unique<KeyEntry[]>(size_t{1} << kChunkBits));
+  KeyEntry& e = Entry(count_++);
   e.id = id;
   e.keyset = key.keyset;
   std::memcpy(e.key_link.data(), key.key_link.data(), 36);
@@ -72,7 +78,7 @@ KeyEntry* KeyCache::InsertLocked(const KeyId& id, DataKey&& key, Status& error) 
   const size_t mask = slots_.size() - 1;
   size_t i = Home(id, mask);
   while (slots_[i] != 0) i = (i + 1) & mask;
-  slots_[i] = static_cast<uint64_t>(entries_.size()) | Tag(id);
+  slots_[i] = count_ | Tag(id);
   return &e;
 }
 
@@ -81,7 +87,11 @@ Status KeyCache::Resolve(std::span<const Request> requests, std::span<KeyEntry*>
   std::vector<size_t> missing_at;
   {
     std::lock_guard lock(mu_);
+    // The table is far larger than the caches: fetch a few lookups ahead.
+    constexpr size_t kAhead = 8;
+    for (size_t i = 0; i < std::min(kAhead, requests.size()); ++i) PrefetchLocked(requests[i].id);
     for (size_t i = 0; i < requests.size(); ++i) {
+      if (i + kAhead < requests.size()) PrefetchLocked(requests[i + kAhead].id);
       out[i] = FindLocked(requests[i].id);
       if (out[i] == nullptr) {
         missing.push_back({std::string(requests[i].value), requests[i].id.day});
@@ -118,8 +128,10 @@ Status KeyCache::Flush() {
 std::vector<const KeyEntry*> KeyCache::UsedInOrder() const {
   std::lock_guard lock(mu_);
   std::vector<const KeyEntry*> used;
-  for (const KeyEntry& e : entries_)
+  for (uint64_t i = 0; i < count_; ++i) {
+    const KeyEntry& e = Entry(i);
     if (e.first_row.load(std::memory_order_relaxed) != UINT64_MAX) used.push_back(&e);
+  }
   std::sort(used.begin(), used.end(), [](const KeyEntry* a, const KeyEntry* b) {
     return a->first_row.load(std::memory_order_relaxed) <
            b->first_row.load(std::memory_order_relaxed);
@@ -134,7 +146,7 @@ const std::string& KeyCache::PolicyId(const KeyEntry& entry) const {
 
 size_t KeyCache::size() const {
   std::lock_guard lock(mu_);
-  return entries_.size();
+  return count_;
 }
 
 }  // namespace strm

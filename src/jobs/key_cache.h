@@ -14,7 +14,6 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -82,8 +81,12 @@ class KeyCache {
 
  private:
   KeyEntry* FindLocked(const KeyId& id) const;
+  void PrefetchLocked(const KeyId& id) const;
   KeyEntry* InsertLocked(const KeyId& id, DataKey&& key, Status& error);
   void GrowLocked();
+  KeyEntry& Entry(uint64_t index) const {  // 0-based
+    return chunks_[index >> kChunkBits][index & ((1u << kChunkBits) - 1)];
+  }
 
   Catalog* catalog_;
   std::string group_;
@@ -91,7 +94,10 @@ class KeyCache {
   std::unique_ptr<KeyGroupWriter> writer_;
   SipKey hash_key1_{}, hash_key2_{};
   mutable std::mutex mu_;
-  std::deque<KeyEntry> entries_;  // stable addresses
+  // Entries in chunks of 2^kChunkBits: stable addresses, one shift to find one.
+  static constexpr unsigned kChunkBits = 12;
+  std::vector<std::unique_ptr<KeyEntry[]>> chunks_;
+  uint64_t count_ = 0;
   // Open addressing, linear probing: 0 is empty, else (entry index + 1) | (h1's top 32 bits
   // << 32), so most probes that miss never touch the entry.
   std::vector<uint64_t> slots_;
