@@ -28,6 +28,7 @@ constexpr std::string_view kSchema = R"sql(
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA cache_size = -8192;
+PRAGMA wal_autocheckpoint = 8192;
 PRAGMA foreign_keys = ON;
 CREATE TABLE IF NOT EXISTS data_connectors (
   name TEXT PRIMARY KEY, type TEXT NOT NULL, location TEXT NOT NULL,
@@ -396,13 +397,15 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
 
   Status Flush() override {
     if (pending_.empty()) return Status::Ok();
-    // In B-tree order: each page is written once per flush.
-    std::sort(pending_.begin(), pending_.end(),
-              [](const Pending& a, const Pending& b) { return a.lookup < b.lookup; });
+    // In B-tree order: each page is written once per flush. (Indices: entries are large.)
+    std::vector<uint32_t> order(pending_.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [this](uint32_t a, uint32_t b) { return pending_[a].lookup < pending_[b].lookup; });
     std::lock_guard db_lock(catalog_->mu_);
     SqliteDb& db = *catalog_->db_;
     STRM_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
-    Status s = Insert(db);
+    Status s = Insert(db, order);
     if (!s.ok()) {
       (void)db.Exec("ROLLBACK");
       return s;
@@ -469,19 +472,37 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     return key;
   }
 
-  Status Insert(SqliteDb& db) {
-    STRM_ASSIGN_OR_RETURN(auto insert,
-                          db.Prepare("INSERT INTO encryption_keys VALUES (?,?,?,?,?,?)"));
+  // Many rows per statement: most of a one-row INSERT's cost is the statement, not the row.
+  Status Insert(SqliteDb& db, const std::vector<uint32_t>& order) {
+    constexpr size_t kRows = 64;
     const int64_t now = NowMillis();
-    for (const Pending& p : pending_) {
+    auto prepare = [&db](size_t rows) {
+      std::string sql = "INSERT INTO encryption_keys VALUES (?,?,?,?,?,?)";
+      for (size_t i = 1; i < rows; ++i) sql += ",(?,?,?,?,?,?)";
+      return db.Prepare(sql);
+    };
+    STRM_ASSIGN_OR_RETURN(auto full, prepare(kRows));
+    for (size_t at = 0; at < pending_.size();) {
+      const size_t rows = std::min(kRows, pending_.size() - at);
+      std::optional<SqliteStatement> tail;
+      if (rows < kRows) {
+        STRM_ASSIGN_OR_RETURN(auto st, prepare(rows));
+        tail.emplace(std::move(st));
+      }
+      SqliteStatement& insert = tail ? *tail : full;
       insert.Reset();
-      insert.BindBlob(1, p.lookup)
-          .Bind(2, std::string_view(p.key_link.data(), p.key_link.size()))
-          .BindBlob(3, p.sealed)
-          .Bind(4, p.expires_at)
-          .Bind(5, "")  // new keys have no policy
-          .Bind(6, now);
+      for (size_t r = 0; r < rows; ++r) {
+        const Pending& p = pending_[order[at + r]];
+        const int base = static_cast<int>(6 * r);
+        insert.BindBlob(base + 1, p.lookup)
+            .Bind(base + 2, std::string_view(p.key_link.data(), p.key_link.size()))
+            .BindBlob(base + 3, p.sealed)
+            .Bind(base + 4, p.expires_at)
+            .Bind(base + 5, "")  // new keys have no policy
+            .Bind(base + 6, now);
+      }
       STRM_RETURN_IF_ERROR(insert.Run());
+      at += rows;
     }
     return Status::Ok();
   }
