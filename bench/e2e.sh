@@ -70,7 +70,7 @@ lines=$(wc -l < "$input")
 ((lines == rows + 1)) || die "$input has $lines lines, expected $((rows + 1))"
 
 # ---- runs -----------------------------------------------------------------------------------
-declare -A secs rss
+declare -A secs rss cpu
 for t in "${threads[@]}"; do
   run=$work/t$t
   mkdir -p "$run/home"
@@ -102,18 +102,20 @@ for t in "${threads[@]}"; do
   kb=$(sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): *//p' "$run/time.txt")
   [[ -n $kb ]] || die "no peak RSS in the output of /usr/bin/time -v"
   rss[$t]=$(awk -v k="$kb" 'BEGIN { printf "%.1f", k / 1024 }')
+  cpu[$t]=$(awk -F': *' '/User time|System time/ { s += $2 } END { printf "%.1f", s }' "$run/time.txt")
   rm -rf "$data/out" "$run/home"
 done
 
 # ---- report ---------------------------------------------------------------------------------
 echo "# strm create batch-job, demo job, $rows rows, input $(awk -v b="$input_bytes" \
   'BEGIN { printf "%.1f", b / 1e6 }') MB, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-printf '%-8s %-10s %-9s %-11s %-9s %-13s %s\n' threads rows seconds rows/s MB/s peak_RSS_MiB speedup
+printf '%-8s %-10s %-9s %-11s %-9s %-13s %-8s %s\n' threads rows seconds rows/s MB/s peak_RSS_MiB cpu_s \
+  speedup
 for t in "${threads[@]}"; do
   awk -v t="$t" -v r="$rows" -v s="${secs[$t]}" -v b="$input_bytes" -v m="${rss[$t]}" \
-    -v s1="${secs[1]:-}" 'BEGIN {
+    -v c="${cpu[$t]}" -v s1="${secs[1]:-}" 'BEGIN {
       sp = s1 == "" ? "-" : sprintf("%.2fx", s1 / s)
-      printf "%-8d %-10d %-9.3f %-11.0f %-9.1f %-13.1f %s\n", t, r, s, r / s, b / 1e6 / s, m, sp
+      printf "%-8d %-10d %-9.3f %-11.0f %-9.1f %-13.1f %-8.1f %s\n", t, r, s, r / s, b / 1e6 / s, m, c, sp
     }'
 done
 

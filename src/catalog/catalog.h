@@ -59,19 +59,22 @@ struct KeyRequest {
 // that group exists in any thread or process sharing the catalog (OpenKeyGroup waits for
 // it), so keys can be created in memory and stored in large batches: random inserts into
 // the key store's B-tree cost a page write each when stored one transaction at a time.
-// Keys created by GetOrCreate are stored by Flush (one transaction); those not flushed when
-// the writer is destroyed are dropped, so a run flushes before it commits any output that
-// uses them. Not thread-safe: callers serialise access. Must not outlive its catalog.
+// GetOrCreate hands each full batch of new keys to a background thread that seals and
+// stores it (one transaction), so callers do not wait for the database. Flush stores the
+// rest and waits; keys not flushed when the writer is destroyed may be dropped, so a run
+// flushes before it commits any output that uses them. Thread-safe. Must not outlive its
+// catalog.
 class KeyGroupWriter {
  public:
   virtual ~KeyGroupWriter() = default;
   // The keys for `requests`, in order: stored or pending keys are returned, missing ones
   // created (random keyset and keyLink, expiry 7 years after the start of the day) and
-  // kept pending. Equal requests get the same key.
+  // kept pending. Equal requests get the same key; so do concurrent calls.
   virtual Result<std::vector<DataKey>> GetOrCreate(const std::vector<KeyRequest>& requests) = 0;
-  // Stores the pending keys in one transaction.
+  // Stores every key created so far, and waits until they are stored. Errors of a
+  // background store come back here (and from the next GetOrCreate).
   virtual Status Flush() = 0;
-  virtual size_t pending() const = 0;
+  virtual size_t pending() const = 0;  // keys created and not yet stored
 };
 
 class Catalog {

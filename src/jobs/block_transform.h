@@ -92,6 +92,9 @@ class BlockTransformer {
   std::vector<KeyEntry*> entries_;        // per distinct key
   std::vector<uint32_t> dedup_;           // open addressing over distinct_, 0 = empty
   std::vector<std::pair<size_t, size_t>> cipher_at_;  // per column: ciphertext in `encrypted`
+  std::vector<std::string_view> pii_values_;          // the row's PII values to encrypt
+  std::vector<uint8_t> raw_;                          // their ciphertexts, end to end
+  std::vector<uint8_t*> raw_out_;                     // where each starts in raw_
 };
 
 }  // namespace strm

@@ -9,7 +9,6 @@ namespace strm {
 namespace {
 
 constexpr uint64_t kIndexMask = 0xffffffffULL;
-constexpr size_t kFlushEvery = 1 << 16;  // keys
 
 uint64_t Tag(const KeyId& id) { return id.h1 & ~kIndexMask; }
 size_t Home(const KeyId& id, size_t mask) {
@@ -100,16 +99,15 @@ Status KeyCache::Resolve(std::span<const Request> requests, std::span<KeyEntry*>
     }
   }
   if (missing.empty()) return Status::Ok();
-  std::vector<DataKey> keys;
+  KeyGroupWriter* writer = nullptr;
   {
     std::lock_guard writer_lock(writer_mu_);
     if (!writer_) {
       STRM_ASSIGN_OR_RETURN(writer_, catalog_->OpenKeyGroup(group_));
     }
-    STRM_ASSIGN_OR_RETURN(keys, writer_->GetOrCreate(missing));
-    // Bounds the writer's memory; a batch this size costs about one write per B-tree page.
-    if (writer_->pending() >= kFlushEvery) STRM_RETURN_IF_ERROR(writer_->Flush());
+    writer = writer_.get();
   }
+  STRM_ASSIGN_OR_RETURN(std::vector<DataKey> keys, writer->GetOrCreate(missing));
   std::lock_guard lock(mu_);
   Status error;
   for (size_t j = 0; j < missing.size(); ++j) {

@@ -90,7 +90,7 @@ class KeyCache {
 
   Catalog* catalog_;
   std::string group_;
-  std::mutex writer_mu_;  // guards writer_; never taken while holding mu_
+  std::mutex writer_mu_;  // guards opening writer_ (which is thread-safe)
   std::unique_ptr<KeyGroupWriter> writer_;
   SipKey hash_key1_{}, hash_key2_{};
   mutable std::mutex mu_;

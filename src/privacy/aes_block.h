@@ -2,7 +2,8 @@
 // primitive under AES-SIV's CMAC and CTR (see aes_siv.h). Encryption only; no modes beyond
 // ECB over many blocks and CTR with a 128-bit big-endian counter.
 //
-// Backends: on x86-64 CPUs with AES-NI, the key schedule is expanded with AESKEYGENASSIST and
+// Backends: on x86-64 CPUs with AES-NI, the key schedule is expanded with AES-NI (AESENCLAST
+// for AES-256, AESKEYGENASSIST otherwise) and
 // blocks go through AESENC, several blocks interleaved for EncryptBlocks() and CtrXor(). The
 // instructions are compiled per function (target attributes), so nothing else needs -maes;
 // the CPU is asked once, at run time. Elsewhere an OpenSSL AES-ECB context does the work (the

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdlib>
@@ -167,6 +168,58 @@ struct AesSiv::State {
     return CbcMac(p.first(head), {tail, 2 * kBlock});
   }
 
+  // S2vFinal(d, ps[i]) for each i (at most kLanes, none longer than kLaneBytes), their
+  // CBC-MAC chains interleaved: step j encrypts block j of every chain in one call.
+  static constexpr size_t kLanes = 8, kLaneBytes = 256;
+  void S2vFinalMany(const Block& d, std::span<const std::span<const uint8_t>> ps, Block* v) const {
+    alignas(16) uint8_t tails[kLanes][2 * kBlock] = {};
+    size_t heads[kLanes], total[kLanes], steps = 0;
+    const Block dd = Dbl(d);
+    for (size_t f = 0; f < ps.size(); ++f) {  // the chains' blocks, as in S2vFinal
+      std::span<const uint8_t> p = ps[f];
+      uint8_t* tail = tails[f];
+      if (p.size() < kBlock) {
+        if (!p.empty()) std::memcpy(tail, p.data(), p.size());
+        tail[p.size()] = 0x80;
+        Xor16(tail, dd.data());
+        Xor16(tail, k1.data());
+        heads[f] = 0;
+        total[f] = 1;
+      } else {
+        const size_t head = (p.size() - kBlock) / kBlock * kBlock, rest = p.size() - head;
+        std::memcpy(tail, p.data() + head, rest);
+        Xor16(tail + rest - kBlock, d.data());
+        if (rest == kBlock) {
+          Xor16(tail, k1.data());
+        } else {
+          tail[rest] = 0x80;
+          Xor16(tail + kBlock, k2.data());
+        }
+        heads[f] = head / kBlock;
+        total[f] = heads[f] + (rest == kBlock ? 1 : 2);
+      }
+      steps = std::max(steps, total[f]);
+      v[f] = Block{};
+    }
+    alignas(16) uint8_t lanes[kLanes * kBlock];
+    size_t lane_of[kLanes];
+    for (size_t step = 0; step < steps; ++step) {
+      size_t n = 0;
+      for (size_t f = 0; f < ps.size(); ++f) {
+        if (step >= total[f]) continue;
+        const uint8_t* block =
+            step < heads[f] ? ps[f].data() + step * kBlock : tails[f] + (step - heads[f]) * kBlock;
+        Xor16(v[f].data(), block);
+        std::memcpy(lanes + n * kBlock, v[f].data(), kBlock);
+        lane_of[n++] = f;
+      }
+      mac.EncryptBlocks(lanes, lanes, n);
+      for (size_t i = 0; i < n; ++i) std::memcpy(v[lane_of[i]].data(), lanes + i * kBlock, kBlock);
+    }
+    OPENSSL_cleanse(tails, sizeof tails);
+    OPENSSL_cleanse(lanes, sizeof lanes);
+  }
+
   // out = in xor AES-CTR keystream from Q = V with bits 63 and 31 cleared (RFC 5297 §2.6).
   void Ctr(const Block& v, const uint8_t* in, size_t n, uint8_t* out) const {
     constexpr Vec16 kMask = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -239,6 +292,47 @@ void AesSiv::Encrypt(std::span<const uint8_t> plaintext, uint8_t* out) const {
   Block v = s_->S2vFinal(s_->d_fixed, plaintext);
   std::memcpy(out, v.data(), kBlock);
   s_->Ctr(v, plaintext.data(), plaintext.size(), out + kBlock);
+}
+
+void AesSiv::EncryptMany(std::span<const std::span<const uint8_t>> plaintexts,
+                         uint8_t* const* out) const {
+  constexpr size_t kLanes = State::kLanes, kLaneBytes = State::kLaneBytes;
+  while (!plaintexts.empty()) {
+    // A batch of up to kLanes short plaintexts; a long one goes alone.
+    size_t n = 0;
+    while (n < plaintexts.size() && n < kLanes && plaintexts[n].size() <= kLaneBytes) ++n;
+    if (n == 0) {
+      Encrypt(plaintexts[0], out[0]);
+      plaintexts = plaintexts.subspan(1);
+      ++out;
+      continue;
+    }
+    Block v[kLanes];
+    s_->S2vFinalMany(s_->d_fixed, plaintexts.first(n), v);
+    // The keystreams of the whole batch in one call: every counter block, then one XOR each.
+    alignas(16) uint8_t ks[kLanes * (kLaneBytes / kBlock + 1) * kBlock];
+    size_t blocks = 0;
+    for (size_t f = 0; f < n; ++f) {
+      uint64_t hi = LoadBe64(v[f].data());
+      uint64_t lo = LoadBe64(v[f].data() + 8) & 0x7fffffff7fffffffULL;
+      for (size_t b = 0; b * kBlock < plaintexts[f].size(); ++b, ++blocks) {
+        StoreBe64(ks + blocks * kBlock, hi);
+        StoreBe64(ks + blocks * kBlock + 8, lo);
+        if (++lo == 0) ++hi;  // a 128-bit big-endian counter
+      }
+    }
+    s_->ctr.EncryptBlocks(ks, ks, blocks);
+    const uint8_t* k = ks;
+    for (size_t f = 0; f < n; ++f) {
+      const std::span<const uint8_t> p = plaintexts[f];
+      std::memcpy(out[f], v[f].data(), kBlock);
+      for (size_t i = 0; i < p.size(); ++i) out[f][kBlock + i] = p[i] ^ k[i];
+      k += (p.size() + kBlock - 1) / kBlock * kBlock;
+    }
+    OPENSSL_cleanse(ks, blocks * kBlock);
+    plaintexts = plaintexts.subspan(n);
+    out += n;
+  }
 }
 
 Result<Bytes> AesSiv::Decrypt(const Ad& ad, std::span<const uint8_t> siv_and_ciphertext) const {

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -239,6 +240,27 @@ Bytes DeterministicAead::Encrypt(std::string_view plaintext) const {
   Bytes out(kOverhead + plaintext.size());
   WriteCiphertext(key_id_, siv_, plaintext, out.data());
   return out;
+}
+
+void DeterministicAead::EncryptMany(std::span<const std::string_view> plaintexts,
+                                    uint8_t* const* out) const {
+  constexpr size_t kBatch = 16;
+  std::span<const uint8_t> spans[kBatch];
+  uint8_t* sivs[kBatch];
+  for (size_t at = 0; at < plaintexts.size(); at += kBatch) {
+    const size_t n = std::min(kBatch, plaintexts.size() - at);
+    for (size_t i = 0; i < n; ++i) {
+      uint8_t* o = out[at + i];
+      o[0] = kTinkPrefix;
+      o[1] = static_cast<uint8_t>(key_id_ >> 24);
+      o[2] = static_cast<uint8_t>(key_id_ >> 16);
+      o[3] = static_cast<uint8_t>(key_id_ >> 8);
+      o[4] = static_cast<uint8_t>(key_id_);
+      spans[i] = AsBytes(plaintexts[at + i]);
+      sivs[i] = o + kPrefixSize;
+    }
+    siv_.EncryptMany({spans, n}, sivs);
+  }
 }
 
 Result<std::string> DeterministicAead::DecryptBase64(std::string_view ciphertext_b64) const {

@@ -55,6 +55,9 @@ class DeterministicAead {
   // Appends the standard padded base64 of the ciphertext of `plaintext` to `out`.
   void EncryptToBase64(std::string_view plaintext, std::string& out) const;
   Bytes Encrypt(std::string_view plaintext) const;
+  // Encrypt() of several plaintexts at once, faster (AesSiv::EncryptMany): out[i] receives
+  // the kOverhead + plaintexts[i].size() bytes of its ciphertext.
+  void EncryptMany(std::span<const std::string_view> plaintexts, uint8_t* const* out) const;
 
   // InvalidArgument for bad base64, a wrong prefix or key id, or failed authentication.
   Result<std::string> DecryptBase64(std::string_view ciphertext_b64) const;

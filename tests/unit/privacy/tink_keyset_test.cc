@@ -298,5 +298,24 @@ TEST(TinkKeysetTest, FromRandomTakesTheKeyThenAPositiveId) {
   EXPECT_EQ(TinkKeysetFromRandom(random).key_id, 1u) << "0 is not a valid id";
 }
 
+TEST(DeterministicAeadTest, EncryptManyEqualsEncrypt) {
+  DeterministicAead aead(GenerateTinkKeyset());
+  const std::vector<std::string_view> values = {"", "a", "ibthtfnf@mbeito.com",
+                                                "PrivateFieldA_kHmSNlAn", "279909288129237"};
+  std::vector<Bytes> out(values.size());
+  std::vector<uint8_t*> ptrs;
+  for (size_t i = 0; i < values.size(); ++i) {
+    out[i].resize(DeterministicAead::kOverhead + values[i].size());
+    ptrs.push_back(out[i].data());
+  }
+  aead.EncryptMany(values, ptrs.data());
+  for (size_t i = 0; i < values.size(); ++i) {
+    EXPECT_EQ(out[i], aead.Encrypt(values[i])) << values[i];
+    auto back = aead.Decrypt(out[i]);
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, values[i]);
+  }
+}
+
 }  // namespace
 }  // namespace strm

@@ -1,0 +1,396 @@
+#include "catalog/sqlite_key_group.h"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/bytes.h"
+
+namespace strm {
+namespace {
+
+using Lookup = std::array<uint8_t, 28>;
+constexpr size_t kKey = 68, kLink = 16, kNonce = 12;
+constexpr size_t kSealed = kNonce + kKey + 16;
+constexpr size_t kBatch = 1 << 16;     // keys per background store: ~1 write per B-tree page
+constexpr size_t kRowsPerInsert = 64;  // most of a one-row INSERT's cost is the statement
+
+// A keyset at rest: key id (4 bytes, big-endian) ‖ the 64-byte key.
+std::array<uint8_t, kKey> EncodeKey(const TinkKeyset& k) {
+  std::array<uint8_t, kKey> raw{};
+  for (int i = 0; i < 4; ++i) raw[i] = static_cast<uint8_t>(k.key_id >> (24 - 8 * i));
+  std::memcpy(raw.data() + 4, k.key.data(), k.key.size());
+  return raw;
+}
+
+Result<TinkKeyset> DecodeKey(std::string_view raw) {
+  TinkKeyset k;
+  if (raw.size() != 4 + k.key.size()) return Internal("catalog: a stored key has a wrong size");
+  for (int i = 0; i < 4; ++i) k.key_id = (k.key_id << 8) | static_cast<uint8_t>(raw[i]);
+  std::memcpy(k.key.data(), raw.data() + 4, k.key.size());
+  return k;
+}
+
+struct LookupHash {
+  size_t operator()(const Lookup& l) const {
+    size_t h;
+    std::memcpy(&h, l.data() + 12, sizeof h);  // HMAC bytes: already uniform
+    return h;
+  }
+};
+
+// A created key until it is stored, in fixed-size fields (no heap): many thousands wait.
+struct Pending {
+  Lookup lookup;
+  TinkKeyset keyset;
+  std::array<char, 36> key_link;
+  int64_t expires_at;
+  DataKey Key() const {
+    return {std::string(key_link.data(), key_link.size()), keyset, expires_at, ""};
+  }
+};
+
+using Batch = std::vector<Pending>;
+using BatchIndex = std::unordered_map<Lookup, size_t, LookupHash>;
+
+void Cleanse(Batch& batch) {
+  for (Pending& p : batch) OPENSSL_cleanse(p.keyset.key.data(), p.keyset.key.size());
+}
+
+// 64-bit fingerprints of stored lookups (open addressing, 0 = empty).
+class FingerprintSet {
+ public:
+  static uint64_t Of(const Lookup& l) {
+    uint64_t f;
+    std::memcpy(&f, l.data() + 20, sizeof f);
+    return f == 0 ? 1 : f;
+  }
+  bool MayContain(const Lookup& l) const {
+    if (slots_.empty()) return false;
+    const uint64_t f = Of(l);
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = f & mask; slots_[i] != 0; i = (i + 1) & mask)
+      if (slots_[i] == f) return true;
+    return false;
+  }
+  void Add(const Lookup& l) {
+    if ((count_ + 1) * 2 > slots_.size()) {  // load at most 1/2
+      std::vector<uint64_t> old(std::max<size_t>(1024, slots_.size() * 2), 0);
+      old.swap(slots_);
+      count_ = 0;
+      for (uint64_t f : old)
+        if (f != 0) Insert(f);
+    }
+    Insert(Of(l));
+  }
+
+ private:
+  void Insert(uint64_t f) {
+    const size_t mask = slots_.size() - 1;
+    size_t i = f & mask;
+    while (slots_[i] != 0 && slots_[i] != f) i = (i + 1) & mask;
+    if (slots_[i] == 0) ++count_;
+    slots_[i] = f;
+  }
+  std::vector<uint64_t> slots_;
+  size_t count_ = 0;
+};
+
+// Exclusion across threads and processes is an OFD byte-range lock on
+// $STRM_HOME/keygroups.lock at an offset derived from the group's lookup id: released by the
+// kernel if the process dies, and two groups that share an offset only wait for each other,
+// they never share keys.
+class SqliteKeyGroupWriter final : public KeyGroupWriter {
+ public:
+  SqliteKeyGroupWriter(const SqliteKeyStore& store, std::string group,
+                       std::array<uint8_t, 16> group_id, int lock_fd)
+      : store_(store), group_(std::move(group)), group_id_(group_id), lock_fd_(lock_fd) {}
+
+  ~SqliteKeyGroupWriter() override {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return !storing_active_; });
+    }
+    if (storer_.joinable()) storer_.join();
+    Cleanse(pending_);
+    ::close(lock_fd_);  // releases the lock
+  }
+
+  // Lookup ids are HMACs under the master key, so under a wrong key every lookup would miss
+  // and new keys would silently be made for data subjects that have keys: an existing key
+  // must open (PermissionDenied if not). Then note whether the group has stored keys at
+  // all: if not, no other writer can add any while this one lives, so lookups need not ask
+  // the database.
+  Status CheckStore() {
+    std::lock_guard db_lock(*store_.db_mu);
+    SecretBox::Batch box(*store_.box);
+    STRM_ASSIGN_OR_RETURN(
+        auto any, store_.db->Prepare("SELECT key_link, keyset FROM encryption_keys LIMIT 1"));
+    STRM_ASSIGN_OR_RETURN(bool row, any.Step());
+    if (row) STRM_RETURN_IF_ERROR(box.Open(any.Blob(1), any.Text(0)).status());
+    STRM_ASSIGN_OR_RETURN(auto st, store_.db->Prepare("SELECT 1 FROM encryption_keys "
+                                                      "WHERE lookup >= ? AND lookup <= ? LIMIT 1"));
+    Lookup low{}, high{};
+    high.fill(0xff);
+    std::memcpy(low.data(), group_id_.data(), 8);
+    std::memcpy(high.data(), group_id_.data(), 8);
+    st.BindBlob(1, low).BindBlob(2, high);
+    STRM_ASSIGN_OR_RETURN(stored_at_open_, st.Step());
+    return Status::Ok();
+  }
+
+  Result<std::vector<DataKey>> GetOrCreate(const std::vector<KeyRequest>& requests) override {
+    // The costly parts need no lock: lookup ids (HMACs) and random bytes for every request.
+    SecretBox::Batch box(*store_.box);
+    std::vector<Lookup> lookups(requests.size());
+    std::string message;
+    for (size_t i = 0; i < requests.size(); ++i) lookups[i] = MakeLookup(box, requests[i], message);
+    Bytes random(requests.size() * (kKey + kLink));
+    SecureRandom(random);
+
+    std::vector<DataKey> out(requests.size());
+    std::unique_lock lock(mu_);
+    if (!error_.ok()) return error_;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      const Lookup& lookup = lookups[i];
+      if (auto it = pending_index_.find(lookup); it != pending_index_.end()) {
+        out[i] = pending_[it->second].Key();
+        continue;
+      }
+      if (auto it = storing_index_.find(lookup); it != storing_index_.end()) {
+        out[i] = storing_[it->second].Key();
+        continue;
+      }
+      if (stored_at_open_ || stored_.MayContain(lookup)) {
+        auto found = Select(box, lookup);
+        if (!found.ok()) {
+          OPENSSL_cleanse(random.data(), random.size());
+          return found.status();
+        }
+        if (*found) {
+          out[i] = std::move(**found);
+          continue;
+        }
+      }
+      const uint8_t* r = random.data() + i * (kKey + kLink);
+      Pending& p = pending_.emplace_back();
+      p.lookup = lookup;
+      p.keyset = TinkKeysetFromRandom(std::span<const uint8_t, kKey>(r, kKey));
+      const std::string link = UuidV4FromRandom(std::span<const uint8_t, kLink>(r + kKey, kLink));
+      std::memcpy(p.key_link.data(), link.data(), p.key_link.size());
+      p.expires_at = DefaultKeyExpiry(requests[i].day);
+      pending_index_.emplace(lookup, pending_.size() - 1);
+      out[i] = p.Key();
+    }
+    OPENSSL_cleanse(random.data(), random.size());
+    if (pending_.size() >= kBatch) StartStore(lock);
+    return out;
+  }
+
+  Status Flush() override {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return !storing_active_; });
+    if (storer_.joinable()) storer_.join();
+    if (!error_.ok()) return error_;
+    if (pending_.empty()) return Status::Ok();
+    STRM_RETURN_IF_ERROR(Store(pending_));
+    for (const Pending& p : pending_) stored_.Add(p.lookup);
+    Cleanse(pending_);
+    pending_.clear();
+    pending_index_.clear();
+    return Status::Ok();
+  }
+
+  size_t pending() const override {
+    std::lock_guard lock(mu_);
+    return pending_.size() + storing_.size();
+  }
+
+ private:
+  // Hands the pending keys to a background thread (after the previous batch is stored).
+  void StartStore(std::unique_lock<std::mutex>& lock) {
+    cv_.wait(lock, [this] { return !storing_active_; });
+    if (storer_.joinable()) storer_.join();  // it has finished; only its exit remains
+    if (!error_.ok()) return;
+    storing_.swap(pending_);
+    storing_index_.swap(pending_index_);
+    pending_.clear();
+    pending_index_.clear();
+    storing_active_ = true;
+    storer_ = std::thread([this] {
+      // storing_ is only read while active (GetOrCreate reads it too): no lock needed here.
+      Status s = Store(storing_);
+      std::lock_guard done(mu_);
+      if (s.ok()) {
+        for (const Pending& p : storing_) stored_.Add(p.lookup);
+      } else {
+        error_ = s.WithContext("cannot store encryption keys");
+      }
+      Cleanse(storing_);
+      storing_.clear();
+      storing_index_.clear();
+      storing_active_ = false;
+      cv_.notify_all();
+    });
+  }
+
+  // lookup = H(group)[8] ‖ day (4 bytes, big-endian) ‖ H(group, day, value)[16] (kSchema).
+  Lookup MakeLookup(SecretBox::Batch& box, const KeyRequest& r, std::string& message) const {
+    // group \0 day \0 value: unambiguous, and the lookup id reveals none of it.
+    message.assign(group_);
+    message += '\0';
+    message += std::to_string(r.day);
+    message += '\0';
+    message += r.value;
+    Lookup lookup;
+    std::memcpy(lookup.data(), group_id_.data(), 8);
+    const uint32_t day = static_cast<uint32_t>(r.day);
+    for (int i = 0; i < 4; ++i) lookup[8 + i] = static_cast<uint8_t>(day >> (24 - 8 * i));
+    const auto id = box.LookupId(message);
+    std::memcpy(lookup.data() + 12, id.data(), 16);
+    return lookup;
+  }
+
+  Result<std::optional<DataKey>> Select(SecretBox::Batch& box, const Lookup& lookup) {
+    std::lock_guard db_lock(*store_.db_mu);
+    STRM_ASSIGN_OR_RETURN(auto st, store_.db->Prepare("SELECT key_link, keyset, expires_at, "
+                                                      "policy_id FROM encryption_keys "
+                                                      "WHERE lookup=?"));
+    st.BindBlob(1, lookup);
+    STRM_ASSIGN_OR_RETURN(bool found, st.Step());
+    if (!found) return std::optional<DataKey>();
+    DataKey key;
+    key.key_link = st.Text(0);
+    STRM_ASSIGN_OR_RETURN(std::string raw, box.Open(st.Blob(1), key.key_link));
+    auto keyset = DecodeKey(raw);
+    OPENSSL_cleanse(raw.data(), raw.size());
+    if (!keyset.ok()) return keyset.status();
+    key.keyset = *keyset;
+    key.expires_at = st.Int(2);
+    key.policy_id = st.Text(3);
+    return std::optional<DataKey>(std::move(key));
+  }
+
+  // Seals `batch` and inserts it in lookup order (each B-tree page written once), in one
+  // transaction.
+  Status Store(const Batch& batch) {
+    SecretBox::Batch box(*store_.box);
+    Bytes nonces(batch.size() * kNonce);
+    SecureRandom(nonces);
+    std::vector<std::array<uint8_t, kSealed>> sealed(batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      auto raw = EncodeKey(batch[i].keyset);
+      Bytes s = box.Seal(AsChars(raw),
+                         std::string_view(batch[i].key_link.data(), batch[i].key_link.size()),
+                         std::span<const uint8_t, kNonce>(nonces.data() + i * kNonce, kNonce));
+      OPENSSL_cleanse(raw.data(), raw.size());
+      std::memcpy(sealed[i].data(), s.data(), kSealed);
+    }
+    std::vector<uint32_t> order(batch.size());
+    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&batch](uint32_t a, uint32_t b) { return batch[a].lookup < batch[b].lookup; });
+
+    std::lock_guard db_lock(*store_.db_mu);
+    SqliteDb& db = *store_.db;
+    STRM_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+    Status s = Insert(db, batch, sealed, order);
+    if (!s.ok()) {
+      (void)db.Exec("ROLLBACK");
+      return s;
+    }
+    return db.Exec("COMMIT");
+  }
+
+  static Status Insert(SqliteDb& db, const Batch& batch,
+                       const std::vector<std::array<uint8_t, kSealed>>& sealed,
+                       const std::vector<uint32_t>& order) {
+    const int64_t now = NowMillis();
+    auto prepare = [&db](size_t rows) {
+      std::string sql = "INSERT INTO encryption_keys VALUES (?,?,?,?,?,?)";
+      for (size_t i = 1; i < rows; ++i) sql += ",(?,?,?,?,?,?)";
+      return db.Prepare(sql);
+    };
+    STRM_ASSIGN_OR_RETURN(auto full, prepare(kRowsPerInsert));
+    for (size_t at = 0; at < order.size();) {
+      const size_t rows = std::min(kRowsPerInsert, order.size() - at);
+      std::optional<SqliteStatement> tail;
+      if (rows < kRowsPerInsert) {
+        STRM_ASSIGN_OR_RETURN(auto st, prepare(rows));
+        tail.emplace(std::move(st));
+      }
+      SqliteStatement& insert = tail ? *tail : full;
+      insert.Reset();
+      for (size_t r = 0; r < rows; ++r) {
+        const Pending& p = batch[order[at + r]];
+        const int base = static_cast<int>(6 * r);
+        insert.BindBlob(base + 1, p.lookup)
+            .Bind(base + 2, std::string_view(p.key_link.data(), p.key_link.size()))
+            .BindBlob(base + 3, sealed[order[at + r]])
+            .Bind(base + 4, p.expires_at)
+            .Bind(base + 5, "")  // new keys have no policy
+            .Bind(base + 6, now);
+      }
+      STRM_RETURN_IF_ERROR(insert.Run());
+      at += rows;
+    }
+    return Status::Ok();
+  }
+
+  const SqliteKeyStore store_;
+  const std::string group_;
+  const std::array<uint8_t, 16> group_id_;
+  const int lock_fd_;
+  bool stored_at_open_ = true;  // set once, before any other thread sees the writer
+
+  mutable std::mutex mu_;  // everything below; never taken while holding *store_.db_mu
+  std::condition_variable cv_;
+  Status error_;   // of a background store: every later call fails with it
+  Batch pending_;  // created, not yet handed to the storer
+  BatchIndex pending_index_;
+  Batch storing_;  // being stored by storer_
+  BatchIndex storing_index_;
+  bool storing_active_ = false;
+  std::thread storer_;
+  FingerprintSet stored_;  // of the keys this writer stored
+};
+
+}  // namespace
+
+Result<std::unique_ptr<KeyGroupWriter>> OpenSqliteKeyGroup(const SqliteKeyStore& store,
+                                                           std::string_view group) {
+  std::string message("group\0", 6);  // a literal "\0" would end the string
+  message += group;
+  const auto group_id = store.box->LookupId(message);
+  const std::string path = store.home + "/keygroups.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return IoError("cannot open " + path + ": " + std::strerror(errno));
+  uint64_t offset = 0;
+  std::memcpy(&offset, group_id.data(), sizeof offset);
+  struct flock lock {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  lock.l_start = static_cast<off_t>(offset >> 2);  // positive, far below OFF_MAX
+  lock.l_len = 1;
+  while (::fcntl(fd, F_OFD_SETLKW, &lock) != 0) {
+    if (errno == EINTR) continue;
+    int err = errno;
+    ::close(fd);
+    return IoError("cannot lock key group in " + path + ": " + std::strerror(err));
+  }
+  auto writer = std::make_unique<SqliteKeyGroupWriter>(store, std::string(group), group_id, fd);
+  STRM_RETURN_IF_ERROR(writer->CheckStore());
+  return std::unique_ptr<KeyGroupWriter>(std::move(writer));
+}
+
+}  // namespace strm
