@@ -230,7 +230,8 @@ class JobRun {
     for (const KeyEntry* k : used) {
       std::string keyset = TinkKeysetToJson(k->keyset);
       std::string expires = std::to_string(k->expires_at);
-      std::string_view fields[] = {k->KeyLink(), keyset, keys_.PolicyId(*k), expires};
+      const std::string link = k->KeyLink();
+      std::string_view fields[] = {link, keyset, keys_.PolicyId(*k), expires};
       AppendCsvRecord(text, fields);
       if (text.size() >= (1 << 20)) {  // stream: a run may use millions of keys
         STRM_RETURN_IF_ERROR(out.Write(text));

@@ -150,11 +150,13 @@ void BlockTransformer::WriteRow(std::span<const std::string_view> fields, const 
   char ts[24];
   const size_t ts_size =
       static_cast<size_t>(std::to_chars(ts, ts + sizeof ts, row.timestamp).ptr - ts);
+  link_.clear();
+  key->AppendKeyLink(link_);
   auto append_meta = [&](std::string& o) {
     o += meta_prefix_;
     o.append(ts, ts_size);
     o += ',';
-    o += key->KeyLink();
+    o += link_;
     o += ",,";
     o += consent.csv;
     o += '\n';

@@ -95,6 +95,7 @@ class BlockTransformer {
   std::vector<std::string_view> pii_values_;          // the row's PII values to encrypt
   std::vector<uint8_t> raw_;                          // their ciphertexts, end to end
   std::vector<uint8_t*> raw_out_;                     // where each starts in raw_
+  std::string link_;                                  // the row's keyLink text
 };
 
 }  // namespace strm

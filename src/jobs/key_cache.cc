@@ -15,7 +15,42 @@ size_t Home(const KeyId& id, size_t mask) {
   return static_cast<size_t>(id.h1 ^ static_cast<uint64_t>(id.day) * 0x9e3779b97f4a7c15ULL) & mask;
 }
 
+constexpr char kHex[] = "0123456789abcdef";
+constexpr bool IsDash(size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
+
+// The 16 bytes of a canonical lowercase UUID text; false for anything else, so that the
+// text written back is exactly the text stored.
+bool ParseKeyLink(std::string_view text, std::array<uint8_t, 16>& out) {
+  if (text.size() != 36) return false;
+  size_t b = 0;
+  for (size_t i = 0; i < 36;) {
+    if (IsDash(i)) {
+      if (text[i++] != '-') return false;
+      continue;
+    }
+    const char* hi = std::strchr(kHex, text[i]);
+    const char* lo = std::strchr(kHex, text[i + 1]);
+    if (text[i] == 0 || text[i + 1] == 0 || hi == nullptr || lo == nullptr) return false;
+    out[b++] = static_cast<uint8_t>((hi - kHex) << 4 | (lo - kHex));
+    i += 2;
+  }
+  return true;
+}
+
 }  // namespace
+
+void KeyEntry::AppendKeyLink(std::string& out) const {
+  char text[36];
+  for (size_t i = 0, b = 0; i < 36;) {
+    if (IsDash(i)) {
+      text[i++] = '-';
+      continue;
+    }
+    text[i++] = kHex[key_link[b] >> 4];
+    text[i++] = kHex[key_link[b++] & 15];
+  }
+  out.append(text, sizeof text);
+}
 
 KeyCache::KeyCache(Catalog* catalog, std::string group)
     : catalog_(catalog), group_(std::move(group)), slots_(1024, 0) {
@@ -57,17 +92,19 @@ void KeyCache::GrowLocked() {
 
 KeyEntry* KeyCache::InsertLocked(const KeyId& id, DataKey&& key, Status& error) {
   if (KeyEntry* e = FindLocked(id)) return e;  // another thread added it meanwhile
-  if (key.key_link.size() != 36) {
-    error = Internal("catalog: a stored keyLink is not a UUID");
+  std::array<uint8_t, 16> link{};
+  if (!ParseKeyLink(key.key_link, link)) {
+    error = Internal("catalog: a stored keyLink is not a lowercase UUID");
     return nullptr;
   }
-  if ((count_ + 1) * 2 > slots_.size()) GrowLocked();
+  // Load at most 3/4: the tags keep probes that miss cheap.
+  if ((count_ + 1) * 4 > slots_.size() * 3) GrowLocked();
   if ((count_ >> kChunkBits) == chunks_.size())
     chunks_.push_back(std::make_unique<KeyEntry[]>(size_t{1} << kChunkBits));
   KeyEntry& e = Entry(count_++);
   e.id = id;
   e.keyset = key.keyset;
-  std::memcpy(e.key_link.data(), key.key_link.data(), 36);
+  e.key_link = link;
   e.expires_at = key.expires_at;
   if (!key.policy_id.empty()) {
     auto it = std::find(policies_.begin(), policies_.end(), key.policy_id);

@@ -37,12 +37,18 @@ struct KeyId {
 struct KeyEntry {
   KeyId id;
   TinkKeyset keyset;
-  std::array<char, 36> key_link{};  // UUIDv4 text
+  std::array<uint8_t, 16> key_link{};  // the UUID's bytes (its text is 20 bytes more)
   int64_t expires_at = 0;
   uint32_t policy = 0;  // index of its policy id in the cache (0: none)
   std::atomic<uint64_t> first_row{UINT64_MAX};
 
-  std::string_view KeyLink() const { return {key_link.data(), key_link.size()}; }
+  // The keyLink in its canonical lowercase 8-4-4-4-12 text.
+  void AppendKeyLink(std::string& out) const;
+  std::string KeyLink() const {
+    std::string s;
+    AppendKeyLink(s);
+    return s;
+  }
   void MarkUsed(uint64_t row) {
     uint64_t cur = first_row.load(std::memory_order_relaxed);
     while (row < cur && !first_row.compare_exchange_weak(cur, row, std::memory_order_relaxed)) {
