@@ -40,15 +40,19 @@ bool ParseKeyLink(std::string_view text, std::array<uint8_t, 16>& out) {
 }  // namespace
 
 void KeyEntry::AppendKeyLink(std::string& out) const {
-  char text[36];
-  for (size_t i = 0, b = 0; i < 36;) {
-    if (IsDash(i)) {
-      text[i++] = '-';
-      continue;
+  // Once per output row: straight-line, two characters per byte from one table.
+  static const auto kPairs = [] {
+    std::array<char, 512> t{};
+    for (size_t b = 0; b < 256; ++b) {
+      t[2 * b] = kHex[b >> 4];
+      t[2 * b + 1] = kHex[b & 15];
     }
-    text[i++] = kHex[key_link[b] >> 4];
-    text[i++] = kHex[key_link[b++] & 15];
-  }
+    return t;
+  }();
+  static constexpr uint8_t kAt[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+  char text[36];
+  text[8] = text[13] = text[18] = text[23] = '-';
+  for (size_t b = 0; b < 16; ++b) std::memcpy(text + kAt[b], &kPairs[2 * key_link[b]], 2);
   out.append(text, sizeof text);
 }
 

