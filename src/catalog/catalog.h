@@ -60,8 +60,8 @@ struct KeyRequest {
 // it), so keys can be created in memory and stored in large batches: random inserts into
 // the key store's B-tree cost a page write each when stored one transaction at a time.
 // GetOrCreate hands each full batch of new keys to a background thread that seals and
-// stores it (one transaction), so callers do not wait for the database. Flush stores the
-// rest and waits; keys not flushed when the writer is destroyed may be dropped, so a run
+// stores it (one transaction), so callers do not wait for the database (KeyGroupOptions). Flush
+// stores the rest and waits; keys not flushed when the writer is destroyed may be dropped, so a run
 // flushes before it commits any output that uses them. Thread-safe. Must not outlive its
 // catalog.
 class KeyGroupWriter {
@@ -75,6 +75,12 @@ class KeyGroupWriter {
   // background store come back here (and from the next GetOrCreate).
   virtual Status Flush() = 0;
   virtual size_t pending() const = 0;  // keys created and not yet stored
+};
+
+struct KeyGroupOptions {
+  // Full batches of new keys are stored by a background thread; false: by the GetOrCreate
+  // call that filled them (a run limited to one thread).
+  bool store_in_background = true;
 };
 
 class Catalog {
@@ -105,7 +111,11 @@ class Catalog {
   virtual Result<std::vector<DataKey>> GetOrCreateKeys(std::string_view group,
                                                        const std::vector<KeyRequest>& requests) = 0;
   // See KeyGroupWriter. Waits while another writer of `group` is open.
-  virtual Result<std::unique_ptr<KeyGroupWriter>> OpenKeyGroup(std::string_view group) = 0;
+  virtual Result<std::unique_ptr<KeyGroupWriter>> OpenKeyGroup(std::string_view group,
+                                                               KeyGroupOptions options) = 0;
+  Result<std::unique_ptr<KeyGroupWriter>> OpenKeyGroup(std::string_view group) {
+    return OpenKeyGroup(group, KeyGroupOptions{});
+  }
 };
 
 // Opens (creating if needed) the SQLite catalog `<home>/catalog.db`, with the master key

@@ -183,7 +183,9 @@ class SqliteCatalog final : public Catalog {
     return keys;
   }
 
-  Result<std::unique_ptr<KeyGroupWriter>> OpenKeyGroup(std::string_view group) override;
+  using Catalog::OpenKeyGroup;
+  Result<std::unique_ptr<KeyGroupWriter>> OpenKeyGroup(std::string_view group,
+                                                       KeyGroupOptions options) override;
 
  private:
   static constexpr std::string_view kSelectConnector =
@@ -239,8 +241,9 @@ class SqliteCatalog final : public Catalog {
   SecretBox box_;
 };
 
-Result<std::unique_ptr<KeyGroupWriter>> SqliteCatalog::OpenKeyGroup(std::string_view group) {
-  return OpenSqliteKeyGroup({db_.get(), &mu_, &box_, home_}, group);
+Result<std::unique_ptr<KeyGroupWriter>> SqliteCatalog::OpenKeyGroup(std::string_view group,
+                                                                    KeyGroupOptions options) {
+  return OpenSqliteKeyGroup({db_.get(), &mu_, &box_, home_}, group, options);
 }
 
 }  // namespace

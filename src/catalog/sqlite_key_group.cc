@@ -22,7 +22,7 @@ namespace {
 using Lookup = std::array<uint8_t, 28>;
 constexpr size_t kKey = 68, kLink = 16, kNonce = 12;
 constexpr size_t kSealed = kNonce + kKey + 16;
-constexpr size_t kBatch = 1 << 16;     // keys per background store: ~1 write per B-tree page
+constexpr size_t kBatch = 1 << 15;     // keys per background store; two batches are in memory
 constexpr size_t kRowsPerInsert = 64;  // most of a one-row INSERT's cost is the statement
 
 // A keyset at rest: key id (4 bytes, big-endian) ‖ the 64-byte key.
@@ -114,8 +114,12 @@ class FingerprintSet {
 class SqliteKeyGroupWriter final : public KeyGroupWriter {
  public:
   SqliteKeyGroupWriter(const SqliteKeyStore& store, std::string group,
-                       std::array<uint8_t, 16> group_id, int lock_fd)
-      : store_(store), group_(std::move(group)), group_id_(group_id), lock_fd_(lock_fd) {}
+                       std::array<uint8_t, 16> group_id, int lock_fd, KeyGroupOptions options)
+      : store_(store),
+        group_(std::move(group)),
+        group_id_(group_id),
+        lock_fd_(lock_fd),
+        options_(options) {}
 
   ~SqliteKeyGroupWriter() override {
     {
@@ -194,7 +198,13 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
       out[i] = p.Key();
     }
     OPENSSL_cleanse(random.data(), random.size());
-    if (pending_.size() >= kBatch) StartStore(lock);
+    if (pending_.size() >= kBatch) {
+      if (!options_.store_in_background) {
+        STRM_RETURN_IF_ERROR(StorePending());
+      } else {
+        StartStore(lock);
+      }
+    }
     return out;
   }
 
@@ -203,6 +213,17 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     cv_.wait(lock, [this] { return !storing_active_; });
     if (storer_.joinable()) storer_.join();
     if (!error_.ok()) return error_;
+    return StorePending();
+  }
+
+  size_t pending() const override {
+    std::lock_guard lock(mu_);
+    return pending_.size() + storing_.size();
+  }
+
+ private:
+  // Stores the pending keys now; mu_ is held.
+  Status StorePending() {
     if (pending_.empty()) return Status::Ok();
     STRM_RETURN_IF_ERROR(Store(pending_));
     for (const Pending& p : pending_) stored_.Add(p.lookup);
@@ -212,12 +233,6 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     return Status::Ok();
   }
 
-  size_t pending() const override {
-    std::lock_guard lock(mu_);
-    return pending_.size() + storing_.size();
-  }
-
- private:
   // Hands the pending keys to a background thread (after the previous batch is stored).
   void StartStore(std::unique_lock<std::mutex>& lock) {
     cv_.wait(lock, [this] { return !storing_active_; });
@@ -352,6 +367,7 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
   const std::string group_;
   const std::array<uint8_t, 16> group_id_;
   const int lock_fd_;
+  const KeyGroupOptions options_;
   bool stored_at_open_ = true;  // set once, before any other thread sees the writer
 
   mutable std::mutex mu_;  // everything below; never taken while holding *store_.db_mu
@@ -369,7 +385,8 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
 }  // namespace
 
 Result<std::unique_ptr<KeyGroupWriter>> OpenSqliteKeyGroup(const SqliteKeyStore& store,
-                                                           std::string_view group) {
+                                                           std::string_view group,
+                                                           KeyGroupOptions options) {
   std::string message("group\0", 6);  // a literal "\0" would end the string
   message += group;
   const auto group_id = store.box->LookupId(message);
@@ -389,7 +406,8 @@ Result<std::unique_ptr<KeyGroupWriter>> OpenSqliteKeyGroup(const SqliteKeyStore&
     ::close(fd);
     return IoError("cannot lock key group in " + path + ": " + std::strerror(err));
   }
-  auto writer = std::make_unique<SqliteKeyGroupWriter>(store, std::string(group), group_id, fd);
+  auto writer =
+      std::make_unique<SqliteKeyGroupWriter>(store, std::string(group), group_id, fd, options);
   STRM_RETURN_IF_ERROR(writer->CheckStore());
   return std::unique_ptr<KeyGroupWriter>(std::move(writer));
 }

@@ -24,6 +24,7 @@ struct SqliteKeyStore {
 
 // Waits for the group's lock, then returns its writer.
 Result<std::unique_ptr<KeyGroupWriter>> OpenSqliteKeyGroup(const SqliteKeyStore& store,
-                                                           std::string_view group);
+                                                           std::string_view group,
+                                                           KeyGroupOptions options);
 
 }  // namespace strm

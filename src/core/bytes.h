@@ -2,7 +2,9 @@
 // lowercase hex. Pure functions; thread-safe.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -19,6 +21,18 @@ inline std::span<const uint8_t> AsBytes(std::string_view s) {
 }
 inline std::string_view AsChars(std::span<const uint8_t> b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+// Big-endian 64-bit words at unaligned addresses (block-cipher code).
+inline uint64_t LoadBe64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  return v;
+}
+inline void StoreBe64(uint8_t* p, uint64_t v) {
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  std::memcpy(p, &v, 8);
 }
 
 // Appends the padded base64 of `in` to `out` (no allocation when `out` has capacity).

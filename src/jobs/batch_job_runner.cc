@@ -77,8 +77,10 @@ class JobRun {
         contract_(contract),
         stores_(stores),
         options_(options),
-        keys_(&catalog, config.batch_job_group_id.empty() ? config.id : config.batch_job_group_id),
-        threads_(ResolveThreadCount(options.threads)) {}
+        threads_(ResolveThreadCount(options.threads)),
+        // One thread means one core: then new keys are stored in line, not in the background.
+        keys_(&catalog, config.batch_job_group_id.empty() ? config.id : config.batch_job_group_id,
+              KeyGroupOptions{threads_ > 1}) {}
 
   Result<JobOutcome> Run() {
     start_ = Clock::now();
@@ -246,8 +248,8 @@ class JobRun {
   const DataContract& contract_;
   const StoreResolver& stores_;
   const JobRunOptions& options_;
-  KeyCache keys_;
   int threads_;
+  KeyCache keys_;
   Clock::time_point start_;
   std::vector<Sink> sinks_;  // encrypted, then derived in order
   std::optional<Sink> rejected_;

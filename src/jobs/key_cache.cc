@@ -8,6 +8,8 @@
 namespace strm {
 namespace {
 
+static_assert(sizeof(KeyEntry) == 128, "one entry per key of a run: keep it small");
+
 constexpr uint64_t kIndexMask = 0xffffffffULL;
 
 uint64_t Tag(const KeyId& id) { return id.h1 & ~kIndexMask; }
@@ -56,8 +58,8 @@ void KeyEntry::AppendKeyLink(std::string& out) const {
   out.append(text, sizeof text);
 }
 
-KeyCache::KeyCache(Catalog* catalog, std::string group)
-    : catalog_(catalog), group_(std::move(group)), slots_(1024, 0) {
+KeyCache::KeyCache(Catalog* catalog, std::string group, KeyGroupOptions options)
+    : catalog_(catalog), group_(std::move(group)), options_(options), slots_(1024, 0) {
   SecureRandom(hash_key1_);
   SecureRandom(hash_key2_);
 }
@@ -144,7 +146,7 @@ Status KeyCache::Resolve(std::span<const Request> requests, std::span<KeyEntry*>
   {
     std::lock_guard writer_lock(writer_mu_);
     if (!writer_) {
-      STRM_ASSIGN_OR_RETURN(writer_, catalog_->OpenKeyGroup(group_));
+      STRM_ASSIGN_OR_RETURN(writer_, catalog_->OpenKeyGroup(group_, options_));
     }
     writer = writer_.get();
   }

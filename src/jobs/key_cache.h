@@ -35,11 +35,12 @@ struct KeyId {
 };
 
 struct KeyEntry {
+  // In this order, 128 bytes (no padding).
   KeyId id;
   TinkKeyset keyset;
+  uint32_t policy = 0;                 // index of its policy id in the cache (0: none)
   std::array<uint8_t, 16> key_link{};  // the UUID's bytes (its text is 20 bytes more)
   int64_t expires_at = 0;
-  uint32_t policy = 0;  // index of its policy id in the cache (0: none)
   std::atomic<uint64_t> first_row{UINT64_MAX};
 
   // The keyLink in its canonical lowercase 8-4-4-4-12 text.
@@ -58,7 +59,8 @@ struct KeyEntry {
 
 class KeyCache {
  public:
-  KeyCache(Catalog* catalog, std::string group);
+  // `options` are those of the catalog's key-group writer (see catalog.h).
+  KeyCache(Catalog* catalog, std::string group, KeyGroupOptions options = {});
   KeyCache(const KeyCache&) = delete;
   KeyCache& operator=(const KeyCache&) = delete;
 
@@ -96,6 +98,7 @@ class KeyCache {
 
   Catalog* catalog_;
   std::string group_;
+  KeyGroupOptions options_;
   std::mutex writer_mu_;  // guards opening writer_ (which is thread-safe)
   std::unique_ptr<KeyGroupWriter> writer_;
   SipKey hash_key1_{}, hash_key2_{};

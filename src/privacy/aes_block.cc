@@ -11,6 +11,8 @@
 #include <string>
 #include <utility>
 
+#include "core/bytes.h"
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define STRM_AES_X86 1
 #include <immintrin.h>
@@ -32,18 +34,6 @@ std::atomic<bool> force_fallback{false};
 // memory; continuing would emit wrong ciphertexts, so stop.
 void Check(int rc) {
   if (rc != 1) std::abort();
-}
-
-uint64_t LoadBe64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
-  return v;
-}
-
-void StoreBe64(uint8_t* p, uint64_t v) {
-  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
-  std::memcpy(p, &v, 8);
 }
 
 // ---- Portable fallback: an OpenSSL AES-ECB context without padding ----

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/bytes.h"
 #include "privacy/aes_block.h"
 
 namespace strm {
@@ -17,18 +18,6 @@ namespace {
 
 constexpr size_t kBlock = AesBlock::kBlockSize;
 using Block = std::array<uint8_t, kBlock>;
-
-uint64_t LoadBe64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
-  return v;
-}
-
-void StoreBe64(uint8_t* p, uint64_t v) {
-  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
-  std::memcpy(p, &v, 8);
-}
 
 // A 16-byte vector (GCC/Clang extension; SSE2 on x86-64).
 using Vec16 = uint8_t __attribute__((vector_size(16)));

@@ -615,5 +615,49 @@ TEST_F(SqliteCatalogTest, KeyGroupWriterOfAGroupWithStoredKeysFindsThem) {
   EXPECT_EQ((*writer)->pending(), 1u) << "only bob's key is new";
 }
 
+// More keys than two full batches, in blocks as a job asks for them; stored by the
+// background thread, or in line.
+void StoreManyKeys(Catalog& catalog, Catalog& other, const std::string& group,
+                   KeyGroupOptions options) {
+  constexpr int kKeys = 70000, kBlock = 5000;
+  std::vector<std::string> links;
+  {
+    auto writer = catalog.OpenKeyGroup(group, options);
+    ASSERT_TRUE(writer.ok());
+    for (int at = 0; at < kKeys; at += kBlock) {
+      std::vector<KeyRequest> block;
+      for (int i = at; i < at + kBlock; ++i) block.push_back({"user_" + std::to_string(i), 19029});
+      auto keys = (*writer)->GetOrCreate(block);
+      ASSERT_TRUE(keys.ok()) << keys.status().message();
+      for (const DataKey& k : *keys) links.push_back(k.key_link);
+      // Keys being stored, or stored, are found again, not made anew.
+      auto again = (*writer)->GetOrCreate({{"user_0", 19029}, {block.back().value, 19029}});
+      ASSERT_TRUE(again.ok());
+      EXPECT_EQ((*again)[0].key_link, links[0]);
+      EXPECT_EQ((*again)[1].key_link, links.back());
+    }
+    EXPECT_LT((*writer)->pending(), static_cast<size_t>(kKeys)) << "full batches were stored";
+    ASSERT_TRUE((*writer)->Flush().ok());
+    EXPECT_EQ((*writer)->pending(), 0u);
+  }
+  std::vector<KeyRequest> some;
+  for (int i = 0; i < kKeys; i += 997) some.push_back({"user_" + std::to_string(i), 19029});
+  auto stored = other.GetOrCreateKeys(group, some);
+  ASSERT_TRUE(stored.ok()) << stored.status().message();
+  for (size_t j = 0; j < some.size(); ++j) EXPECT_EQ((*stored)[j].key_link, links[j * 997]);
+  std::set<std::string> distinct(links.begin(), links.end());
+  EXPECT_EQ(distinct.size(), static_cast<size_t>(kKeys));
+}
+
+TEST_F(SqliteCatalogTest, KeyGroupWriterStoresFullBatchesInTheBackground) {
+  auto other = Open();
+  StoreManyKeys(*catalog_, *other, "group-big", KeyGroupOptions{true});
+}
+
+TEST_F(SqliteCatalogTest, KeyGroupWriterStoresFullBatchesInLine) {
+  auto other = Open();
+  StoreManyKeys(*catalog_, *other, "group-big-inline", KeyGroupOptions{false});
+}
+
 }  // namespace
 }  // namespace strm
