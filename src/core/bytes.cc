@@ -28,24 +28,26 @@ int HexValue(char c) {
 
 }  // namespace
 
-void AppendBase64(std::span<const uint8_t> in, std::string& out) {
-  // Two characters per 12 bits: half the lookups of one per 6 bits (ciphertexts are hot).
-  static const auto kPairs = [] {
-    std::array<char, 2 * 4096> t{};
-    for (size_t v = 0; v < 4096; ++v) {
-      t[2 * v] = kB64[v >> 6];
-      t[2 * v + 1] = kB64[v & 63];
-    }
-    return t;
-  }();
-  size_t pos = out.size();
-  out.resize(pos + (in.size() + 2) / 3 * 4);
-  char* o = out.data() + pos;
+namespace {
+
+// Two characters per 12 bits: half the lookups of one per 6 bits (ciphertexts are hot).
+const std::array<char, 2 * 4096> kB64Pairs = [] {
+  std::array<char, 2 * 4096> t{};
+  for (size_t v = 0; v < 4096; ++v) {
+    t[2 * v] = kB64[v >> 6];
+    t[2 * v + 1] = kB64[v & 63];
+  }
+  return t;
+}();
+
+}  // namespace
+
+char* WriteBase64(std::span<const uint8_t> in, char* o) {
   size_t i = 0;
   for (; i + 3 <= in.size(); i += 3, o += 4) {
     uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8) | in[i + 2];
-    std::memcpy(o, &kPairs[2 * (v >> 12)], 2);
-    std::memcpy(o + 2, &kPairs[2 * (v & 4095)], 2);
+    std::memcpy(o, &kB64Pairs[2 * (v >> 12)], 2);
+    std::memcpy(o + 2, &kB64Pairs[2 * (v & 4095)], 2);
   }
   if (size_t rest = in.size() - i; rest > 0) {
     uint32_t v = uint32_t{in[i]} << 16;
@@ -55,6 +57,13 @@ void AppendBase64(std::span<const uint8_t> in, std::string& out) {
     *o++ = rest == 2 ? kB64[(v >> 6) & 63] : '=';
     *o++ = '=';
   }
+  return o;
+}
+
+void AppendBase64(std::span<const uint8_t> in, std::string& out) {
+  const size_t pos = out.size();
+  out.resize(pos + Base64Size(in.size()));
+  WriteBase64(in, out.data() + pos);
 }
 
 std::string Base64Encode(std::span<const uint8_t> in) {

@@ -40,21 +40,28 @@ bool NeedsQuotes(std::string_view f) {
 
 }  // namespace
 
+char* WriteCsvField(char* out, std::string_view field) {
+  if (!NeedsQuotes(field)) {
+    if (!field.empty()) std::memcpy(out, field.data(), field.size());
+    return out + field.size();
+  }
+  *out++ = '"';
+  for (char c : field) {
+    *out++ = c;
+    if (c == '"') *out++ = '"';  // doubled
+  }
+  *out++ = '"';
+  return out;
+}
+
 void AppendCsvField(std::string& out, std::string_view field) {
   if (!NeedsQuotes(field)) {
     out.append(field);
     return;
   }
-  out.push_back('"');
-  for (;;) {
-    size_t q = field.find('"');
-    if (q == std::string_view::npos) break;
-    out.append(field.data(), q + 1);  // up to and including the quote, which is doubled
-    out.push_back('"');
-    field.remove_prefix(q + 1);
-  }
-  out.append(field);
-  out.push_back('"');
+  const size_t pos = out.size();
+  out.resize(pos + MaxCsvFieldSize(field.size()));
+  out.resize(static_cast<size_t>(WriteCsvField(out.data() + pos, field) - out.data()));
 }
 
 void AppendCsvRecord(std::string& out, std::span<const std::string_view> fields) {

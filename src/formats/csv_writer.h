@@ -10,6 +10,10 @@
 namespace strm {
 
 void AppendCsvField(std::string& out, std::string_view field);
+// The same at a raw cursor, which must have MaxCsvFieldSize(field.size()) bytes of room;
+// returns the end of what it wrote.
+char* WriteCsvField(char* out, std::string_view field);
+constexpr size_t MaxCsvFieldSize(size_t n) { return 2 * n + 2; }
 // Fields separated by ',', then '\n'. A record of one empty field is written as `""` so
 // that it does not read back as a blank line.
 void AppendCsvRecord(std::string& out, std::span<const std::string_view> fields);

@@ -216,9 +216,9 @@ class JobRun {
   }
 
   Status WriteBlock(const BlockOutput& out) {
-    STRM_RETURN_IF_ERROR(sinks_[0].out->Write(out.encrypted));
+    STRM_RETURN_IF_ERROR(sinks_[0].out->Write(out.encrypted.view()));
     for (size_t d = 0; d < out.derived.size(); ++d)
-      STRM_RETURN_IF_ERROR(sinks_[d + 1].out->Write(out.derived[d]));
+      STRM_RETURN_IF_ERROR(sinks_[d + 1].out->Write(out.derived[d].view()));
     if (rejected_ && !out.rejected.empty())
       STRM_RETURN_IF_ERROR(rejected_->out->Write(out.rejected));
     outcome_.rows += out.rows;

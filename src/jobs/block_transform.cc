@@ -1,6 +1,8 @@
 #include "jobs/block_transform.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstring>
 
 #include "core/bytes.h"
 #include "formats/charset.h"
@@ -152,25 +154,37 @@ void BlockTransformer::WriteRow(std::span<const std::string_view> fields, const 
       static_cast<size_t>(std::to_chars(ts, ts + sizeof ts, row.timestamp).ptr - ts);
   link_.clear();
   key->AppendKeyLink(link_);
-  auto append_meta = [&](std::string& o) {
-    o += meta_prefix_;
-    o.append(ts, ts_size);
-    o += ',';
-    o += link_;
-    o += ",,";
-    o += consent.csv;
-    o += '\n';
+  auto put = [](char* p, std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    return p + s.size();
+  };
+  const size_t meta_size =
+      meta_prefix_.size() + ts_size + 1 + link_.size() + 2 + consent.csv.size() + 1;
+  auto write_meta = [&](char* p) {
+    p = put(p, meta_prefix_);
+    p = put(p, {ts, ts_size});
+    *p++ = ',';
+    p = put(p, link_);
+    *p++ = ',';
+    *p++ = ',';
+    p = put(p, consent.csv);
+    *p++ = '\n';
+    return p;
   };
 
-  const size_t cols = plan_->columns.size();
   // The row's PII fields in one call: their AES work interleaves (AesSiv::EncryptMany).
+  const size_t cols = plan_->columns.size();
   pii_values_.clear();
-  size_t raw_size = 0;
+  size_t raw_size = 0, bound = meta_size + cols;
   for (const OutputColumn& col : plan_->columns) {
     std::string_view v = fields[col.input];
-    if (col.pii_level < 0 || v.empty()) continue;
+    if (col.pii_level < 0 || v.empty()) {
+      bound += MaxCsvFieldSize(v.size());
+      continue;
+    }
     pii_values_.push_back(v);
     raw_size += DeterministicAead::kOverhead + v.size();
+    bound += Base64Size(DeterministicAead::kOverhead + v.size());
   }
   if (!pii_values_.empty()) {
     raw_.resize(raw_size);
@@ -181,47 +195,62 @@ void BlockTransformer::WriteRow(std::span<const std::string_view> fields, const 
     }
     CipherFor(key).EncryptMany(pii_values_, raw_out_.data());
   }
-  std::string& enc = out.encrypted;
+
+  // One room check for the whole record, then a raw cursor.
+  char* const enc_begin = out.encrypted.Ensure(bound);
+  char* p = enc_begin;
   for (size_t c = 0, k = 0; c < cols; ++c) {
     const OutputColumn& col = plan_->columns[c];
     std::string_view v = fields[col.input];
-    if (c > 0) enc += ',';
+    if (c > 0) *p++ = ',';
     if (col.pii_level >= 0 && !v.empty()) {
-      const size_t begin = enc.size();
-      AppendBase64({raw_out_[k], DeterministicAead::kOverhead + v.size()}, enc);  // no quotes
-      ++k;
-      cipher_at_[c] = {begin, enc.size() - begin};
+      char* begin = p;
+      p = WriteBase64({raw_out_[k++], DeterministicAead::kOverhead + v.size()}, p);  // no quotes
+      cipher_at_[c] = {static_cast<size_t>(begin - enc_begin), static_cast<size_t>(p - begin)};
     } else {
-      AppendCsvField(enc, v);
+      p = WriteCsvField(p, v);
     }
   }
-  append_meta(enc);
+  p = write_meta(p);
+  out.encrypted.Commit(p);
+  const char* enc = enc_begin;  // still valid: nothing else writes to `encrypted` meanwhile
   ++out.rows;
 
   for (size_t d = 0; d < plan_->derived.size(); ++d) {
     if (!consent.derived[d]) continue;
     const DerivedPlan& dp = plan_->derived[d];
-    std::string& o = out.derived[d];
+    // A field is at most its ciphertext, its quoted self, or a mask (64 hex digits at most).
+    size_t room = meta_size + cols;
+    for (size_t c = 0; c < cols; ++c) {
+      const OutputColumn& col = plan_->columns[c];
+      const size_t n = fields[col.input].size();
+      const size_t cipher = col.pii_level >= 0 && n > 0 ? cipher_at_[c].second : 0;
+      room += std::max({cipher, MaxCsvFieldSize(n), size_t{64}});
+    }
+    char* q = out.derived[d].Ensure(room);
     for (size_t c = 0; c < cols; ++c) {
       const OutputColumn& col = plan_->columns[c];
       std::string_view v = fields[col.input];
-      if (c > 0) o += ',';
+      if (c > 0) *q++ = ',';
       if (col.pii_level >= 0 && !v.empty() && !dp.decrypt[c]) {
-        o.append(enc, cipher_at_[c].first, cipher_at_[c].second);  // masks never reveal it
+        q = put(q, {enc + cipher_at_[c].first, cipher_at_[c].second});  // masks never reveal it
       } else if (dp.mask[c] && !v.empty() && maskers_[d]) {
-        maskers_[d]->MaskTo(v, o);  // hex: no quotes
+        mask_.clear();
+        maskers_[d]->MaskTo(v, mask_);  // hex: no quotes
+        q = put(q, mask_);
       } else {
-        AppendCsvField(o, v);
+        q = WriteCsvField(q, v);
       }
     }
-    append_meta(o);
+    q = write_meta(q);
+    out.derived[d].Commit(q);
   }
 }
 
 void BlockTransformer::Process(const CsvBlock& block, size_t skip, BlockOutput& out) {
   out.encrypted.clear();
   out.derived.resize(plan_->derived.size());
-  for (std::string& d : out.derived) d.clear();
+  for (OutputBuffer& d : out.derived) d.clear();
   out.rejected.clear();
   out.rows = out.rejected_rows = 0;
   out.error = Status::Ok();

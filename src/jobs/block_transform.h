@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/output_buffer.h"
 #include "core/status.h"
 #include "formats/csv_reader.h"
 #include "jobs/batch_job_config.h"
@@ -24,10 +25,10 @@ namespace strm {
 // The formatted output of one block, written in block order by the runner. Reuse one for
 // many blocks: Process clears it and keeps its buffers' capacity.
 struct BlockOutput {
-  std::string encrypted;
-  std::vector<std::string> derived;  // one per derived output
-  std::string rejected;              // rows rejected with on_error SKIP
-  uint64_t rows = 0;                 // rows written to the encrypted output
+  OutputBuffer encrypted;
+  std::vector<OutputBuffer> derived;  // one per derived output
+  std::string rejected;               // rows rejected with on_error SKIP
+  uint64_t rows = 0;                  // rows written to the encrypted output
   uint64_t rejected_rows = 0;
   uint64_t input_bytes = 0;  // size of the block's input, for progress
   Status error;  // the first row error with on_error FAIL (outputs are then meaningless)
@@ -96,6 +97,7 @@ class BlockTransformer {
   std::vector<uint8_t> raw_;                          // their ciphertexts, end to end
   std::vector<uint8_t*> raw_out_;                     // where each starts in raw_
   std::string link_;                                  // the row's keyLink text
+  std::string mask_;                                  // one mask, before it is copied
 };
 
 }  // namespace strm

@@ -60,5 +60,19 @@ TEST(Uuid, FromRandomBytesSetsVersionAndVariant) {
   EXPECT_TRUE(IsUuid(UuidV4FromRandom(random)));
 }
 
+TEST(Base64, WriteBase64WritesWhatAppendBase64Appends) {
+  for (std::string_view in : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
+    std::string appended;
+    AppendBase64(AsBytes(in), appended);
+    std::string raw(Base64Size(in.size()), '?');
+    char* end = WriteBase64(AsBytes(in), raw.data());
+    EXPECT_EQ(end - raw.data(), static_cast<long>(raw.size())) << in;
+    EXPECT_EQ(raw, appended) << in;
+  }
+  std::string raw(Base64Size(6), '?');
+  WriteBase64(AsBytes("foobar"), raw.data());
+  EXPECT_EQ(raw, "Zm9vYmFy");  // RFC 4648 §10
+}
+
 }  // namespace
 }  // namespace strm

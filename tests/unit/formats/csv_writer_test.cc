@@ -97,5 +97,19 @@ TEST(CsvWriter, RoundTripsRandomRecords) {
   EXPECT_EQ(*got, want);
 }
 
+TEST(CsvWriter, WriteCsvFieldWritesWhatAppendCsvFieldAppends) {
+  for (std::string_view f : {"", "plain", "a,b", "say \"hi\"", "line\nbreak", "cr\r", " lead",
+                             "trail ", "\"\"", "zoë,日本"}) {
+    std::string appended = "x";
+    AppendCsvField(appended, f);
+    std::string raw(MaxCsvFieldSize(f.size()), '?');
+    char* end = WriteCsvField(raw.data(), f);
+    EXPECT_EQ("x" + raw.substr(0, end - raw.data()), appended) << f;
+  }
+  std::string quoted(MaxCsvFieldSize(3), '?');
+  EXPECT_EQ(std::string(quoted.data(), WriteCsvField(quoted.data(), "\"\"\"")), "\"\"\"\"\"\"\"\"")
+      << "the worst case fills the whole room";
+}
+
 }  // namespace
 }  // namespace strm
