@@ -619,7 +619,7 @@ TEST_F(SqliteCatalogTest, KeyGroupWriterOfAGroupWithStoredKeysFindsThem) {
 // background thread, or in line.
 void StoreManyKeys(Catalog& catalog, Catalog& other, const std::string& group,
                    KeyGroupOptions options) {
-  constexpr int kKeys = 70000, kBlock = 5000;
+  constexpr int kKeys = 140000, kBlock = 5000;  // batches are 65,536 keys
   std::vector<std::string> links;
   {
     auto writer = catalog.OpenKeyGroup(group, options);
