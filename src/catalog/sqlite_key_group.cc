@@ -22,7 +22,7 @@ namespace {
 using Lookup = std::array<uint8_t, 28>;
 constexpr size_t kKey = 68, kLink = 16, kNonce = 12;
 constexpr size_t kSealed = kNonce + kKey + 16;
-constexpr size_t kBatch = 1 << 16;  // keys per store; fewer, larger batches write fewer pages
+constexpr size_t kBatch = 1 << 16;     // keys per store; fewer, larger batches write fewer pages
 constexpr size_t kRowsPerInsert = 64;  // most of a one-row INSERT's cost is the statement
 
 // A keyset at rest: key id (4 bytes, big-endian) ‖ the 64-byte key.

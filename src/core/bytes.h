@@ -23,6 +23,14 @@ inline std::string_view AsChars(std::span<const uint8_t> b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
 
+// Little-endian 64-bit words at unaligned addresses (hash functions).
+inline uint64_t LoadLe64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
+  return v;
+}
+
 // Big-endian 64-bit words at unaligned addresses (block-cipher code).
 inline uint64_t LoadBe64(const uint8_t* p) {
   uint64_t v;

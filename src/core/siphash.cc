@@ -1,17 +1,11 @@
 #include "core/siphash.h"
 
 #include <bit>
-#include <cstring>
+
+#include "core/bytes.h"
 
 namespace strm {
 namespace {
-
-uint64_t Load64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  if constexpr (std::endian::native == std::endian::big) v = __builtin_bswap64(v);
-  return v;
-}
 
 struct State {
   uint64_t v0, v1, v2, v3;
@@ -43,12 +37,12 @@ struct State {
 }  // namespace
 
 uint64_t SipHash24(const SipKey& key, std::span<const uint8_t> data) {
-  const uint64_t k0 = Load64(key.data()), k1 = Load64(key.data() + 8);
+  const uint64_t k0 = LoadLe64(key.data()), k1 = LoadLe64(key.data() + 8);
   State s{k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL, k0 ^ 0x6c7967656e657261ULL,
           k1 ^ 0x7465646279746573ULL};
   const uint8_t* p = data.data();
   size_t n = data.size();
-  for (; n >= 8; n -= 8, p += 8) s.Absorb(Load64(p));
+  for (; n >= 8; n -= 8, p += 8) s.Absorb(LoadLe64(p));
   // The last block: the remaining bytes, and the length's low byte at the top.
   uint64_t last = static_cast<uint64_t>(data.size()) << 56;
   for (size_t i = 0; i < n; ++i) last |= static_cast<uint64_t>(p[i]) << (8 * i);

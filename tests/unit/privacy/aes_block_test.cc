@@ -10,39 +10,20 @@
 
 #include "core/bytes.h"
 
+#include "aes_backends.h"
+
 namespace strm {
 namespace {
 
-// Every test runs on both backends: AES-NI (skipped where the CPU lacks it) and the OpenSSL
-// fallback.
-enum class Backend { kAesNi, kFallback };
+using ::strm::testing::Backend;
+using ::strm::testing::BackendName;
+using ::strm::testing::Hex;
+using ::strm::testing::Seq;
 
-class AesBlockTest : public ::testing::TestWithParam<Backend> {
- protected:
-  void SetUp() override {
-    if (GetParam() == Backend::kAesNi && !AesNiAvailable()) GTEST_SKIP() << "no AES-NI";
-    ForceAesFallbackForTesting(GetParam() == Backend::kFallback);
-  }
-  void TearDown() override { ForceAesFallbackForTesting(false); }
-};
+class AesBlockTest : public ::strm::testing::AesBackendTest {};
 
 INSTANTIATE_TEST_SUITE_P(Backends, AesBlockTest,
-                         ::testing::Values(Backend::kAesNi, Backend::kFallback),
-                         [](const ::testing::TestParamInfo<Backend>& info) {
-                           return info.param == Backend::kAesNi ? "AesNi" : "Fallback";
-                         });
-
-Bytes Hex(std::string_view hex) {
-  auto b = HexDecode(hex);
-  if (!b.ok()) std::abort();
-  return *b;
-}
-
-Bytes Seq(size_t n) {
-  Bytes b(n);
-  std::iota(b.begin(), b.end(), uint8_t{0});
-  return b;
-}
+                         ::testing::Values(Backend::kAesNi, Backend::kFallback), BackendName);
 
 AesBlock Keyed(std::span<const uint8_t> key) {
   AesBlock aes;

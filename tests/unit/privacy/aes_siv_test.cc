@@ -10,41 +10,20 @@
 
 #include "privacy/aes_block.h"
 
+#include "aes_backends.h"
+
 namespace strm {
 namespace {
 
-// Every test runs on both AesBlock backends: AES-NI (skipped where the CPU lacks it) and
-// the OpenSSL fallback.
-enum class Backend { kAesNi, kFallback };
+using ::strm::testing::Backend;
+using ::strm::testing::BackendName;
+using ::strm::testing::Hex;
+using ::strm::testing::Seq;
 
-std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
-  return info.param == Backend::kAesNi ? "AesNi" : "Fallback";
-}
-
-class AesSivTest : public ::testing::TestWithParam<Backend> {
- protected:
-  void SetUp() override {
-    if (GetParam() == Backend::kAesNi && !AesNiAvailable()) GTEST_SKIP() << "no AES-NI";
-    ForceAesFallbackForTesting(GetParam() == Backend::kFallback);
-    ASSERT_EQ(AesBlock().uses_aesni(), GetParam() == Backend::kAesNi);
-  }
-  void TearDown() override { ForceAesFallbackForTesting(false); }
-};
+class AesSivTest : public ::strm::testing::AesBackendTest {};
 
 INSTANTIATE_TEST_SUITE_P(Backends, AesSivTest,
                          ::testing::Values(Backend::kAesNi, Backend::kFallback), BackendName);
-
-Bytes Hex(std::string_view hex) {
-  auto b = HexDecode(hex);
-  if (!b.ok()) std::abort();
-  return *b;
-}
-
-Bytes Seq(size_t n) {
-  Bytes b(n);
-  std::iota(b.begin(), b.end(), uint8_t{0});
-  return b;
-}
 
 AesSiv Make(std::span<const uint8_t> key) {
   auto siv = AesSiv::Create(key);
