@@ -166,26 +166,34 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     std::vector<DataKey> out(requests.size());
     std::unique_lock lock(mu_);
     if (!error_.ok()) return error_;
+    auto known = [this](const Lookup& l) -> const Pending* {
+      if (auto it = pending_index_.find(l); it != pending_index_.end())
+        return &pending_[it->second];
+      if (auto it = storing_index_.find(l); it != storing_index_.end())
+        return &storing_[it->second];
+      return nullptr;
+    };
+    // The keys that may be stored, asked for in one read transaction.
+    std::vector<size_t> ask;
+    for (size_t i = 0; i < requests.size(); ++i)
+      if (known(lookups[i]) == nullptr && (stored_at_open_ || stored_.MayContain(lookups[i])))
+        ask.push_back(i);
+    std::vector<std::optional<DataKey>> found(requests.size());
+    if (!ask.empty()) {
+      if (Status st = SelectMany(box, lookups, ask, found); !st.ok()) {
+        OPENSSL_cleanse(random.data(), random.size());
+        return st;
+      }
+    }
     for (size_t i = 0; i < requests.size(); ++i) {
       const Lookup& lookup = lookups[i];
-      if (auto it = pending_index_.find(lookup); it != pending_index_.end()) {
-        out[i] = pending_[it->second].Key();
+      if (const Pending* p = known(lookup)) {
+        out[i] = p->Key();
         continue;
       }
-      if (auto it = storing_index_.find(lookup); it != storing_index_.end()) {
-        out[i] = storing_[it->second].Key();
+      if (found[i]) {
+        out[i] = std::move(*found[i]);
         continue;
-      }
-      if (stored_at_open_ || stored_.MayContain(lookup)) {
-        auto found = Select(box, lookup);
-        if (!found.ok()) {
-          OPENSSL_cleanse(random.data(), random.size());
-          return found.status();
-        }
-        if (*found) {
-          out[i] = std::move(**found);
-          continue;
-        }
       }
       const uint8_t* r = random.data() + i * (kKey + kLink);
       Pending& p = pending_.emplace_back();
@@ -277,24 +285,35 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     return lookup;
   }
 
-  Result<std::optional<DataKey>> Select(SecretBox::Batch& box, const Lookup& lookup) {
+  // found[i] for each i of `ask`: the stored key of lookups[i], if any.
+  Status SelectMany(SecretBox::Batch& box, const std::vector<Lookup>& lookups,
+                    const std::vector<size_t>& ask, std::vector<std::optional<DataKey>>& found) {
     std::lock_guard db_lock(*store_.db_mu);
-    STRM_ASSIGN_OR_RETURN(auto st, store_.db->Prepare("SELECT key_link, keyset, expires_at, "
-                                                      "policy_id FROM encryption_keys "
-                                                      "WHERE lookup=?"));
-    st.BindBlob(1, lookup);
-    STRM_ASSIGN_OR_RETURN(bool found, st.Step());
-    if (!found) return std::optional<DataKey>();
-    DataKey key;
-    key.key_link = st.Text(0);
-    STRM_ASSIGN_OR_RETURN(std::string raw, box.Open(st.Blob(1), key.key_link));
-    auto keyset = DecodeKey(raw);
-    OPENSSL_cleanse(raw.data(), raw.size());
-    if (!keyset.ok()) return keyset.status();
-    key.keyset = *keyset;
-    key.expires_at = st.Int(2);
-    key.policy_id = st.Text(3);
-    return std::optional<DataKey>(std::move(key));
+    SqliteDb& db = *store_.db;
+    STRM_RETURN_IF_ERROR(db.Exec("BEGIN"));  // one snapshot, one lock, for all of them
+    Status s = [&]() -> Status {
+      STRM_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT key_link, keyset, expires_at, policy_id "
+                                                "FROM encryption_keys WHERE lookup=?"));
+      for (size_t i : ask) {
+        st.Reset();
+        st.BindBlob(1, lookups[i]);
+        STRM_ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) continue;
+        DataKey key;
+        key.key_link = st.Text(0);
+        STRM_ASSIGN_OR_RETURN(std::string raw, box.Open(st.Blob(1), key.key_link));
+        auto keyset = DecodeKey(raw);
+        OPENSSL_cleanse(raw.data(), raw.size());
+        if (!keyset.ok()) return keyset.status();
+        key.keyset = *keyset;
+        key.expires_at = st.Int(2);
+        key.policy_id = st.Text(3);
+        found[i] = std::move(key);
+      }
+      return Status::Ok();
+    }();
+    Status end = db.Exec(s.ok() ? "COMMIT" : "ROLLBACK");
+    return s.ok() ? end : s;
   }
 
   // Seals `batch` and inserts it in lookup order (each B-tree page written once), in one
