@@ -4,11 +4,12 @@
 // also records, per key, the first row that used it, so the keys output lists keys in the
 // order of first use whatever the thread count. Thread-safe.
 //
-// Memory is about 170 bytes per distinct key of the run, whatever the file size or the
-// length of the key-field values: an entry holds the key material and keyLink, and is
-// identified by its day and a 128-bit SipHash of the key-field value under a random key of
-// this run (two values share an entry only if those hashes collide, about n²/2^129 for n
-// keys: the same odds as the catalog's 128-bit lookup ids). No key-field value is kept.
+// Memory is about 140 bytes per distinct key of the run (a 128-byte entry and its slot),
+// whatever the file size or the length of the key-field values: an entry holds the key
+// material and keyLink, and is identified by its day and a 128-bit SipHash of the key-field
+// value under a random key of this run (two values share an entry only if those hashes
+// collide, about n²/2^129 for n keys: the same odds as the catalog's 128-bit lookup ids).
+// No key-field value is kept.
 #pragma once
 
 #include <array>
