@@ -61,7 +61,6 @@ Result<uint32_t> BlockTransformer::ConsentOf(std::string_view value) {
   ConsentInfo info;
   AppendCsvField(info.csv, FormatConsentLevels(levels));
   for (const DerivedPlan& d : plan_->derived) info.derived.push_back(d.purpose.AllowsRow(levels));
-  info.levels = std::move(levels);
   consents_.push_back(std::move(info));
   const auto index = static_cast<uint32_t>(consents_.size() - 1);
   consent_index_.emplace(value, index);

@@ -51,7 +51,6 @@ class BlockTransformer {
   };
   // What a consent-field value means, computed once per distinct value.
   struct ConsentInfo {
-    ConsentLevels levels;
     std::string csv;            // strmMeta.consentLevels as a CSV field ("\"[0,2]\"")
     std::vector<bool> derived;  // per derived output: the row is kept
   };
