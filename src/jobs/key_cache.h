@@ -35,7 +35,9 @@ struct KeyId {
   bool operator==(const KeyId&) const = default;
 };
 
-struct KeyEntry {
+// Aligned to its size, so an entry is two whole cache lines (the CPU's adjacent-line
+// prefetch then fetches both on one miss).
+struct alignas(128) KeyEntry {
   // In this order, 128 bytes (no padding).
   KeyId id;
   TinkKeyset keyset;
@@ -50,6 +52,11 @@ struct KeyEntry {
     std::string s;
     AppendKeyLink(s);
     return s;
+  }
+  // Asks the CPU to fetch the entry before it is used (rows' keys are scattered in memory).
+  void Prefetch() const {
+    __builtin_prefetch(this);
+    __builtin_prefetch(reinterpret_cast<const char*>(this) + 64);
   }
   void MarkUsed(uint64_t row) {
     uint64_t cur = first_row.load(std::memory_order_relaxed);
