@@ -5,6 +5,10 @@
 #include <bit>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "formats/charset.h"
 
 namespace strm {
@@ -197,6 +201,10 @@ Status CsvRecords::Parse(const CsvBlock& block, bool validate_utf8) {
   const std::string& data = block.data;
   if (scratch_.capacity() < data.size()) scratch_.reserve(data.size());
   const size_t bad_utf8 = validate_utf8 ? FindInvalidUtf8(data) : kNone;
+  // Two memchr scans (find_first_of would call memchr once per byte of the block).
+  plain_ = std::memchr(data.data(), '"', data.size()) == nullptr &&
+           std::memchr(data.data(), '\r', data.size()) == nullptr;
+  if (plain_) return ParsePlain(block, bad_utf8);
 
   const char* const begin = data.data();
   const char* const end = begin + data.size();
@@ -265,6 +273,43 @@ Status CsvRecords::Parse(const CsvBlock& block, bool validate_utf8) {
     }
     offsets_.push_back(fields_.size());
     ++row;
+  }
+  return Status::Ok();
+}
+
+// With no quotes and no CRs, a field ends at every ',' and a record at every LF: the
+// separators of 16 bytes at a time come out of one SSE2 compare as a bit mask.
+Status CsvRecords::ParsePlain(const CsvBlock& block, size_t bad_utf8) {
+  const char* const begin = block.data.data();
+  const size_t n = block.data.size();
+  uint64_t row = block.first_row;
+  size_t field_start = 0;
+  auto separator = [&](size_t at) -> Status {
+    fields_.emplace_back(begin + field_start, at - field_start);
+    field_start = at + 1;
+    if (begin[at] == '\n') {
+      if (bad_utf8 <= at) return InvalidArgument(RowError("invalid UTF-8", row));
+      offsets_.push_back(fields_.size());
+      ++row;
+    }
+    return Status::Ok();
+  };
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i comma = _mm_set1_epi8(','), newline = _mm_set1_epi8('\n');
+  for (; i + 16 <= n; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(begin + i));
+    auto mask = static_cast<uint32_t>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, comma), _mm_cmpeq_epi8(x, newline))));
+    for (; mask != 0; mask &= mask - 1) STRM_RETURN_IF_ERROR(separator(i + std::countr_zero(mask)));
+  }
+#endif
+  for (; i < n; ++i)
+    if (begin[i] == ',' || begin[i] == '\n') STRM_RETURN_IF_ERROR(separator(i));
+  if (n > 0 && begin[n - 1] != '\n') {  // the last record, without a newline at the end
+    fields_.emplace_back(begin + field_start, n - field_start);
+    if (bad_utf8 < n) return InvalidArgument(RowError("invalid UTF-8", row));
+    offsets_.push_back(fields_.size());
   }
   return Status::Ok();
 }

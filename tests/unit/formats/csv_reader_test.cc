@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -362,6 +363,59 @@ TEST(CsvRecords, ManyUnescapedFieldsStayValid) {
     EXPECT_EQ(records[i][0], std::to_string(i) + "\"q\"");
     EXPECT_EQ(records[i][1], "x");
   }
+}
+
+// Blocks without quotes and CRs take the 16-bytes-at-a-time path: the same records as a
+// plain split on LF and ',' at every length and alignment.
+TEST(CsvRecords, PlainBlocksSplitOnEveryCommaAndNewline) {
+  std::mt19937 rng(7);
+  const std::string alphabet = "ab, \n\xC3\xA9";  // "é" spans two bytes
+  for (int round = 0; round < 300; ++round) {
+    std::string data;
+    const size_t len = rng() % 100;
+    for (size_t i = 0; i < len; ++i) data += alphabet[rng() % alphabet.size()];
+    if (rng() % 2 && !data.empty()) data.back() = '\n';
+    CsvRecords records;
+    const CsvBlock block{data, 0, 0};  // the fields point into it
+    ASSERT_TRUE(records.Parse(block, /*validate_utf8=*/false).ok());
+    EXPECT_TRUE(records.plain());
+    Rows expected;
+    std::vector<std::string> row(1);
+    for (char c : data) {
+      if (c == '\n') {
+        expected.push_back(row);
+        row.assign(1, "");
+      } else if (c == ',') {
+        row.emplace_back();
+      } else {
+        row.back() += c;
+      }
+    }
+    if (!data.empty() && data.back() != '\n') expected.push_back(row);
+    Rows got;
+    for (size_t i = 0; i < records.size(); ++i)
+      got.emplace_back(records[i].begin(), records[i].end());
+    EXPECT_EQ(got, expected) << "input: " << data;
+  }
+}
+
+TEST(CsvRecords, PlainOnlyWithoutQuotesAndCarriageReturns) {
+  CsvRecords records;
+  ASSERT_TRUE(records.Parse(CsvBlock{"a,b\nc,d\n", 0, 2}, true).ok());
+  EXPECT_TRUE(records.plain());
+  ASSERT_TRUE(records.Parse(CsvBlock{"a,\"b\"\n", 0, 1}, true).ok());
+  EXPECT_FALSE(records.plain());
+  const CsvBlock crlf{"a,b\r\n", 0, 1};
+  ASSERT_TRUE(records.Parse(crlf, true).ok());
+  EXPECT_FALSE(records.plain());
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0][1], "b");
+  // Invalid UTF-8 in a long plain block is reported in its row.
+  std::string data;
+  for (int i = 0; i < 40; ++i) data += "row" + std::to_string(i) + ",xxxxxxxxxxxxxxxx\n";
+  data += "bad\xFF,x\n";
+  Status s = records.Parse(CsvBlock{data, 5, 41}, true);
+  EXPECT_EQ(s.message(), "invalid UTF-8 in row 45");
 }
 
 TEST(CsvRecords, EmptyBlock) {

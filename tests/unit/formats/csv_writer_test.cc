@@ -111,5 +111,17 @@ TEST(CsvWriter, WriteCsvFieldWritesWhatAppendCsvFieldAppends) {
       << "the worst case fills the whole room";
 }
 
+TEST(CsvWriter, WritePlainCsvFieldQuotesOnlyForSpaces) {
+  // Fields without ',', '"', CR or LF: the same output as WriteCsvField.
+  for (std::string_view f : {"", "plain", " lead", "trail ", " ", "in side", "zoë日本"}) {
+    std::string plain(MaxCsvFieldSize(f.size()), '?'), full = plain;
+    plain.resize(WritePlainCsvField(plain.data(), f) - plain.data());
+    full.resize(WriteCsvField(full.data(), f) - full.data());
+    EXPECT_EQ(plain, full) << f;
+  }
+  std::string out(8, '?');
+  EXPECT_EQ(std::string(out.data(), WritePlainCsvField(out.data(), " a")), "\" a\"");
+}
+
 }  // namespace
 }  // namespace strm
