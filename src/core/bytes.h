@@ -45,8 +45,11 @@ inline void StoreBe64(uint8_t* p, uint64_t v) {
 
 // Appends the padded base64 of `in` to `out` (no allocation when `out` has capacity).
 void AppendBase64(std::span<const uint8_t> in, std::string& out);
-// The same at a raw cursor with Base64Size(in.size()) bytes of room; returns the end.
+// The same at a raw cursor with Base64Size(in.size()) bytes of room; returns the end. On
+// CPUs with AVX-512 VBMI, 48 input bytes at a time go through SIMD (detected at run time).
 char* WriteBase64(std::span<const uint8_t> in, char* out);
+// Tests only: while true, WriteBase64 uses the portable code even where VBMI is present.
+void ForceScalarBase64ForTesting(bool force);
 constexpr size_t Base64Size(size_t n) { return (n + 2) / 3 * 4; }
 std::string Base64Encode(std::span<const uint8_t> in);
 // Decodes padded standard base64; whitespace and other characters are errors.
