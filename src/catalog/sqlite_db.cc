@@ -14,6 +14,14 @@ SqliteStatement& SqliteStatement::BindBlob(int i, std::span<const uint8_t> blob)
   sqlite3_bind_blob(stmt_, i, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
   return *this;
 }
+SqliteStatement& SqliteStatement::BindBorrowed(int i, std::string_view text) {
+  sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+  return *this;
+}
+SqliteStatement& SqliteStatement::BindBlobBorrowed(int i, std::span<const uint8_t> blob) {
+  sqlite3_bind_blob(stmt_, i, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
+  return *this;
+}
 SqliteStatement& SqliteStatement::BindNull(int i) {
   sqlite3_bind_null(stmt_, i);
   return *this;

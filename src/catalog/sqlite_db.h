@@ -26,6 +26,10 @@ class SqliteStatement {
   SqliteStatement& Bind(int i, int64_t v);
   SqliteStatement& BindBlob(int i, std::span<const uint8_t> blob);
   SqliteStatement& BindNull(int i);
+  // The same without SQLite's copy: the bytes must stay valid and unchanged until the
+  // statement is next reset, rebound or destroyed (for bulk inserts).
+  SqliteStatement& BindBorrowed(int i, std::string_view text);
+  SqliteStatement& BindBlobBorrowed(int i, std::span<const uint8_t> blob);
 
   // true: a row is available; false: done.
   Result<bool> Step();

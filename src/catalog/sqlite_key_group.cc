@@ -369,11 +369,12 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
       for (size_t r = 0; r < rows; ++r) {
         const Pending& p = batch[order[at + r]];
         const int base = static_cast<int>(6 * r);
-        insert.BindBlob(base + 1, p.lookup)
-            .Bind(base + 2, std::string_view(p.key_link.data(), p.key_link.size()))
-            .BindBlob(base + 3, sealed[order[at + r]])
+        // The batch and `sealed` outlive the statement's run: no copies.
+        insert.BindBlobBorrowed(base + 1, p.lookup)
+            .BindBorrowed(base + 2, std::string_view(p.key_link.data(), p.key_link.size()))
+            .BindBlobBorrowed(base + 3, sealed[order[at + r]])
             .Bind(base + 4, p.expires_at)
-            .Bind(base + 5, "")  // new keys have no policy
+            .BindBorrowed(base + 5, "")  // new keys have no policy
             .Bind(base + 6, now);
       }
       STRM_RETURN_IF_ERROR(insert.Run());

@@ -55,6 +55,7 @@ const std::array<char, 2 * 4096> kB64Pairs = [] {
 // (GCC 12's VBMI intrinsics pass an undefined vector on purpose and then warn about it.)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 __attribute__((target("avx512f,avx512bw,avx512vbmi"))) char* Base64Vbmi(const uint8_t* in,
                                                                         size_t triples, char* out) {
   const __m512i spread =
