@@ -12,6 +12,13 @@ packages=(
   clang-format
 )
 
+# Node.js and npm run the connector tests' servers (scripts/services.sh). A machine that
+# already has them (for instance from NodeSource, whose nodejs bundles npm) keeps its own:
+# Debian's npm package would conflict with it.
+if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
+  packages+=(nodejs npm)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
