@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 
 bash scripts/setup.sh
+bash scripts/services.sh > /dev/null  # the connector tests' servers (npm)
 echo "== build (warnings are errors)"
 bash scripts/build.sh ci
 echo "== tests"

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "core/bytes.h"
+#include "object_store_contract.h"
 
 namespace strm {
 namespace {
@@ -31,6 +32,12 @@ class LocalStoreTest : public ::testing::Test {
   fs::path root_;
   std::unique_ptr<ObjectStore> store_;
 };
+
+TEST_F(LocalStoreTest, KeepsTheObjectStoreContract) {
+  ExpectCommitIsAtomic(*store_, "", 3 << 20);
+  ExpectObjectSemantics(*store_, "pre/");
+  ExpectListingIsCompleteAndSorted(*store_, "pre/", 25);
+}
 
 TEST_F(LocalStoreTest, WritesBecomeVisibleOnlyOnCommit) {
   auto out = std::move(store_->OpenWrite("out/data.csv")).value();
