@@ -37,20 +37,35 @@ BlockTransformer::BlockTransformer(const JobPlan* plan, KeyCache* keys, OnError 
   cipher_at_.resize(plan->columns.size());
 }
 
-DeterministicAead& BlockTransformer::CipherFor(const KeyEntry* entry) {
-  // Direct-mapped on the entry's address: rows of one subject and day usually come close
-  // together, and a miss costs one rekey, not a new context.
-  CipherSlot& slot =
-      ciphers_[(reinterpret_cast<uintptr_t>(entry) / alignof(KeyEntry)) % kCipherSlots];
-  if (slot.owner != entry) {
-    if (slot.aead) {
-      slot.aead->Rekey(entry->keyset);
-    } else {
-      slot.aead.emplace(entry->keyset);
+void BlockTransformer::EncryptGroup(const size_t* rows, size_t n) {
+  group_values_.clear();
+  size_t raw_size = 0;
+  size_t first[RowEncryptor::kRowsAtOnce + 1];
+  for (size_t k = 0; k < n; ++k) {
+    first[k] = group_values_.size();
+    auto fields = records_[rows[k]];
+    for (const OutputColumn& col : plan_->columns) {
+      std::string_view v = fields[col.input];
+      if (col.pii_level < 0 || v.empty()) continue;  // empty values stay empty
+      group_values_.push_back(v);
+      raw_size += DeterministicAead::kOverhead + v.size();
     }
-    slot.owner = entry;
   }
-  return *slot.aead;
+  first[n] = group_values_.size();
+  group_raw_.resize(raw_size);
+  group_cipher_.resize(group_values_.size());
+  for (size_t i = 0, at = 0; i < group_values_.size(); ++i) {
+    group_cipher_[i] = group_raw_.data() + at;
+    at += DeterministicAead::kOverhead + group_values_[i].size();
+  }
+  group_rows_.resize(n);
+  for (size_t k = 0; k < n; ++k) {
+    const size_t count = first[k + 1] - first[k];
+    group_rows_[k] = {&entries_[rows_[rows[k]].key]->keyset,
+                      std::span<const std::string_view>(group_values_).subspan(first[k], count),
+                      group_cipher_.data() + first[k]};
+  }
+  encryptor_.Encrypt(group_rows_);
 }
 
 Result<uint32_t> BlockTransformer::ConsentOf(std::string_view value) {
@@ -145,7 +160,7 @@ Status BlockTransformer::ResolveKeys(const CsvBlock& block, size_t skip) {
 }
 
 void BlockTransformer::WriteRow(std::span<const std::string_view> fields, const RowState& row,
-                                BlockOutput& out) {
+                                size_t first, BlockOutput& out) {
   const KeyEntry* key = entries_[row.key];
   const bool plain = records_.plain();
   const ConsentInfo& consent = consents_[row.consent];
@@ -172,29 +187,15 @@ void BlockTransformer::WriteRow(std::span<const std::string_view> fields, const 
     return p;
   };
 
-  // The row's PII fields in one call: their AES work interleaves (AesSiv::EncryptMany).
+  // The row's ciphertexts were made with its group's (EncryptGroup).
   const size_t cols = plan_->columns.size();
-  pii_values_.clear();
-  size_t raw_size = 0, bound = meta_size + cols;
+  size_t bound = meta_size + cols;
   for (const OutputColumn& col : plan_->columns) {
-    std::string_view v = fields[col.input];
-    if (col.pii_level < 0 || v.empty()) {
-      bound += MaxCsvFieldSize(v.size());
-      continue;
-    }
-    pii_values_.push_back(v);
-    raw_size += DeterministicAead::kOverhead + v.size();
-    bound += Base64Size(DeterministicAead::kOverhead + v.size());
+    const size_t n = fields[col.input].size();
+    bound += col.pii_level >= 0 && n > 0 ? Base64Size(DeterministicAead::kOverhead + n)
+                                         : MaxCsvFieldSize(n);
   }
-  if (!pii_values_.empty()) {
-    raw_.resize(raw_size);
-    raw_out_.clear();
-    for (size_t i = 0, at = 0; i < pii_values_.size(); ++i) {
-      raw_out_.push_back(raw_.data() + at);
-      at += DeterministicAead::kOverhead + pii_values_[i].size();
-    }
-    CipherFor(key).EncryptMany(pii_values_, raw_out_.data());
-  }
+  uint8_t* const* cipher = group_cipher_.data() + first;
 
   // One room check for the whole record, then a raw cursor.
   char* const enc_begin = out.encrypted.Ensure(bound);
@@ -205,7 +206,7 @@ void BlockTransformer::WriteRow(std::span<const std::string_view> fields, const 
     if (c > 0) *p++ = ',';
     if (col.pii_level >= 0 && !v.empty()) {
       char* begin = p;
-      p = WriteBase64({raw_out_[k++], DeterministicAead::kOverhead + v.size()}, p);  // no quotes
+      p = WriteBase64({cipher[k++], DeterministicAead::kOverhead + v.size()}, p);  // no quotes
       cipher_at_[c] = {static_cast<size_t>(begin - enc_begin), static_cast<size_t>(p - begin)};
     } else {
       p = plain ? WritePlainCsvField(p, v) : WriteCsvField(p, v);
@@ -291,14 +292,25 @@ void BlockTransformer::Process(const CsvBlock& block, size_t skip, BlockOutput& 
     out.error = s.WithContext("Cannot get encryption keys");
     return;
   }
-  // A row's key entry is a cache miss (keys are scattered over the whole cache): fetch a
-  // few rows ahead.
-  constexpr size_t kAhead = 6;
-  for (size_t i = skip; i < std::min(n, skip + kAhead); ++i)
-    if (rows_[i].ok) entries_[rows_[i].key]->Prefetch();
-  for (size_t i = skip; i < n; ++i) {
-    if (i + kAhead < n && rows_[i + kAhead].ok) entries_[rows_[i + kAhead].key]->Prefetch();
-    if (rows_[i].ok) WriteRow(records_[i], rows_[i], out);
+  // Rows go in groups of RowEncryptor::kRowsAtOnce good rows: their PII values are encrypted
+  // together, then the rows are written. A row's key entry is a cache miss (keys are
+  // scattered over the whole cache): the next group's entries are fetched meanwhile.
+  constexpr size_t kGroup = RowEncryptor::kRowsAtOnce;
+  size_t ahead = skip;  // rows below this have had their entries prefetched
+  auto prefetch_to = [&](size_t end) {
+    for (; ahead < std::min(end, n); ++ahead)
+      if (rows_[ahead].ok) entries_[rows_[ahead].key]->Prefetch();
+  };
+  prefetch_to(skip + 2 * kGroup);
+  for (size_t i = skip; i < n;) {
+    size_t group[kGroup], g = 0;
+    for (; i < n && g < kGroup; ++i)
+      if (rows_[i].ok) group[g++] = i;
+    prefetch_to(i + 2 * kGroup);
+    if (g == 0) break;
+    EncryptGroup(group, g);
+    for (size_t k = 0; k < g; ++k)
+      WriteRow(records_[group[k]], rows_[group[k]], group_rows_[k].out - group_cipher_.data(), out);
   }
 }
 

@@ -19,6 +19,7 @@
 #include "jobs/batch_job_config.h"
 #include "jobs/job_plan.h"
 #include "jobs/key_cache.h"
+#include "privacy/row_encryptor.h"
 
 namespace strm {
 
@@ -54,15 +55,6 @@ class BlockTransformer {
     std::string csv;            // strmMeta.consentLevels as a CSV field ("\"[0,2]\"")
     std::vector<bool> derived;  // per derived output: the row is kept
   };
-  // A cipher context and the key it currently holds; rekeyed when another key needs it.
-  struct CipherSlot {
-    const KeyEntry* owner = nullptr;
-    std::optional<DeterministicAead> aead;
-  };
-  static constexpr size_t kCipherSlots = 64;
-
-  // This thread's cipher for `entry`, rekeying a slot if needed.
-  DeterministicAead& CipherFor(const KeyEntry* entry);
   // The consent of a row whose extractor field holds `value`, or an error.
   Result<uint32_t> ConsentOf(std::string_view value);
 
@@ -73,7 +65,12 @@ class BlockTransformer {
               const std::string& reason);
   // Pass 1's key work: the distinct keys of the block's good rows, resolved in one call.
   Status ResolveKeys(const CsvBlock& block, size_t skip);
-  void WriteRow(std::span<const std::string_view> fields, const RowState& row, BlockOutput& out);
+  // Encrypts the PII values of the good rows rows[0..n) (n <= RowEncryptor::kRowsAtOnce)
+  // together, into group_values_ / group_cipher_ (row k's from group_first_[k]).
+  void EncryptGroup(const size_t* rows, size_t n);
+  // Writes a row whose ciphertexts start at group_cipher_[first].
+  void WriteRow(std::span<const std::string_view> fields, const RowState& row, size_t first,
+                BlockOutput& out);
 
   const JobPlan* plan_;
   KeyCache* keys_;
@@ -82,7 +79,7 @@ class BlockTransformer {
   std::vector<std::optional<Masker>> maskers_;
   std::string meta_prefix_;  // ",<contract ref>,0," after the schema columns
   CsvRecords records_;
-  std::array<CipherSlot, kCipherSlots> ciphers_;
+  RowEncryptor encryptor_;
   std::vector<ConsentInfo> consents_;
   std::unordered_map<std::string, uint32_t> consent_index_;  // bounded, see ConsentOf
   // Per-block scratch, reused.
@@ -92,11 +89,14 @@ class BlockTransformer {
   std::vector<KeyEntry*> entries_;        // per distinct key
   std::vector<uint32_t> dedup_;           // open addressing over distinct_, 0 = empty
   std::vector<std::pair<size_t, size_t>> cipher_at_;  // per column: ciphertext in `encrypted`
-  std::vector<std::string_view> pii_values_;          // the row's PII values to encrypt
-  std::vector<uint8_t> raw_;                          // their ciphertexts, end to end
-  std::vector<uint8_t*> raw_out_;                     // where each starts in raw_
-  std::string link_;                                  // the row's keyLink text
-  std::string mask_;                                  // one mask, before it is copied
+  // A group of rows encrypted together: their PII values in column order, row after row,
+  // and where each value's ciphertext starts in group_raw_.
+  std::vector<std::string_view> group_values_;
+  std::vector<uint8_t> group_raw_;
+  std::vector<uint8_t*> group_cipher_;
+  std::vector<RowToEncrypt> group_rows_;
+  std::string link_;  // the row's keyLink text
+  std::string mask_;  // one mask, before it is copied
 };
 
 }  // namespace strm

@@ -340,9 +340,99 @@ STRM_AESNI void NiCtr(const uint8_t* round_keys, unsigned rounds, const uint8_t*
   OPENSSL_cleanse(last, kBlock);  // its last 16 - rest bytes are bare keystream
 }
 
+// One step of Expand256 (round keys r and r + 1; r alone for the last) for N keys.
+template <size_t N, int kRcon>
+STRM_AESNI inline void Step256Lanes(__m128i* a, __m128i* b, __m128i* const* rk, int r) {
+#pragma GCC unroll 8
+  for (size_t i = 0; i < N; ++i) rk[i][r] = a[i] = Next256Even<kRcon>(a[i], b[i]);
+  if (r == 14) return;
+#pragma GCC unroll 8
+  for (size_t i = 0; i < N; ++i) rk[i][r + 1] = b[i] = Next256Odd(a[i], b[i]);
+}
+
+// Expand256 of N keys, step by step across the keys.
+template <size_t N>
+STRM_AESNI inline void Expand256Lanes(const uint8_t* const* keys, __m128i* const* rk) {
+  __m128i a[N], b[N];
+#pragma GCC unroll 8
+  for (size_t i = 0; i < N; ++i) {
+    rk[i][0] = a[i] = LoadU(keys[i]);
+    rk[i][1] = b[i] = LoadU(keys[i] + 16);
+  }
+  Step256Lanes<N, 0x01>(a, b, rk, 2);
+  Step256Lanes<N, 0x02>(a, b, rk, 4);
+  Step256Lanes<N, 0x04>(a, b, rk, 6);
+  Step256Lanes<N, 0x08>(a, b, rk, 8);
+  Step256Lanes<N, 0x10>(a, b, rk, 10);
+  Step256Lanes<N, 0x20>(a, b, rk, 12);
+  Step256Lanes<N, 0x40>(a, b, rk, 14);
+}
+
+STRM_AESNI void NiExpandLanes(const uint8_t* const* keys, size_t n,
+                              uint8_t (*round_keys)[15 * 16]) {
+  __m128i* rk[Aes256Lanes::kMaxKeys];
+  for (size_t i = 0; i < n; ++i) rk[i] = reinterpret_cast<__m128i*>(round_keys[i]);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) Expand256Lanes<4>(keys + i, rk + i);
+  for (; i < n; ++i) Expand256Lanes<1>(keys + i, rk + i);
+}
+
+// 8 blocks (fewer at the end), each under its own key, round by round.
+STRM_AESNI void NiEncryptLanes(const uint8_t (*round_keys)[15 * 16], const uint8_t* key_of,
+                               const uint8_t* in, uint8_t* out, size_t count) {
+  for (; count > 0;) {
+    const size_t n = std::min<size_t>(8, count);
+    __m128i b[8];
+    const __m128i* rk[8];
+#pragma GCC unroll 8
+    for (size_t j = 0; j < 8; ++j) {
+      const size_t k = j < n ? j : 0;  // padding lanes repeat block 0 and are not stored
+      rk[j] = reinterpret_cast<const __m128i*>(round_keys[key_of[k]]);
+      b[j] = _mm_xor_si128(LoadU(in + k * kBlock), rk[j][0]);
+    }
+    for (int r = 1; r < 14; ++r) {
+#pragma GCC unroll 8
+      for (size_t j = 0; j < 8; ++j) b[j] = _mm_aesenc_si128(b[j], rk[j][r]);
+    }
+#pragma GCC unroll 8
+    for (size_t j = 0; j < 8; ++j) b[j] = _mm_aesenclast_si128(b[j], rk[j][14]);
+    for (size_t j = 0; j < n; ++j) StoreU(out + j * kBlock, b[j]);
+    in += n * kBlock;
+    out += n * kBlock;
+    key_of += n;
+    count -= n;
+  }
+}
+
 #endif  // STRM_AES_X86
 
 }  // namespace
+
+Aes256Lanes::~Aes256Lanes() { OPENSSL_cleanse(round_keys_, sizeof round_keys_); }
+
+void Aes256Lanes::SetKeys(const uint8_t* const* keys, size_t n) {
+#if STRM_AES_X86
+  if (n > kMaxKeys || !AesNiAvailable()) std::abort();
+  NiExpandLanes(keys, n, round_keys_);
+#else
+  (void)keys;
+  (void)n;
+  std::abort();
+#endif
+}
+
+void Aes256Lanes::EncryptBlocks(const uint8_t* key_of, const uint8_t* in, uint8_t* out,
+                                size_t count) const {
+#if STRM_AES_X86
+  NiEncryptLanes(round_keys_, key_of, in, out, count);
+#else
+  (void)key_of;
+  (void)in;
+  (void)out;
+  (void)count;
+  std::abort();
+#endif
+}
 
 bool AesNiAvailable() {
 #if STRM_AES_X86

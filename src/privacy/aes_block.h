@@ -73,6 +73,29 @@ class AesBlock {
   EVP_CIPHER_CTX* ctx_ = nullptr;  // fallback backend only
 };
 
+// AES-256 under up to kMaxKeys keys at once, for work that encrypts a few blocks under each
+// of many keys (AES-SIV over rows that each have their own key). One key's schedule and its
+// blocks are each a chain of dependent AES rounds, so one at a time the AES unit mostly
+// waits; here the rounds of all keys, and of all blocks, are interleaved. AES-NI only: call
+// nothing but the destructor unless AesNiAvailable(). Round keys are wiped on destruction.
+class Aes256Lanes {
+ public:
+  static constexpr size_t kMaxKeys = 16;
+  Aes256Lanes() = default;
+  Aes256Lanes(const Aes256Lanes&) = delete;
+  Aes256Lanes& operator=(const Aes256Lanes&) = delete;
+  ~Aes256Lanes();
+
+  // Expands keys[i] (32 bytes each) as key i, for i < n <= kMaxKeys.
+  void SetKeys(const uint8_t* const* keys, size_t n);
+  // For each j < count: the 16 bytes at out + 16j = AES under key key_of[j] of those at
+  // in + 16j (`in` and `out` may be the same buffer).
+  void EncryptBlocks(const uint8_t* key_of, const uint8_t* in, uint8_t* out, size_t count) const;
+
+ private:
+  alignas(16) uint8_t round_keys_[kMaxKeys][15 * 16];
+};
+
 // Whether this CPU runs the AES-NI backend (x86-64 with AES-NI and SSE4.1).
 bool AesNiAvailable();
 

@@ -12,40 +12,17 @@
 
 #include "core/bytes.h"
 #include "privacy/aes_block.h"
+#include "privacy/siv_blocks.h"
 
 namespace strm {
 namespace {
 
-constexpr size_t kBlock = AesBlock::kBlockSize;
-using Block = std::array<uint8_t, kBlock>;
-
-// A 16-byte vector (GCC/Clang extension; SSE2 on x86-64).
-using Vec16 = uint8_t __attribute__((vector_size(16)));
-
-Vec16 Load16(const uint8_t* p) {
-  Vec16 v;
-  std::memcpy(&v, p, kBlock);
-  return v;
-}
-
-// dst ^= src, one block, in one 16-byte load and store: the AES backend loads and stores
-// whole blocks, so narrower accesses here would defeat the CPU's store forwarding.
-void Xor16(uint8_t* dst, const uint8_t* src) {
-  Vec16 d = Load16(dst) ^ Load16(src);
-  std::memcpy(dst, &d, kBlock);
-}
-
-// Multiplication by x in GF(2^128) (RFC 5297 §2.3), without a secret-dependent branch.
-Block Dbl(const Block& b) {
-  uint64_t hi = LoadBe64(b.data()), lo = LoadBe64(b.data() + 8);
-  uint64_t carry = hi >> 63;
-  hi = (hi << 1) | (lo >> 63);
-  lo = (lo << 1) ^ (0x87 & (0 - carry));
-  Block out;
-  StoreBe64(out.data(), hi);
-  StoreBe64(out.data() + 8, lo);
-  return out;
-}
+using siv::Block;
+using siv::Dbl;
+using siv::kBlock;
+using siv::Load16;
+using siv::Vec16;
+using siv::Xor16;
 
 // Both halves of a key whose size was checked cannot be refused.
 void MustSetKey(AesBlock& aes, std::span<const uint8_t> key) {
@@ -302,8 +279,8 @@ void AesSiv::EncryptMany(std::span<const std::span<const uint8_t>> plaintexts,
     alignas(16) uint8_t ks[kLanes * (kLaneBytes / kBlock + 1) * kBlock];
     size_t blocks = 0;
     for (size_t f = 0; f < n; ++f) {
-      uint64_t hi = LoadBe64(v[f].data());
-      uint64_t lo = LoadBe64(v[f].data() + 8) & 0x7fffffff7fffffffULL;
+      uint64_t hi, lo;
+      siv::CtrStart(v[f], hi, lo);
       for (size_t b = 0; b * kBlock < plaintexts[f].size(); ++b, ++blocks) {
         StoreBe64(ks + blocks * kBlock, hi);
         StoreBe64(ks + blocks * kBlock + 8, lo);
