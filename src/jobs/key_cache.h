@@ -97,7 +97,8 @@ class KeyCache {
 
  private:
   KeyEntry* FindLocked(const KeyId& id) const;
-  void PrefetchLocked(const KeyId& id) const;
+  void PrefetchLocked(const KeyId& id) const;       // its home slot
+  void PrefetchEntryLocked(const KeyId& id) const;  // its entry, if its home slot has it
   KeyEntry* InsertLocked(const KeyId& id, DataKey&& key, Status& error);
   void GrowLocked();
   KeyEntry& Entry(uint64_t index) const {  // 0-based
