@@ -385,6 +385,14 @@ struct TimestampFormat::Impl {
   std::string literals;
   std::vector<Element> elements;
   ZoneRules default_zone;
+  // The date prefix memo: most rows of a file share their date, and a pattern that starts
+  // with fixed-width date fields and literals ("yyyy-MM-dd ...") reads the same slots from the
+  // same bytes. prefix_elements/prefix_size: how many leading elements qualify and the bytes
+  // they read (0: no memo); the last value's prefix and the slots it gave.
+  size_t prefix_elements = 0, prefix_size = 0;
+  mutable bool prefix_valid = false;
+  mutable std::array<char, 32> prefix_text{};
+  mutable std::array<int64_t, kSlotCount> prefix_slots{};
   // The last zone id read with VV and its rules.
   mutable ZoneRules value_zone;
   mutable std::array<char, 64> value_zone_id{};
@@ -559,6 +567,30 @@ Status TimestampFormat::Impl::Compile() {
     }
     elements[i].reserve = static_cast<uint8_t>(std::min(reserve, 255));
   }
+  // The date prefix (see prefix_elements): literals and fixed-width year, month and day
+  // fields read exactly their width and depend on nothing else.
+  size_t n = 0, size = 0;
+  bool has_date = false;
+  for (; n < elements.size(); ++n) {
+    const Element& e = elements[n];
+    size_t width = 0;
+    if (e.op == Op::kChar) {
+      width = 1;
+    } else if (e.op == Op::kLiteral) {
+      width = e.literal_size;
+    } else if (e.op == Op::kDigits && e.slot <= kDay && e.reserve == 0) {
+      width = e.min_width;
+      has_date = true;
+    } else {
+      break;
+    }
+    if (size + width > prefix_text.size()) break;
+    size += width;
+  }
+  if (has_date) {
+    prefix_elements = n;
+    prefix_size = size;
+  }
   return Status::Ok();
 }
 
@@ -596,7 +628,20 @@ Result<int64_t> TimestampFormat::ParseEpochMillis(std::string_view value) const 
   int32_t offset = 0;
   bool has_offset = false;
   const ZoneRules* zone = &m.default_zone;
-  for (const Element& e : m.elements) {
+  size_t first = 0;
+  if (m.prefix_valid && value.size() >= m.prefix_size &&
+      std::memcmp(value.data(), m.prefix_text.data(), m.prefix_size) == 0) {
+    std::copy(m.prefix_slots.begin(), m.prefix_slots.end(), slots);
+    p += m.prefix_size;
+    first = m.prefix_elements;
+  }
+  for (size_t k = first; k < m.elements.size(); ++k) {
+    if (k == m.prefix_elements && k > first) {  // a new date prefix, read without error
+      std::memcpy(m.prefix_text.data(), value.data(), m.prefix_size);
+      std::copy(slots, slots + kSlotCount, m.prefix_slots.begin());
+      m.prefix_valid = true;
+    }
+    const Element& e = m.elements[k];
     switch (e.op) {
       case Op::kChar:
         if (p == end || *p != e.ch) return m.Error();

@@ -38,8 +38,10 @@ class TimestampFormat {
 
   // The epoch milliseconds of `value` (sub-millisecond digits are dropped, toward the past).
   // InvalidArgument "expected yyyy-MM-dd HH:mm:ss" (the pattern) when it does not match.
-  // Not thread-safe (it caches the zone offset of the last local-time period and the last
-  // zone id read with VV): copy one per thread. No heap allocation unless it fails.
+  // Not thread-safe (it caches the zone offset of the last local-time period, the last zone
+  // id read with VV, and the date fields read from the last value's leading "yyyy-MM-dd"
+  // part, which most rows of a file share): copy one per thread. No heap allocation unless
+  // it fails.
   Result<int64_t> ParseEpochMillis(std::string_view value) const;
 
   const std::string& pattern() const;

@@ -1,6 +1,9 @@
 #include "formats/timestamp_format.h"
 
 #include <gtest/gtest.h>
+#include <cstdio>
+#include <cstring>
+#include <random>
 
 #include <climits>
 #include <string>
@@ -279,6 +282,46 @@ TEST(TimestampFormat, CopiesAreIndependent) {
   EXPECT_EQ(*moved.ParseEpochMillis("2010-12-01 08:26"), 1291188360000);
   copy = moved;
   EXPECT_EQ(*copy.ParseEpochMillis("2010-12-01 08:26"), 1291188360000);
+}
+
+// The date-prefix memo: a long-lived format gives, value after value, exactly what a fresh
+// copy gives for each value alone (values of a few dates in random order, some invalid).
+TEST(TimestampFormat, DatePrefixMemoChangesNoResult) {
+  for (std::string_view pattern : {"yyyy-MM-dd HH.mm.ss.nnnnnn:Z", "yyyy-MM-dd'T'HH:mm:ssXXX",
+                                   "dd/MM/yyyy HH:mm", "yy-MM-dd"}) {
+    auto pristine = TimestampFormat::Compile(pattern, "Europe/Amsterdam");
+    ASSERT_TRUE(pristine.ok()) << pattern;
+    TimestampFormat used = *pristine;
+    std::mt19937 rng(3);
+    const char* dates[] = {"2022-02-06", "2022-02-07", "2022-02-30", "2022-13-01", "1999-12-31"};
+    for (int i = 0; i < 2000; ++i) {
+      std::string date = dates[rng() % 5];
+      char value[64];
+      const int h = static_cast<int>(rng() % 25), m = static_cast<int>(rng() % 60);
+      const std::string_view p = pattern;
+      if (p.starts_with("yyyy-MM-dd HH")) {
+        std::snprintf(value, sizeof value, "%s %02d.%02d.%02d.%06d:+0100", date.c_str(), h, m,
+                      static_cast<int>(rng() % 60), static_cast<int>(rng() % 1000000));
+      } else if (p.starts_with("yyyy-MM-dd'T'")) {
+        std::snprintf(value, sizeof value, "%sT%02d:%02d:00+02:00", date.c_str(), h, m);
+      } else if (p.starts_with("dd/")) {
+        std::snprintf(value, sizeof value, "%s/%s/%s %02d:%02d", date.substr(8, 2).c_str(),
+                      date.substr(5, 2).c_str(), date.substr(0, 4).c_str(), h, m);
+      } else {
+        std::snprintf(value, sizeof value, "%s", date.substr(2).c_str());
+      }
+      if (rng() % 10 == 0) value[rng() % std::strlen(value)] = 'x';  // a broken value
+      TimestampFormat fresh = *pristine;
+      auto want = fresh.ParseEpochMillis(value);
+      auto got = used.ParseEpochMillis(value);
+      ASSERT_EQ(got.ok(), want.ok()) << pattern << ": " << value;
+      if (want.ok()) {
+        ASSERT_EQ(*got, *want) << pattern << ": " << value;
+      } else {
+        ASSERT_EQ(got.status().message(), want.status().message());
+      }
+    }
+  }
 }
 
 }  // namespace
