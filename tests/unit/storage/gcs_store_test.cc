@@ -1,0 +1,534 @@
+#include "storage/gcs_store.h"
+
+#include <gtest/gtest.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/bytes.h"
+#include "object_store_contract.h"
+#include "testing/child_process.h"
+
+namespace strm {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr char kBucket[] = "strm-test";
+constexpr char kEmail[] = "strm-test@strm-test.iam.gserviceaccount.com";
+constexpr size_t kMiB = 1 << 20;
+
+// ---- test keys: made here, never committed ------------------------------------------------
+
+struct KeyPair {
+  std::string private_pem, public_pem;
+};
+
+std::string BioText(BIO* bio) {
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  std::string out(data, static_cast<size_t>(n));
+  BIO_free(bio);
+  return out;
+}
+
+KeyPair MakeKeyPair() {
+  EVP_PKEY* k = EVP_RSA_gen(2048);
+  EXPECT_NE(k, nullptr);
+  BIO* priv = BIO_new(BIO_s_mem());
+  EXPECT_EQ(PEM_write_bio_PrivateKey(priv, k, nullptr, nullptr, 0, nullptr, nullptr), 1);
+  BIO* pub = BIO_new(BIO_s_mem());
+  EXPECT_EQ(PEM_write_bio_PUBKEY(pub, k), 1);
+  EVP_PKEY_free(k);
+  return {BioText(priv), BioText(pub)};
+}
+
+// The service account's key, whose public half the server trusts.
+const KeyPair& ServiceKey() {
+  static const KeyPair key = MakeKeyPair();
+  return key;
+}
+// A key the server has never seen.
+const KeyPair& OtherKey() {
+  static const KeyPair key = MakeKeyPair();
+  return key;
+}
+
+// The object content used by the bigger tests: distinct rows, so misplaced bytes show.
+std::string Rows(size_t size) {
+  std::string data;
+  data.reserve(size + 32);
+  for (size_t i = 0; data.size() < size; ++i) data += "row " + std::to_string(i) + ",x\n";
+  data.resize(size);
+  return data;
+}
+
+// ---- the server ---------------------------------------------------------------------------
+
+// tests/integration/gcs_server.js as a child process of one test, and its admin endpoints.
+class GcsServer {
+ public:
+  GcsServer() : dir_(fs::temp_directory_path() / ("strm-gcs-" + NewUuidV4())) {
+    fs::create_directories(dir_);
+    const std::string key_file = (dir_ / "service.pub.pem").string();
+    std::ofstream(key_file) << ServiceKey().public_pem;
+    process_ = std::make_unique<testing::ChildProcess>(
+        std::vector<std::string>{
+            "node", std::string(STRM_SOURCE_DIR) + "/tests/integration/gcs_server.js",
+            "--public-key", key_file, "--port", "0", "--bucket", kBucket, "--client-email", kEmail},
+        (dir_ / "server.log").string());
+    auto m = process_->WaitForLog(R"(gcs_server listening on 127\.0\.0\.1:(\d+))",
+                                  std::chrono::seconds(20));
+    if (m) port_ = std::stoi((*m)[1].str());
+  }
+  ~GcsServer() {
+    process_.reset();
+    fs::remove_all(dir_);
+  }
+
+  bool ok() const { return port_ > 0; }
+  std::string Log() const { return process_->Log(); }
+  std::string Url(std::string_view path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+  }
+
+  json Admin(const std::string& method, const std::string& path, const std::string& body = "") {
+    HttpRequest req;
+    req.method = method;
+    req.url = Url(path);
+    req.body = body;
+    auto r = http_.Send(req);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    if (!r.ok()) return json();
+    EXPECT_EQ(r->status, 200) << method << " " << path << ": " << r->body;
+    return json::parse(r->body, nullptr, false);
+  }
+  json Stats() { return Admin("GET", "/_stats"); }
+  void Faults(const json& faults) { Admin("POST", "/_faults", faults.dump()); }
+
+ private:
+  fs::path dir_;
+  std::unique_ptr<testing::ChildProcess> process_;
+  int port_ = 0;
+  HttpClient http_;
+};
+
+class GcsStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<GcsServer>();
+    ASSERT_TRUE(server_->ok()) << "gcs_server.js did not start (is node installed?):\n"
+                               << server_->Log();
+  }
+
+  GcsStoreOptions Options(const KeyPair& key = ServiceKey()) {
+    GcsStoreOptions o;
+    o.bucket = kBucket;
+    o.credentials.client_email = kEmail;
+    o.credentials.private_key = key.private_pem;
+    o.credentials.private_key_id = "test-key-1";
+    o.credentials.token_uri = server_->Url("/token");
+    o.endpoint = server_->Url("");
+    o.retry.sleep = [](std::chrono::milliseconds) {};  // retry at once
+    o.chunk_size = 4 * kMiB;
+    o.read_size = kMiB;
+    o.list_page_size = 7;
+    return o;
+  }
+
+  std::shared_ptr<ObjectStore> Open(GcsStoreOptions o) {
+    auto s = OpenGcsStore(std::move(o));
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    return s.ok() ? *s : nullptr;
+  }
+  std::shared_ptr<ObjectStore> Open() { return Open(Options()); }
+
+  int64_t Stat(const char* name) { return server_->Stats().value(name, int64_t{-1}); }
+
+  std::unique_ptr<GcsServer> server_;
+};
+
+// ---- units --------------------------------------------------------------------------------
+
+TEST(GcsEncode, EncodesEveryByteButTheUnreserved) {
+  EXPECT_EQ(GcsEncode("AZaz09-._~"), "AZaz09-._~");
+  EXPECT_EQ(GcsEncode("a b/zoë 1.csv"), "a%20b%2Fzo%C3%AB%201.csv");
+  EXPECT_EQ(GcsEncode("a+b%c?d#e&f=g:h@i,j;k*l'm(n)o!p$q[r]s"),
+            "a%2Bb%25c%3Fd%23e%26f%3Dg%3Ah%40i%2Cj%3Bk%2Al%27m%28n%29o%21p%24q%5Br%5Ds");
+  EXPECT_EQ(GcsEncode(std::string("\x00\x7f\xff", 3)), "%00%7F%FF");
+  EXPECT_EQ(GcsEncode(""), "");
+}
+
+TEST(ResolveGcsEndpoint, PrefersTheOptionThenTheEmulatorThenGoogle) {
+  EXPECT_EQ(*ResolveGcsEndpoint("", nullptr), "https://storage.googleapis.com");
+  EXPECT_EQ(*ResolveGcsEndpoint("", ""), "https://storage.googleapis.com");
+  EXPECT_EQ(*ResolveGcsEndpoint("", "127.0.0.1:9023"), "http://127.0.0.1:9023");
+  EXPECT_EQ(*ResolveGcsEndpoint("", "localhost"), "http://localhost");
+  EXPECT_EQ(*ResolveGcsEndpoint("", "http://localhost:4443/"), "http://localhost:4443");
+  EXPECT_EQ(*ResolveGcsEndpoint("", "https://gcs.test:8443"), "https://gcs.test:8443");
+  EXPECT_EQ(*ResolveGcsEndpoint("https://eu.example/", "127.0.0.1:1"), "https://eu.example");
+  for (const char* bad : {"ftp://h", "http://", "http://h/storage/v1", "h:1?x=1", "u:p@h:1"}) {
+    auto e = ResolveGcsEndpoint("", bad);
+    EXPECT_EQ(e.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(e.status().message().find("STORAGE_EMULATOR_HOST"), std::string::npos) << bad;
+  }
+  EXPECT_EQ(ResolveGcsEndpoint("127.0.0.1:1", nullptr).status().message(),
+            "the GCS endpoint must start with http:// or https://");
+}
+
+TEST(OpenGcsStore, ChecksItsOptions) {
+  GcsStoreOptions o;
+  o.bucket = "bucket";
+  o.credentials = {kEmail, ServiceKey().private_pem, "", "https://oauth2.googleapis.com/token"};
+  o.http = std::make_shared<HttpClient>();
+  EXPECT_TRUE(OpenGcsStore(o).ok());
+  EXPECT_EQ((*OpenGcsStore(o))->Describe(), "gs://bucket");
+  auto with = [&](auto change) {
+    GcsStoreOptions c = o;
+    change(c);
+    return OpenGcsStore(c).status();
+  };
+  EXPECT_EQ(with([](auto& c) { c.bucket = "Bad/Bucket"; }).message(),
+            "GCS bucket name 'Bad/Bucket' may only contain a-z, 0-9, '-', '_' and '.'");
+  EXPECT_EQ(with([](auto& c) { c.chunk_size = 1000; }).message(),
+            "the GCS upload chunk size must be a positive multiple of 256 KiB, not 1000");
+  EXPECT_EQ(with([](auto& c) { c.credentials.token_uri = "ftp://x"; }).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(with([](auto& c) { c.credentials.client_email.clear(); }).code(),
+            StatusCode::kInvalidArgument);
+  Status bad_key = with([](auto& c) { c.credentials.private_key = "-----BEGIN PRIVATE KEY-----"; });
+  EXPECT_EQ(bad_key.message(), std::string("the GCS credentials of ") + kEmail +
+                                   ": the private key is not a valid PEM private key");
+  EXPECT_EQ(with([](auto& c) { c.list_page_size = 0; }).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(GcsStoreNames, RefusesNamesGoogleRefuses) {
+  GcsStoreOptions o;
+  o.bucket = "bucket";
+  o.credentials = {kEmail, ServiceKey().private_pem, "", "https://oauth2.googleapis.com/token"};
+  auto store = std::move(OpenGcsStore(o)).value();
+  for (const std::string& bad :
+       {std::string(""), std::string("."), std::string(".."), std::string("a\nb"),
+        std::string("a\rb"), std::string("\xff\xfe"), std::string(1025, 'x')}) {
+    EXPECT_EQ(store->OpenWrite(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(store->OpenRead(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(store->Delete(bad).code(), StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_TRUE(store->OpenWrite(std::string(1024, 'x')).ok());
+}
+
+// ---- against gcs_server.js ----------------------------------------------------------------
+
+TEST_F(GcsStoreTest, KeepsTheObjectStoreContract) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ExpectCommitIsAtomic(*store, "atomic/", 12 * kMiB);  // three 4 MiB chunks
+  ExpectObjectSemantics(*store, "semantics/");
+  ExpectListingIsCompleteAndSorted(*store, "pages/", 25);  // four pages of 7
+  json stats = server_->Stats();
+  EXPECT_EQ(stats["sessions_completed"], 1) << stats;  // the 12 MiB object
+  EXPECT_EQ(stats["open_sessions"], 0) << stats;
+  EXPECT_EQ(stats["objects"], 0) << stats;
+  EXPECT_EQ(stats["token_requests"], 1) << stats;
+}
+
+TEST_F(GcsStoreTest, ReadsInRangesOfOneGeneration) {
+  auto store = Open();
+  const std::string data = Rows(3 * kMiB + 12345);
+  WriteObject(*store, "in/big.csv", data);
+  EXPECT_EQ(ReadObject(*store, "in/big.csv"), data);  // four ranged GETs of 1 MiB
+
+  // Another writer replaces the object after the first range: the reader must not mix them.
+  auto in = std::move(store->OpenRead("in/big.csv")).value();
+  std::string got(kMiB, '\0');
+  size_t n = 0;
+  while (n < got.size()) {
+    auto r = in->Read(got.data() + n, got.size() - n);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    n += *r;
+  }
+  EXPECT_EQ(got, data.substr(0, kMiB));
+  WriteObject(*store, "in/big.csv", Rows(2 * kMiB));
+  char buf[100];
+  auto r = in->Read(buf, sizeof buf);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r.status().message(),
+            "cannot read gs://strm-test/in/big.csv: it was replaced or deleted while being read");
+}
+
+TEST_F(GcsStoreTest, EncodesObjectNamesWhole) {
+  auto store = Open();
+  // The server answers 404 for a '/' left raw in an object's path segment, and reads '+' in a
+  // query as a space: each name only round-trips if it is encoded whole.
+  const std::vector<std::string> names = {"enc/a+b c.csv", "enc/dir/sub dir/x%2Fy?z#w&v=u",
+                                          "enc/日本/ünï code~.csv", "enc/;:@$!*'(),[]"};
+  for (const std::string& name : names) WriteObject(*store, name, "content of " + name);
+  std::vector<std::string> sorted = names;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(ListedKeys(*store, "enc/"), sorted);
+  for (const std::string& name : names) {
+    EXPECT_EQ(ReadObject(*store, name), "content of " + name);
+    EXPECT_TRUE(store->Delete(name).ok()) << name;
+  }
+  EXPECT_TRUE(ListedKeys(*store, "enc/").empty());
+  // Prefixes are encoded too.
+  WriteObject(*store, "p q/+/x", "1");
+  EXPECT_EQ(ListedKeys(*store, "p q/+"), std::vector<std::string>{"p q/+/x"});
+}
+
+TEST_F(GcsStoreTest, AJwtSignedWithTheWrongKeyIsRefused) {
+  auto store = Open(Options(OtherKey()));
+  auto listed = store->List("x/");
+  ASSERT_FALSE(listed.ok());
+  EXPECT_EQ(listed.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(listed.status().message(),
+            "cannot list gs://strm-test/x/: the token request to " + server_->Url("/token") +
+                " for service account " + kEmail +
+                " was refused: HTTP 400: invalid_grant: Invalid JWT Signature.");
+  EXPECT_EQ(store->OpenWrite("x/a").ok(), true);  // writes fail only when they send
+  auto out = std::move(store->OpenWrite("x/a")).value();
+  Status s = out->Commit();
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(s.message().find("Invalid JWT Signature."), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find("PRIVATE KEY"), std::string::npos);
+  json stats = server_->Stats();
+  EXPECT_EQ(stats["token_rejections"], 2) << "a refused grant is not retried: " << stats;
+  EXPECT_EQ(stats["storage_requests"], 0) << stats;
+}
+
+TEST_F(GcsStoreTest, CachesTheTokenAndRefreshesItBeforeItExpires) {
+  server_->Admin("POST", "/_config", R"({"token_lifetime": 4})");
+  auto store = Open();
+  WriteObject(*store, "t/a", "1");
+  EXPECT_EQ(ReadObject(*store, "t/a"), "1");
+  EXPECT_EQ(ListedKeys(*store, "t/").size(), 1u);
+  EXPECT_EQ(Stat("token_requests"), 1);
+  // Refreshed once half the lifetime has passed, before the server would refuse it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2300));
+  EXPECT_EQ(ReadObject(*store, "t/a"), "1");
+  EXPECT_EQ(ListedKeys(*store, "t/").size(), 1u);
+  json stats = server_->Stats();
+  EXPECT_EQ(stats["token_requests"], 2) << stats;
+  EXPECT_EQ(stats["unauthorized"], 0) << stats;
+}
+
+TEST_F(GcsStoreTest, ARefusedTokenIsReplacedOnce) {
+  auto store = Open();
+  WriteObject(*store, "t/a", "1");
+  server_->Admin("POST", "/_revoke");
+  EXPECT_EQ(ReadObject(*store, "t/a"), "1");
+  json stats = server_->Stats();
+  EXPECT_EQ(stats["token_requests"], 2) << stats;
+  EXPECT_EQ(stats["unauthorized"], 1) << stats;
+}
+
+TEST_F(GcsStoreTest, ThreadsShareOneToken) {
+  auto store = Open();
+  std::vector<std::thread> threads;
+  threads.reserve(6);
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      auto out = store->OpenWrite("threads/" + std::to_string(t));
+      if (!out.ok() || !(*out)->Write("x").ok() || !(*out)->Commit().ok()) ++failures;
+      if (!store->List("threads/").ok()) ++failures;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(ListedKeys(*store, "threads/").size(), 6u);
+  EXPECT_EQ(Stat("token_requests"), 1);
+}
+
+TEST_F(GcsStoreTest, RetriesTransientFailures) {
+  auto store = Open();
+  // The first requests, the token request among them, fail with 503 or a reset connection.
+  server_->Faults(json::array({{{"status", 503}, {"count", 2}}, {{"reset", 2}}}));
+  const std::string big = Rows(9 * kMiB);
+  WriteObject(*store, "r/small.csv", "small");
+  server_->Faults({{"status", 503}, {"count", 2}, {"method", "PUT"}});
+  server_->Faults({{"reset", 2}, {"method", "GET"}});
+  WriteObject(*store, "r/big.csv", big);
+  EXPECT_EQ(ReadObject(*store, "r/small.csv"), "small");
+  EXPECT_EQ(ReadObject(*store, "r/big.csv"), big);
+  server_->Faults({{"status", 429}, {"count", 2}});
+  EXPECT_EQ(ListedKeys(*store, "r/"), (std::vector<std::string>{"r/big.csv", "r/small.csv"}));
+  server_->Faults({{"status", 500}, {"count", 1}, {"method", "DELETE"}});
+  EXPECT_TRUE(store->Delete("r/big.csv").ok());
+  json stats = server_->Stats();
+  EXPECT_EQ(stats["faults_injected"], 2 + 2 + 2 + 2 + 2 + 1) << stats;
+  EXPECT_EQ(stats["faults_armed"], 0) << stats;
+  EXPECT_EQ(stats["chunk_bytes"], 9 * kMiB) << "every byte persisted once: " << stats;
+}
+
+TEST_F(GcsStoreTest, ResumesAnUploadFromTheSessionsPersistedRange) {
+  auto store = Open();
+  const std::string data = Rows(12 * kMiB);
+  auto out = std::move(store->OpenWrite("resume/data.csv")).value();
+  auto write = [&](size_t from, size_t to) {
+    for (size_t at = from; at < to; at += kMiB) ASSERT_TRUE(out->Write(data.substr(at, kMiB)).ok());
+  };
+  // Each fault is armed twice: libcurl itself resends a request once when a kept-alive
+  // connection breaks before any answer, and the second must reach the store's own retry.
+  const json upload = {{"method", "PUT"}, {"path", "/upload/"}};
+  auto fault = [&](json f) {
+    f.update(upload);
+    server_->Faults(f);
+  };
+  // Chunk 1 (bytes 0-4 MiB) is persisted, but the answer is lost.
+  fault({{"reset", 2}, {"after", true}});
+  write(0, 5 * kMiB);
+  // Of chunk 2 the session keeps only the first 1.25 MiB when the connection breaks.
+  fault({{"reset", 2}, {"keep", 5 * 256 * 1024}});
+  write(5 * kMiB, 9 * kMiB);
+  write(9 * kMiB, 12 * kMiB);
+  EXPECT_TRUE(ListedKeys(*store, "resume/").empty());
+  // The last chunk: first the connection breaks before it arrives, then it completes the
+  // object but the answer is lost.
+  fault({{"reset", 1}});
+  fault({{"reset", 2}, {"after", true}});
+  Status s = out->Commit();
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(ReadObject(*store, "resume/data.csv"), data);
+  json stats = server_->Stats();
+  EXPECT_EQ(stats["faults_injected"], 7) << stats;
+  EXPECT_EQ(stats["chunk_bytes"], 12 * kMiB) << "every byte persisted once: " << stats;
+  EXPECT_GE(stats["status_queries"], 3) << stats;
+  EXPECT_EQ(stats["sessions_completed"], 1) << stats;
+  EXPECT_EQ(stats["open_sessions"], 0) << stats;
+}
+
+TEST_F(GcsStoreTest, FailingForGoodSaysHowOftenAndCommitsNothing) {
+  auto store = Open();
+  const std::string data = Rows(12 * kMiB);
+  auto out = std::move(store->OpenWrite("fail/big.csv")).value();
+  for (size_t at = 0; at < data.size(); at += kMiB)
+    ASSERT_TRUE(out->Write(data.substr(at, kMiB)).ok());
+  // Every try of the last chunk fails (5 tries: the PUT, then status queries).
+  server_->Faults({{"status", 503}, {"count", 5}, {"method", "PUT"}, {"path", "/upload/"}});
+  Status s = out->Commit();
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(s.message(), "cannot write gs://strm-test/fail/big.csv: PUT " +
+                             server_->Url("/upload/storage/v1/b/strm-test/o") +
+                             " failed after 5 attempts: HTTP 503: Injected fault: HTTP 503");
+  EXPECT_EQ(out->Commit().code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(ListedKeys(*store, "fail/").empty());
+  EXPECT_EQ(store->OpenRead("fail/big.csv").status().code(), StatusCode::kNotFound);
+  json stats = server_->Stats();
+  EXPECT_EQ(stats["open_sessions"], 0) << "the failed session is cancelled: " << stats;
+  EXPECT_EQ(stats["sessions_cancelled"], 1) << stats;
+  EXPECT_EQ(stats["objects"], 0) << stats;
+
+  // A chunk that never gets through fails the Write, and cancels the session too.
+  server_->Faults({{"reset", 20}, {"method", "PUT"}, {"path", "/upload/"}});
+  auto out2 = std::move(store->OpenWrite("fail/mid.csv")).value();
+  Status w;
+  for (size_t at = 0; at < data.size() && w.ok(); at += kMiB)
+    w = out2->Write(data.substr(at, kMiB));
+  EXPECT_EQ(w.code(), StatusCode::kUnavailable);
+  EXPECT_NE(w.message().find("cannot write gs://strm-test/fail/mid.csv: PUT " +
+                             server_->Url("/upload/storage/v1/b/strm-test/o") +
+                             " failed after 5 attempts: "),
+            std::string::npos)
+      << w.message();
+  EXPECT_EQ(out2->Commit().code(), StatusCode::kFailedPrecondition);
+  server_->Admin("DELETE", "/_faults");
+  EXPECT_TRUE(ListedKeys(*store, "fail/").empty());
+  EXPECT_EQ(Stat("open_sessions"), 0);
+
+  // Reads and listings.
+  WriteObject(*store, "fail/small.csv", "x");
+  server_->Faults({{"status", 503}, {"count", 5}, {"method", "GET"}});
+  auto in = store->OpenRead("fail/small.csv");
+  EXPECT_EQ(in.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(in.status().message().find("cannot read gs://strm-test/fail/small.csv: GET " +
+                                       server_->Url("/storage/v1/b/strm-test/o/fail%2Fsmall.csv") +
+                                       " failed after 5 attempts: HTTP 503"),
+            std::string::npos)
+      << in.status().message();
+}
+
+TEST_F(GcsStoreTest, AnUnreachableTokenEndpointSaysSo) {
+  server_->Faults({{"status", 503}, {"count", 5}, {"path", "/token"}});
+  auto store = Open();
+  auto listed = store->List("");
+  EXPECT_EQ(listed.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(listed.status().message(), "cannot list gs://strm-test/: the token request to " +
+                                           server_->Url("/token") + " for service account " +
+                                           kEmail + ": POST " + server_->Url("/token") +
+                                           " failed after 5 attempts: HTTP 503");
+}
+
+TEST_F(GcsStoreTest, ErrorsNameTheObjectStatusAndServerMessage) {
+  auto o = Options();
+  o.bucket = "no-such-bucket";
+  auto store = Open(o);
+  auto listed = store->List("in/");
+  EXPECT_EQ(listed.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(listed.status().message(),
+            "cannot list gs://no-such-bucket/in/: HTTP 404: The specified bucket does not exist. "
+            "(GET " +
+                server_->Url("/storage/v1/b/no-such-bucket/o") + ")");
+  auto missing = Open()->OpenRead("in/missing.csv");
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing.status().message(), "object gs://strm-test/in/missing.csv does not exist");
+}
+
+TEST_F(GcsStoreTest, AbortAndDestructionCancelTheSession) {
+  auto store = Open();
+  const std::string data = Rows(5 * kMiB);  // more than a chunk: a session is open
+  {
+    auto out = std::move(store->OpenWrite("abort/a.csv")).value();
+    ASSERT_TRUE(out->Write(data).ok());
+    EXPECT_EQ(Stat("open_sessions"), 1);
+    out->Abort();
+    EXPECT_EQ(Stat("open_sessions"), 0);
+    out->Abort();  // idempotent
+    EXPECT_EQ(out->Write("more").code(), StatusCode::kFailedPrecondition);
+  }
+  {
+    auto out = std::move(store->OpenWrite("abort/b.csv")).value();
+    ASSERT_TRUE(out->Write(data).ok());
+  }
+  json stats = server_->Stats();
+  EXPECT_EQ(stats["sessions_cancelled"], 2) << stats;
+  EXPECT_EQ(stats["open_sessions"], 0) << stats;
+  EXPECT_TRUE(ListedKeys(*store, "abort/").empty());
+}
+
+TEST_F(GcsStoreTest, HonoursStorageEmulatorHost) {
+  std::optional<std::string> saved;
+  if (const char* v = std::getenv("STORAGE_EMULATOR_HOST")) saved = v;
+  std::string host = server_->Url("");
+  ::setenv("STORAGE_EMULATOR_HOST", host.substr(std::string("http://").size()).c_str(), 1);
+  auto o = Options();
+  o.endpoint.clear();
+  auto store = Open(o);
+  if (saved) {
+    ::setenv("STORAGE_EMULATOR_HOST", saved->c_str(), 1);
+  } else {
+    ::unsetenv("STORAGE_EMULATOR_HOST");
+  }
+  ASSERT_NE(store, nullptr);
+  WriteObject(*store, "emu/a", "via the emulator");
+  EXPECT_EQ(ReadObject(*store, "emu/a"), "via the emulator");
+}
+
+}  // namespace
+}  // namespace strm
