@@ -1,0 +1,132 @@
+// S3Store: an ObjectStore over a bucket of AWS S3 or of any S3-compatible store (MinIO, Ceph,
+// GCS interoperability, s3rver). The store's root is the bucket: keys are object keys.
+//
+// Every request is signed with SigV4 (sigv4.h), re-signed for each attempt, and goes through
+// WithRetries (retry.h). x-amz-content-sha256 always carries the real SHA-256 of the body:
+// bodies are small documents or whole parts held in memory, so nothing is sent unsigned.
+//
+//   List       ListObjectsV2, page after page (continuation-token), sorted by key. Directory
+//              markers (zero-byte keys ending in '/', as consoles create) are not listed, nor
+//              are multipart uploads in progress (S3 never lists those as objects).
+//   OpenRead   HeadObject (NotFound for a missing key), then ranged GETs of read_chunk_size
+//              bytes, each retried on its own and resumed at the first byte not received, and
+//              pinned to the object's ETag (If-Match), so a replaced object fails the read
+//              instead of mixing versions. The next range is fetched while the current one is
+//              read: memory stays at two chunks whatever the object's size.
+//   OpenWrite  an object smaller than part_size goes in one PutObject at Commit(). A larger one
+//              becomes a multipart upload: CreateMultipartUpload when the first part is full,
+//              each part sent on a thread of its own while the next one fills (memory: two
+//              parts), CompleteMultipartUpload only in Commit(). Abort(), destruction without
+//              Commit() and any failure send AbortMultipartUpload, so nothing is visible under
+//              the key before Commit() succeeds, and a failed Commit() leaves nothing behind
+//              (as far as the server allows: a store that cannot abort keeps the parts until
+//              a lifecycle rule removes them; S3's AbortIncompleteMultipartUpload is the safety
+//              net). A "200 OK" CompleteMultipartUpload whose body is an <Error> is an error
+//              (retried when its code is InternalError, SlowDown or ServiceUnavailable). If a
+//              retried CompleteMultipartUpload finds the upload gone (NoSuchUpload) because an
+//              earlier attempt succeeded but its answer was lost, an object of the written size
+//              under the key counts as success.
+//   Delete     DeleteObject; a missing key is OK, a missing bucket is NotFound.
+//
+// Addressing (S3Credentials::path_style): kOn is path-style (https://host/bucket/key), kOff is
+// virtual-hosted (https://bucket.host/key), kAuto is virtual-hosted on AWS when the bucket
+// name is a DNS label (lowercase letters, digits and '-'; no dots, whose names the
+// *.s3.amazonaws.com certificate does not cover), path-style otherwise and for every custom
+// endpoint. AWS endpoints are regional: s3.<region>.amazonaws.com (amazonaws.com.cn for cn-*).
+//
+// Configuration from the environment, for what the options leave empty, each item on its own
+// (as the AWS CLI does: explicit settings win over the environment, the environment over
+// defaults):
+//   keys      when both access_key_id and secret_access_key are empty: AWS_ACCESS_KEY_ID,
+//             AWS_SECRET_ACCESS_KEY (both required) and AWS_SESSION_TOKEN (optional). A token
+//             from the environment is never combined with keys from the options. One of the
+//             two keys given without the other is an error.
+//   endpoint  when endpoint_url is empty: AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL
+//             (scheme://host[:port]); neither means AWS.
+//   region    when region is empty: AWS_REGION, else AWS_DEFAULT_REGION, else discovered.
+// Discovery signs a HeadBucket for us-east-1 and takes the bucket's x-amz-bucket-region
+// header, which S3 sends with 200 and with its 301 PermanentRedirect (and its 400 and 403)
+// answers; without the header (most S3-compatible stores) the region is us-east-1. Whatever
+// the region's source, a request answered with 301/400 and a different x-amz-bucket-region is
+// re-signed for that region and sent again, and the store keeps the new region.
+//
+// Errors name the operation, s3://bucket/key and S3's answer: "S3 PUT s3://b/k: HTTP 403
+// SignatureDoesNotMatch (The request signature we calculated does not match ...)", or, when the
+// retries ran out, "S3 PUT s3://b/k failed after 5 attempts: HTTP 503 SlowDown". Codes: 403 is
+// kPermissionDenied, 404 kNotFound, 409/412 kFailedPrecondition, other 4xx kInvalidArgument,
+// 5xx and transport failures kUnavailable. Messages never carry a secret, a signature or a
+// query string.
+//
+// Thread-safe as ObjectStore requires; streams may outlive the store.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/connector_credentials.h"
+#include "storage/http_client.h"
+#include "storage/object_store.h"
+#include "storage/retry.h"
+
+namespace strm {
+
+inline constexpr size_t kS3MinPartSize = size_t{5} << 20;  // S3's minimum, except the last
+inline constexpr size_t kS3MaxPartSize = size_t{5} << 30;
+inline constexpr int kS3MaxParts = 10'000;
+
+struct S3StoreOptions {
+  std::string bucket;
+  S3Credentials credentials;         // endpoint_url empty = AWS (or the environment, see above)
+  std::string region;                // empty: the environment, else discovered, else us-east-1
+  std::shared_ptr<HttpClient> http;  // null: a client of the store's own
+  RetryPolicy retry;                 // retry.h defaults
+  size_t part_size = 8 << 20;        // multipart part size, kS3MinPartSize..kS3MaxPartSize
+  size_t read_chunk_size = 8 << 20;  // bytes per ranged GET, at least 64 KiB
+  int list_page_size = 1000;         // max-keys of ListObjectsV2, 1..1000 (S3's maximum)
+  // Looks up an environment variable; empty means the process environment. Pass one that
+  // returns nullopt to ignore the environment.
+  std::function<std::optional<std::string>(const std::string& name)> environment;
+};
+
+// InvalidArgument for a bad bucket name, part size, endpoint or region, or missing keys; when
+// the region must be discovered, also the errors of that HeadBucket (NotFound for a bucket
+// that does not exist; a 403 is not an error, S3 tells the region anyway).
+Result<std::shared_ptr<ObjectStore>> OpenS3Store(S3StoreOptions options);
+
+// Where the requests for a bucket go. Pure, for the store and its tests.
+struct S3Addressing {
+  std::string scheme;       // "https" or "http"
+  std::string host;         // as sent in Host: "b.s3.eu-west-1.amazonaws.com", "10.0.0.1:9000"
+  std::string bucket_path;  // "/bucket" (path-style) or "" (virtual-hosted)
+  bool path_style = false;
+
+  // The raw (unencoded) request path of an object, or of the bucket for an empty key:
+  // "/bucket/a b.csv", "/a b.csv"; "/bucket" or "/".
+  std::string Path(std::string_view key) const;
+  // The URL of an object, its path AWS-encoded as SigV4 signs it.
+  std::string Url(std::string_view key) const;
+};
+
+// `endpoint_url` is "scheme://host[:port]" or empty for AWS (then `region` picks the host);
+// a port that is the scheme's default is dropped, as curl drops it from Host.
+Result<S3Addressing> ResolveS3Addressing(std::string_view bucket, std::string_view endpoint_url,
+                                         S3PathStyle path_style, std::string_view region);
+
+// One page of a ListObjectsV2 answer.
+struct S3ListPage {
+  std::vector<ObjectInfo> objects;  // in the page's order
+  bool truncated = false;
+  std::string next_continuation_token;  // set when truncated
+};
+
+// Parses a ListObjectsV2 answer (<ListBucketResult>), decoding XML entities (&amp; &lt; &gt;
+// &quot; &apos;, &#NN; and &#xHH;) and CDATA. InvalidArgument for malformed XML, for an
+// <Error> document, or for a truncated page without a NextContinuationToken.
+Result<S3ListPage> ParseListObjectsV2(std::string_view xml);
+
+}  // namespace strm
