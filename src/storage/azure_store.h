@@ -1,0 +1,125 @@
+// AzureStore: an ObjectStore over one container of Azure Blob Storage (SPEC §1
+// azure_blob_storage_container), spoken directly over HttpClient with OAuth bearer tokens.
+//
+// Auth: the OAuth 2.0 client-credentials flow of Microsoft Entra ID: POST
+// {authority}/{tenant}/oauth2/v2.0/token with grant_type=client_credentials, client_id,
+// client_secret and scope=https://storage.azure.com/.default. The authority is
+// AzureStoreOptions::authority_host, else $AZURE_AUTHORITY_HOST (as Azure's SDKs), else
+// https://login.microsoftonline.com; it must be https. One token is cached per store and
+// fetched again once less than min(5 min, half its lifetime) of its expires_in remains;
+// concurrent requests wait for a single fetch. Every storage request carries
+// "Authorization: Bearer", "x-ms-version: 2023-11-03" (kAzureApiVersion; Azurite 3.35
+// accepts it) and "x-ms-date".
+//
+// Addressing: the account URI may be host-style (https://account.blob.core.windows.net) or
+// carry the account as its path (https://127.0.0.1:10000/devstoreaccount1, Azurite); the
+// container URL is account URI + "/" + container, and a blob's URL appends its name with
+// every '/'-separated segment percent-encoded. Keys may not be empty, nor contain "." or
+// ".." segments (URL normalisation would change them).
+//
+// Operations:
+//  - List: List Blobs pages (prefix, marker, NextMarker), committed blobs only (uncommitted
+//    blocks are not blobs), sorted by key.
+//  - OpenRead: ranged GETs of read_chunk_size bytes, one buffer at a time, pinned to the
+//    ETag of the first answer (If-Match), so an overwrite during a read is an error rather
+//    than a mix of two objects. NotFound for 404 BlobNotFound.
+//  - OpenWrite: up to block_size bytes are buffered. An object that fits in one block is one
+//    Put Blob at Commit(); a larger one is sent as Put Block requests (base64 block ids of
+//    equal length, random per write) while writing and becomes visible only with the Put
+//    Block List of Commit(). Memory: one block per open writer. Abort or destruction simply
+//    never commits the blocks: Azure has no call to delete uncommitted blocks and
+//    garbage-collects them (after a week), and they are never visible as a blob. At most
+//    50,000 blocks per object (Azure's limit): 390 GiB with 8 MiB blocks.
+//  - Delete: Delete Blob with its snapshots; a missing blob (404 BlobNotFound) is OK, a
+//    missing container is not.
+// Every request, token requests included, goes through WithRetries (5xx, 408, 429, resets,
+// timeouts). Errors name the operation, the blob as azure://account/container/blob, the HTTP
+// status and Azure's error code (x-ms-error-code or the XML <Code>): "Azure PUT
+// azure://acct/data/out.csv (Put Block List): HTTP 403 AuthorizationFailure". Token errors
+// name the token endpoint and the OAuth error and error_description. No message contains
+// the client secret or a token.
+//
+// Thread-safe, as ObjectStore requires.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/connector_credentials.h"
+#include "storage/http_client.h"
+#include "storage/object_store.h"
+#include "storage/retry.h"
+
+namespace strm {
+
+// The Blob service REST version strm speaks.
+inline constexpr std::string_view kAzureApiVersion = "2023-11-03";
+inline constexpr std::string_view kAzureDefaultAuthorityHost = "https://login.microsoftonline.com";
+inline constexpr std::string_view kAzureStorageScope = "https://storage.azure.com/.default";
+
+struct AzureStoreOptions {
+  std::string storage_account_uri;  // https://account.blob.core.windows.net or with a path:
+                                    // https://127.0.0.1:PORT/devstoreaccount1 (Azurite)
+  std::string container;
+  AzureCredentials credentials;      // client-credentials flow
+  std::shared_ptr<HttpClient> http;  // null: a client of the store's own
+  RetryPolicy retry;
+  size_t block_size = 8 << 20;       // Put Block size; 1 KiB to 4000 MiB
+  size_t read_chunk_size = 4 << 20;  // bytes per ranged GET of OpenRead
+  // "https://host" of the token endpoint; empty: $AZURE_AUTHORITY_HOST, else
+  // kAzureDefaultAuthorityHost.
+  std::string authority_host;
+  // List Blobs maxresults; 0: the service's default (5000). Tests cross pages with it.
+  int list_page_size = 0;
+  // The clock of token expiry; empty: std::chrono::steady_clock::now. Tests inject one.
+  std::function<std::chrono::steady_clock::time_point()> clock;
+};
+
+// Checks the options (URI, container name, credentials, sizes); makes no request, so a wrong
+// secret shows at the first operation.
+Result<std::shared_ptr<ObjectStore>> OpenAzureStore(AzureStoreOptions options);
+
+// ---- Pieces of the protocol, exposed for tests ---------------------------------------------
+
+// The parts of a storage account URI: "https://acct.blob.core.windows.net/" -> base
+// "https://acct.blob.core.windows.net", account "acct"; "https://127.0.0.1:10000/devstoreaccount1"
+// -> that base (no trailing '/'), account "devstoreaccount1". InvalidArgument for a scheme
+// other than http(s), a query or fragment, user info, or no host.
+struct AzureAccountUri {
+  std::string base;     // scheme://host[:port][/path], no trailing '/'
+  std::string account;  // the first path segment if there is a path, else the first label
+};
+Result<AzureAccountUri> ParseAzureAccountUri(std::string_view uri);
+
+// Percent-encodes every byte but A-Z a-z 0-9 - . _ ~, and '/' when `keep_slash`.
+std::string AzurePercentEncode(std::string_view s, bool keep_slash);
+
+// base + "/" + container, and that + "/" + the encoded blob name.
+std::string AzureContainerUrl(const AzureAccountUri& account, std::string_view container);
+std::string AzureBlobUrl(const AzureAccountUri& account, std::string_view container,
+                         std::string_view blob);
+
+// The authority in use: `configured`, else $AZURE_AUTHORITY_HOST, else the default; without a
+// trailing '/'.
+std::string AzureAuthorityHost(std::string_view configured);
+// {authority}/{tenant}/oauth2/v2.0/token (the tenant percent-encoded).
+std::string AzureTokenUrl(std::string_view authority_host, std::string_view tenant_id);
+
+// One page of a List Blobs answer.
+struct AzureBlobListPage {
+  std::vector<ObjectInfo> blobs;  // names decoded (entities; Encoded="true" names unescaped)
+  std::string next_marker;        // empty on the last page
+};
+// Parses an EnumerationResults document (no DTDs; the five predefined entities and numeric
+// character references). InvalidArgument for malformed XML.
+Result<AzureBlobListPage> ParseAzureBlobList(std::string_view xml);
+
+// The text of the first element named `name` in `xml`, entities decoded; "" if absent.
+std::string AzureXmlElementText(std::string_view xml, std::string_view name);
+
+}  // namespace strm
