@@ -8,7 +8,7 @@ packages=(
   libssl-dev libcurl4-openssl-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libhowardhinnant-date-dev tzdata libsqlite3-dev libre2-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
+  libgtest-dev libgmock-dev libbenchmark-dev openssl libcpp-httplib-dev
   clang-format
 )
 

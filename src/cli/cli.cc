@@ -19,6 +19,7 @@
 #include "cli/progress.h"
 #include "jobs/decrypt_csv.h"
 #include "jobs/simulate_batch_data.h"
+#include "platform/connector_store.h"
 #include "platform/platform.h"
 #include "storage/local_store.h"
 
@@ -106,6 +107,8 @@ void CatchInterrupts() {
 
 struct Flags {
   std::string dc_name, dc_path;
+  std::string dc_bucket, dc_credentials_file;                   // s3, gcs
+  std::string dc_account_uri, dc_tenant, dc_client, dc_secret;  // azure-blob-storage
   std::string contract_ref, schema_file, contract_file;
   std::string job_file;
   int threads = 0;
@@ -176,6 +179,55 @@ int Main(int argc, char** argv) {
     c.location = {{"path", std::filesystem::absolute(f.dc_path, ec).lexically_normal().string()}};
     STRM_ASSIGN_OR_RETURN(c, p->CreateDataConnector(c));
     return PrintEntity(ctx, ConnectorJson(c, false), ConnectorTable({c}, nullptr));
+  });
+
+  // The object stores: credentials come from a file (never from the command line, where
+  // other users could read them), except Azure's, whose CLI takes them as flags.
+  auto create_store = [&](CLI::App* cmd, std::function<Result<DataConnector>()> make) {
+    AddOutputFlag(cmd, ctx);
+    Action(cmd, exit_code, [&ctx, make]() -> Status {
+      STRM_ASSIGN_OR_RETURN(DataConnector c, make());
+      STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
+      STRM_ASSIGN_OR_RETURN(c, p->CreateDataConnector(c));
+      return PrintEntity(ctx, ConnectorJson(c, false), ConnectorTable({c}, nullptr));
+    });
+  };
+  auto* create_s3 = create_dc->add_subcommand("s3", "An AWS S3 or S3-compatible bucket");
+  create_s3->add_option("name", f.dc_name, "Connector name")->required();
+  create_s3->add_option("bucket", f.dc_bucket, "Bucket name")->required();
+  create_s3->add_option("--credentials-file", f.dc_credentials_file,
+                        "JSON of `aws iam create-access-key`, or {url, accessKey, secretKey, api, "
+                        "path} for S3-compatible stores; without it, the AWS_* environment");
+  create_store(create_s3, [&f]() -> Result<DataConnector> {
+    std::string creds;
+    if (!f.dc_credentials_file.empty()) {
+      STRM_ASSIGN_OR_RETURN(creds, ReadFile(f.dc_credentials_file, "credentials file"));
+    }
+    return MakeS3Connector(f.dc_name, f.dc_bucket, creds, f.dc_credentials_file);
+  });
+  auto* create_gcs = create_dc->add_subcommand("gcs", "A Google Cloud Storage bucket");
+  create_gcs->add_option("name", f.dc_name, "Connector name")->required();
+  create_gcs->add_option("bucket", f.dc_bucket, "Bucket name")->required();
+  create_gcs->add_option("--credentials-file", f.dc_credentials_file, "Service-account key (JSON)")
+      ->required();
+  create_store(create_gcs, [&f]() -> Result<DataConnector> {
+    STRM_ASSIGN_OR_RETURN(std::string creds, ReadFile(f.dc_credentials_file, "credentials file"));
+    return MakeGcsConnector(f.dc_name, f.dc_bucket, creds, f.dc_credentials_file);
+  });
+  auto* create_azure =
+      create_dc->add_subcommand("azure-blob-storage", "An Azure Blob Storage container");
+  create_azure->add_option("name", f.dc_name, "Connector name")->required();
+  create_azure->add_option("container", f.dc_bucket, "Container name")->required();
+  create_azure
+      ->add_option("--storage-account-uri", f.dc_account_uri,
+                   "https://ACCOUNT.blob.core.windows.net (or with a path, as Azurite's)")
+      ->required();
+  create_azure->add_option("--tenant-id", f.dc_tenant, "Entra ID tenant")->required();
+  create_azure->add_option("--client-id", f.dc_client, "Application (client) id")->required();
+  create_azure->add_option("--client-secret", f.dc_secret, "Client secret")->required();
+  create_store(create_azure, [&f]() -> Result<DataConnector> {
+    return MakeAzureConnector(f.dc_name, f.dc_bucket, f.dc_account_uri, f.dc_tenant, f.dc_client,
+                              f.dc_secret);
   });
 
   auto* create_contract = create->add_subcommand("data-contract", "Create a data contract");

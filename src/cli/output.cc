@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "jobs/batch_job_config.h"
+#include "platform/connector_store.h"
 
 namespace strm::cli {
 namespace {
@@ -65,14 +66,30 @@ std::string FormatTimestamp(int64_t epoch_millis) {
   return date::format("%FT%TZ", time_point<system_clock, milliseconds>(milliseconds(epoch_millis)));
 }
 
+namespace {
+
+// SPEC §1's name of each connector type's location, and the Type column of the table.
+struct ConnectorKind {
+  std::string_view type, location, column;
+};
+constexpr ConnectorKind kKinds[] = {
+    {"local", "local_directory", "LOCAL_DIRECTORY"},
+    {"s3", "s3_bucket", "S3_BUCKET"},
+    {"gcs", "google_cloud_storage_bucket", "GOOGLE_CLOUD_STORAGE_BUCKET"},
+    {"azure-blob-storage", "azure_blob_storage_container", "AZURE_BLOB_STORAGE_CONTAINER"},
+};
+ConnectorKind KindOf(const DataConnector& c) {
+  for (const ConnectorKind& k : kKinds)
+    if (k.type == c.type) return k;
+  return {c.type, c.type, c.type};
+}
+
+}  // namespace
+
 nlohmann::json ConnectorJson(const DataConnector& c, bool include_secrets) {
   nlohmann::json j = {{"ref", {{"name", c.name}}}};
-  if (c.type == "local") {
-    j["local_directory"] = c.location;
-  } else {
-    j[c.type] = c.location;
-  }
-  if (!c.credentials.empty()) j["credentials"] = include_secrets ? c.credentials : "****";
+  j[std::string(KindOf(c).location)] = c.location;
+  if (!c.credentials.empty()) j["credentials"] = ConnectorCredentialsJson(c, include_secrets);
   j["created_at"] = FormatTimestamp(c.created_at);
   return j;
 }
@@ -102,8 +119,9 @@ Table ConnectorTable(const std::vector<DataConnector>& cs, const std::vector<int
   if (dependents) t.header.push_back("Batch Jobs");
   for (size_t i = 0; i < cs.size(); ++i) {
     const DataConnector& c = cs[i];
-    std::string target = c.location.value("path", c.location.value("bucket_name", ""));
-    std::vector<std::string> row{c.name, c.type == "local" ? "LOCAL_DIRECTORY" : c.type, target};
+    std::string target = c.location.value(
+        "path", c.location.value("bucket_name", c.location.value("container_name", "")));
+    std::vector<std::string> row{c.name, std::string(KindOf(c).column), target};
     if (dependents) row.push_back(std::to_string((*dependents)[i]));
     t.rows.push_back(std::move(row));
   }

@@ -6,6 +6,7 @@
 #include "core/bytes.h"
 #include "jobs/batch_job_config.h"
 #include "jobs/job_plan.h"
+#include "platform/connector_store.h"
 #include "platform/platform.h"
 #include "platform/process_identity.h"
 #include "storage/local_store.h"
@@ -25,6 +26,7 @@ std::vector<std::string> ConnectorsOf(const BatchJobConfig& c) {
   return unique;
 }
 
+// Writes an empty `.strm_test_<uuid>.jsonl` at the connector's root, then deletes it.
 Status CheckAccess(ObjectStore& store, std::string_view connector) {
   std::string key = ".strm_test_" + NewUuidV4() + ".jsonl";
   auto out = store.OpenWrite(key);
@@ -34,9 +36,9 @@ Status CheckAccess(ObjectStore& store, std::string_view connector) {
   if (Status s = (*out)->Commit(); !s.ok())
     return PermissionDenied("data connector '" + std::string(connector) +
                             "': cannot write a test object: " + s.message());
-  if (Status s = store.Delete(key); !s.ok())
-    return PermissionDenied("data connector '" + std::string(connector) +
-                            "': cannot delete the test object " + key + ": " + s.message());
+  // Deleting needs a permission a write-only connector may lack (SPEC §1: deleted "where
+  // the credentials allow"): the empty test object then stays, and the check still passes.
+  (void)store.Delete(key);
   return Status::Ok();
 }
 
@@ -266,17 +268,6 @@ Status ValidateEntityName(std::string_view kind, std::string_view name) {
       return InvalidArgument(std::string(kind) + " name '" + std::string(name) +
                              "' may hold only printable characters other than '/' and spaces");
   return Status::Ok();
-}
-
-Result<std::shared_ptr<ObjectStore>> OpenConnectorStore(const DataConnector& c) {
-  if (c.type == "local") {
-    if (!c.location.contains("path") || !c.location["path"].is_string())
-      return InvalidArgument("data connector '" + c.name + "' has no path");
-    auto store = OpenLocalStore(c.location["path"].get<std::string>());
-    if (!store.ok()) return store.status().WithContext("data connector '" + c.name + "'");
-    return std::shared_ptr<ObjectStore>(std::move(store).value());
-  }
-  return InvalidArgument("data connector '" + c.name + "' has unsupported type '" + c.type + "'");
 }
 
 Result<std::unique_ptr<Platform>> OpenLocalPlatform(const std::string& home) {

@@ -63,9 +63,6 @@ class Platform {
 // The embedded platform on `home` ($STRM_HOME).
 Result<std::unique_ptr<Platform>> OpenLocalPlatform(const std::string& home);
 
-// Opens the object store of a connector (local directory now; object stores later).
-Result<std::shared_ptr<ObjectStore>> OpenConnectorStore(const DataConnector& connector);
-
 // Names are 4–100 printable ASCII characters without '/' (SPEC §1).
 Status ValidateEntityName(std::string_view kind, std::string_view name);
 

@@ -15,7 +15,13 @@ PASSED=0
 
 # A private STRM_HOME and data directory, removed on exit. No server: the embedded catalog.
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+SERVICE_PIDS=()
+cleanup() {
+  local p
+  for p in "${SERVICE_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
 export STRM_HOME=$WORK/home
 DATA=$WORK/data
 mkdir -p "$DATA"
@@ -113,6 +119,40 @@ expect_fail() {
     fi
   done
   pass
+}
+
+# The directory of the test servers that scripts/services.sh installs (fails if missing).
+services_dir() {
+  bash "$SRC/scripts/services.sh" --check > /dev/null ||
+    fail "the test servers are not installed" "run: bash scripts/services.sh"
+  echo "${STRM_SERVICES_DIR:-$SRC/.cache/services}"
+}
+
+# start_service LOG REGEX CMD...: starts CMD in the background with its output in LOG, waits
+# (30 s at most) for a line matching REGEX, whose last number is the port it listens on; sets
+# PORT and SERVICE_PID. The service is stopped when the script exits.
+start_service() {
+  local log=$1 regex=$2 i line
+  shift 2
+  "$@" >"$log" 2>&1 &
+  SERVICE_PID=$!
+  SERVICE_PIDS+=("$SERVICE_PID")
+  for ((i = 0; i < 300; i++)); do
+    line=$(grep -E "$regex" "$log" 2>/dev/null | head -1 || true)
+    if [[ -n $line ]]; then
+      PORT=$(grep -oE '[0-9]+' <<<"$line" | tail -1)
+      return 0
+    fi
+    kill -0 "$SERVICE_PID" 2>/dev/null || fail "service $1 exited" "$(cat "$log")"
+    sleep 0.1
+  done
+  fail "service $1 did not start in 30 s" "$(cat "$log")"
+}
+
+# The demo job with every connector replaced by $1 and every output under the prefix $2.
+demo_job_for() {
+  sed -e "s/\"name\": \"databert-demo\"/\"name\": \"$1\"/" \
+    -e "s|\"file_name\": \"out/|\"file_name\": \"$2/|" "$DEMO/job.json"
 }
 
 finish() {

@@ -174,21 +174,27 @@ TEST_F(LocalPlatformTest, DuplicateConnectorIsRefused) {
 }
 
 TEST_F(LocalPlatformTest, UnsupportedTypeOrMissingPathIsRefused) {
-  DataConnector s3 = Local("bucket", data_);
-  s3.type = "s3";
-  auto c = platform_->CreateDataConnector(s3);
+  DataConnector ftp = Local("bucket", data_);
+  ftp.type = "ftp";
+  auto c = platform_->CreateDataConnector(ftp);
   EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(c.status().message(), "data connector 'bucket' has unsupported type 's3'");
+  EXPECT_EQ(c.status().message(), "data connector 'bucket': unsupported type 'ftp'");
+
+  DataConnector no_bucket = Local("no-bucket", data_);
+  no_bucket.type = "s3";
+  no_bucket.location = {{"path", "/tmp"}};
+  EXPECT_EQ(platform_->CreateDataConnector(no_bucket).status().message(),
+            "data connector 'no-bucket': the location has no bucket_name");
 
   DataConnector no_path = Local("no-path", data_);
   no_path.location = nlohmann::json::object();
   c = platform_->CreateDataConnector(no_path);
   EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(c.status().message(), "data connector 'no-path' has no path");
+  EXPECT_EQ(c.status().message(), "data connector 'no-path': the location has no path");
 
   no_path.location = {{"path", 42}};
   EXPECT_EQ(platform_->CreateDataConnector(no_path).status().message(),
-            "data connector 'no-path' has no path");
+            "data connector 'no-path': the location has no path");
   EXPECT_THAT(*platform_->ListDataConnectors(), IsEmpty());
 }
 

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The demo job with its source and targets in Google Cloud Storage: the local JSON-API server
+# of tests/integration/gcs_server.js on 127.0.0.1, which checks the RS256 signature of the
+# service account's JWT with the key's public half, reached through STORAGE_EMULATOR_HOST.
+# The server keeps objects as files (--dir), so the test puts the input and reads the outputs
+# there, without strm.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+CONTRACT=databert-handle/batch_job_public/1.0.0
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/sa.pem" 2> /dev/null
+openssl pkey -in "$WORK/sa.pem" -pubout -out "$WORK/sa.pub.pem"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/other.pem" 2> /dev/null
+GCS=$WORK/gcs
+mkdir -p "$GCS/demo-bucket"
+cp "$DEMO/input.csv" "$GCS/demo-bucket/input.csv"
+start_service "$WORK/gcs.log" 'gcs_server listening on' \
+  node "$SRC/tests/integration/gcs_server.js" --public-key "$WORK/sa.pub.pem" --dir "$GCS" \
+  --bucket demo-bucket --client-email strm@demo.iam.gserviceaccount.com
+export STORAGE_EMULATOR_HOST=127.0.0.1:$PORT
+
+# A service-account key file as `gcloud iam service-accounts keys create` writes it.
+key_file() {  # PEM -> JSON
+  node -e '
+    const fs = require("fs");
+    console.log(JSON.stringify({type: "service_account", project_id: "demo",
+      private_key_id: "k1", private_key: fs.readFileSync(process.argv[1], "utf8"),
+      client_email: "strm@demo.iam.gserviceaccount.com", client_id: "1",
+      token_uri: process.argv[2]}));' "$1" "http://127.0.0.1:$PORT/token"
+}
+key_file "$WORK/sa.pem" > "$WORK/sa.json"
+key_file "$WORK/other.pem" > "$WORK/wrong.json"
+
+strm_ok create data-contract "$CONTRACT" --schema-definition "$DEMO/schema.json" \
+  --contract-definition "$DEMO/contract.json"
+
+# A key whose signature the token endpoint refuses: no connector, a clear error.
+expect_fail "wrong key" 1 "data connector 'gcs-demo'" "cannot write a test object" \
+  "was refused" "invalid_grant" -- create data-connector gcs gcs-demo demo-bucket \
+  --credentials-file "$WORK/wrong.json"
+expect_not_contains "no key material in the error" "$ERR" "PRIVATE KEY"
+echo '{"type": "service_account"}' > "$WORK/incomplete.json"
+expect_fail "incomplete key file" 1 "incomplete.json" "client_email" -- \
+  create data-connector gcs gcs-demo demo-bucket --credentials-file "$WORK/incomplete.json"
+
+strm_ok create data-connector gcs gcs-demo demo-bucket --credentials-file "$WORK/sa.json" -o plain
+expect_eq "create data-connector gcs" "gcs-demo	GOOGLE_CLOUD_STORAGE_BUCKET	demo-bucket" "$OUT"
+expect_eq "the access check leaves nothing behind" "input.csv" "$(ls -A "$GCS/demo-bucket")"
+strm_ok get data-connector gcs-demo -o json
+expect_contains "get hides the private key" "$OUT" '"private_key": "****"'
+expect_not_contains "get never shows the key" "$OUT" "PRIVATE KEY"
+
+demo_job_for gcs-demo out > "$WORK/job.json"
+strm_ok create batch-job -F "$WORK/job.json" -o plain
+expect_eq "job state" FINISHED "$(cut -f3 <<<"$OUT")"
+got=$GCS/demo-bucket/out
+expect_eq "outputs in the bucket" "derived-2.csv encrypted.csv keys.csv" "$(ls "$got" | paste -sd' ')"
+expect_eq "encrypted.csv lines" 11 "$(wc -l < "$got/encrypted.csv")"
+expect_eq "derived rows are the consent-2 rows" "session_1 session_1 session_5" \
+  "$(awk -F, 'NR > 1 { print $1 }' "$got/derived-2.csv" | paste -sd' ')"
+strm_ok decrypt -F "$got/encrypted.csv" --keys "$got/keys.csv" --contract "$CONTRACT"
+expect_eq "decrypt restores the input" "$(cut -d, -f1-2,4-9 "$DEMO/input.csv")" \
+  "$(cut -d, -f1-8 <<<"$OUT")"
+expect_contains "the server checked JWTs" "$(curl -sS "http://127.0.0.1:$PORT/_stats")" \
+  '"token_requests"'
+finish
