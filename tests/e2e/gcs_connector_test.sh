@@ -15,6 +15,8 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/other.p
 GCS=$WORK/gcs
 mkdir -p "$GCS/demo-bucket"
 cp "$DEMO/input.csv" "$GCS/demo-bucket/input.csv"
+mkdir -p "$GCS/demo-bucket/in/2022"  # for the path_prefix job (the server loads --dir at start)
+cp "$DEMO/input.csv" "$GCS/demo-bucket/in/2022/part-1.csv"
 start_service "$WORK/gcs.log" 'gcs_server listening on' \
   node "$SRC/tests/integration/gcs_server.js" --public-key "$WORK/sa.pub.pem" --dir "$GCS" \
   --bucket demo-bucket --client-email strm@demo.iam.gserviceaccount.com
@@ -46,7 +48,7 @@ expect_fail "incomplete key file" 1 "incomplete.json" "client_email" -- \
 
 strm_ok create data-connector gcs gcs-demo demo-bucket --credentials-file "$WORK/sa.json" -o plain
 expect_eq "create data-connector gcs" "gcs-demo	GOOGLE_CLOUD_STORAGE_BUCKET	demo-bucket" "$OUT"
-expect_eq "the access check leaves nothing behind" "input.csv" "$(ls -A "$GCS/demo-bucket")"
+expect_eq "the access check leaves nothing behind" "in input.csv" "$(ls -A "$GCS/demo-bucket" | paste -sd' ')"
 strm_ok get data-connector gcs-demo -o json
 expect_contains "get hides the private key" "$OUT" '"private_key": "****"'
 expect_not_contains "get never shows the key" "$OUT" "PRIVATE KEY"
@@ -62,6 +64,17 @@ expect_eq "derived rows are the consent-2 rows" "session_1 session_1 session_5" 
 strm_ok decrypt -F "$got/encrypted.csv" --keys "$got/keys.csv" --contract "$CONTRACT"
 expect_eq "decrypt restores the input" "$(cut -d, -f1-2,4-9 "$DEMO/input.csv")" \
   "$(cut -d, -f1-8 <<<"$OUT")"
+# path_prefix: the source as every object under a prefix (found with List), the targets under
+# another prefix.
+sed -e 's|"file_name": "input.csv"|"path_prefix": "in/2022"|' \
+  -e 's|"file_name": "out/|"path_prefix": "prefixed", "file_name": "|' "$WORK/job.json" \
+  > "$WORK/prefix-job.json"
+strm_ok create batch-job -F "$WORK/prefix-job.json" -o plain
+expect_eq "job with path prefixes" FINISHED "$(cut -f3 <<<"$OUT")"
+expect_eq "outputs under the target prefix" "derived-2.csv encrypted.csv keys.csv" \
+  "$(ls "$GCS/demo-bucket/prefixed" | paste -sd' ')"
+expect_eq "every row of the prefixed source" 11 \
+  "$(wc -l < "$GCS/demo-bucket/prefixed/encrypted.csv")"
 expect_contains "the server checked JWTs" "$(curl -sS "http://127.0.0.1:$PORT/_stats")" \
   '"token_requests"'
 finish
