@@ -139,7 +139,7 @@ Status KeyCache::Resolve(std::span<const Request> requests, std::span<KeyEntry*>
   std::vector<KeyRequest> missing;
   std::vector<size_t> missing_at;
   {
-    std::lock_guard lock(mu_);
+    std::shared_lock lock(mu_);  // lookups only: the workers look up side by side
     // The table and the entries are far larger than the caches: fetch each lookup's slot
     // 24 lookups ahead, then (the slot being there by then) its entry 12 ahead.
     constexpr size_t kSlotAhead = 24, kEntryAhead = 12;
@@ -167,7 +167,7 @@ Status KeyCache::Resolve(std::span<const Request> requests, std::span<KeyEntry*>
     writer = writer_.get();
   }
   STRM_ASSIGN_OR_RETURN(std::vector<DataKey> keys, writer->GetOrCreate(missing));
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   Status error;
   for (size_t j = 0; j < missing.size(); ++j) {
     size_t i = missing_at[j];
@@ -183,7 +183,7 @@ Status KeyCache::Flush() {
 }
 
 std::vector<const KeyEntry*> KeyCache::UsedInOrder() const {
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(mu_);
   std::vector<const KeyEntry*> used;
   for (uint64_t i = 0; i < count_; ++i) {
     const KeyEntry& e = Entry(i);
@@ -197,12 +197,12 @@ std::vector<const KeyEntry*> KeyCache::UsedInOrder() const {
 }
 
 const std::string& KeyCache::PolicyId(const KeyEntry& entry) const {
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(mu_);
   return policies_[entry.policy];
 }
 
 size_t KeyCache::size() const {
-  std::lock_guard lock(mu_);
+  std::shared_lock lock(mu_);
   return count_;
 }
 

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -111,7 +112,9 @@ class KeyCache {
   std::mutex writer_mu_;  // guards opening writer_ (which is thread-safe)
   std::unique_ptr<KeyGroupWriter> writer_;
   SipKey hash_key1_{}, hash_key2_{};
-  mutable std::mutex mu_;
+  // Guards the table and the entries' fields but first_row: shared for lookups, exclusive for
+  // inserts.
+  mutable std::shared_mutex mu_;
   // Entries in chunks of 2^kChunkBits: stable addresses, one shift to find one.
   static constexpr unsigned kChunkBits = 12;
   std::vector<std::unique_ptr<KeyEntry[]>> chunks_;
