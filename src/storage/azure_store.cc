@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/bytes.h"
+#include "storage/xml_reader.h"
 
 namespace strm {
 namespace {
@@ -62,198 +63,13 @@ bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
   return true;
 }
 
-// ---- A small XML scanner --------------------------------------------------------------------
-// Enough XML for the Blob service's answers: elements, attributes, text, CDATA, comments and
-// processing instructions. DTDs are refused, so no entity can be defined (no expansion bombs).
-
-void AppendUtf8(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-// Appends `text` with its entity and character references decoded.
-Status DecodeXmlText(std::string_view text, std::string& out) {
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '&') {
-      out += text[i];
-      continue;
-    }
-    size_t end = text.find(';', i);
-    if (end == std::string_view::npos || end - i > 12)
-      return InvalidArgument("malformed XML: an '&' that starts no reference");
-    std::string_view ref = text.substr(i + 1, end - i - 1);
-    if (ref == "amp") {
-      out += '&';
-    } else if (ref == "lt") {
-      out += '<';
-    } else if (ref == "gt") {
-      out += '>';
-    } else if (ref == "quot") {
-      out += '"';
-    } else if (ref == "apos") {
-      out += '\'';
-    } else if (ref.size() >= 2 && ref[0] == '#') {
-      const bool hex = ref[1] == 'x';
-      std::string_view digits = ref.substr(hex ? 2 : 1);
-      uint32_t cp = 0;
-      auto [p, ec] =
-          std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
-      if (digits.empty() || ec != std::errc() || p != digits.data() + digits.size() || cp == 0 ||
-          cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return InvalidArgument("malformed XML: bad character reference &" + std::string(ref) + ";");
-      AppendUtf8(cp, out);
-    } else {
-      return InvalidArgument("malformed XML: unknown entity &" + std::string(ref) + ";");
-    }
-    i = end;
-  }
-  return Status::Ok();
-}
-
-// The value of attribute `name` in an element's attribute text (` a="1" b='2'`), decoded.
-std::string XmlAttribute(std::string_view attrs, std::string_view name) {
-  size_t i = 0;
-  while (i < attrs.size()) {
-    while (i < attrs.size() && std::isspace(static_cast<unsigned char>(attrs[i]))) ++i;
-    size_t eq = attrs.find('=', i);
-    if (eq == std::string_view::npos) return {};
-    std::string_view key = attrs.substr(i, eq - i);
-    while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back())))
-      key.remove_suffix(1);
-    size_t q = eq + 1;
-    while (q < attrs.size() && std::isspace(static_cast<unsigned char>(attrs[q]))) ++q;
-    if (q >= attrs.size() || (attrs[q] != '"' && attrs[q] != '\'')) return {};
-    size_t close = attrs.find(attrs[q], q + 1);
-    if (close == std::string_view::npos) return {};
-    if (key == name) {
-      std::string value;
-      if (!DecodeXmlText(attrs.substr(q + 1, close - q - 1), value).ok()) return {};
-      return value;
-    }
-    i = close + 1;
-  }
-  return {};
-}
-
-struct XmlOpen {
-  std::string_view name, attrs;
-  std::string text;  // the element's own text, decoded
-};
-
-// Calls `on_close(stack)` as each element ends, with the open elements from the root down,
-// the closing one last (its text complete). `on_close` returns false to stop early.
-template <typename OnClose>
-Status ScanXml(std::string_view xml, OnClose on_close) {
-  std::vector<XmlOpen> stack;
-  bool had_root = false;
-  size_t i = 0;
-  while (i < xml.size()) {
-    if (xml[i] != '<') {
-      size_t end = std::min(xml.find('<', i), xml.size());
-      std::string_view text = xml.substr(i, end - i);
-      if (stack.empty()) {
-        if (text.find_first_not_of(" \t\r\n\xEF\xBB\xBF") != std::string_view::npos)
-          return InvalidArgument("malformed XML: text outside the root element");
-      } else {
-        STRM_RETURN_IF_ERROR(DecodeXmlText(text, stack.back().text));
-      }
-      i = end;
-      continue;
-    }
-    std::string_view rest = xml.substr(i);
-    auto skip_to = [&](std::string_view terminator) {
-      size_t end = xml.find(terminator, i);
-      if (end == std::string_view::npos) return false;
-      i = end + terminator.size();
-      return true;
-    };
-    if (rest.starts_with("<?")) {
-      if (!skip_to("?>")) return InvalidArgument("malformed XML: unterminated <?");
-    } else if (rest.starts_with("<!--")) {
-      if (!skip_to("-->")) return InvalidArgument("malformed XML: unterminated comment");
-    } else if (rest.starts_with("<![CDATA[")) {
-      size_t start = i + 9;
-      if (!skip_to("]]>")) return InvalidArgument("malformed XML: unterminated CDATA");
-      if (stack.empty()) return InvalidArgument("malformed XML: CDATA outside the root element");
-      stack.back().text.append(xml.substr(start, i - 3 - start));
-    } else if (rest.starts_with("<!")) {
-      return InvalidArgument("XML with a DTD is not accepted");
-    } else if (rest.starts_with("</")) {
-      size_t end = xml.find('>', i);
-      if (end == std::string_view::npos) return InvalidArgument("malformed XML: unterminated tag");
-      std::string_view name = xml.substr(i + 2, end - i - 2);
-      while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back())))
-        name.remove_suffix(1);
-      if (stack.empty() || stack.back().name != name)
-        return InvalidArgument("malformed XML: unexpected </" + std::string(name) + ">");
-      if (!on_close(stack)) return Status::Ok();
-      stack.pop_back();
-      i = end + 1;
-    } else {
-      // A start tag; attribute values may hold '>' inside quotes.
-      size_t j = i + 1;
-      char quote = 0;
-      for (; j < xml.size(); ++j) {
-        if (quote != 0) {
-          if (xml[j] == quote) quote = 0;
-        } else if (xml[j] == '"' || xml[j] == '\'') {
-          quote = xml[j];
-        } else if (xml[j] == '>') {
-          break;
-        }
-      }
-      if (j >= xml.size()) return InvalidArgument("malformed XML: unterminated tag");
-      std::string_view tag = xml.substr(i + 1, j - i - 1);
-      const bool self_closing = !tag.empty() && tag.back() == '/';
-      if (self_closing) tag.remove_suffix(1);
-      size_t name_end = 0;
-      while (name_end < tag.size() && !std::isspace(static_cast<unsigned char>(tag[name_end])))
-        ++name_end;
-      if (name_end == 0) return InvalidArgument("malformed XML: a tag without a name");
-      if (stack.empty() && had_root) return InvalidArgument("malformed XML: two root elements");
-      had_root = true;
-      stack.push_back({tag.substr(0, name_end), tag.substr(name_end), {}});
-      if (self_closing) {
-        if (!on_close(stack)) return Status::Ok();
-        stack.pop_back();
-      }
-      i = j + 1;
-    }
-  }
-  if (!stack.empty())
-    return InvalidArgument("malformed XML: <" + std::string(stack.back().name) + "> is not closed");
-  if (!had_root) return InvalidArgument("malformed XML: no root element");
-  return Status::Ok();
-}
-
-bool PathIs(const std::vector<XmlOpen>& stack, std::initializer_list<std::string_view> path) {
-  if (stack.size() != path.size()) return false;
-  size_t k = 0;
-  for (std::string_view p : path)
-    if (stack[k++].name != p) return false;
-  return true;
-}
-
 // ---- Errors ---------------------------------------------------------------------------------
 
 // Azure's error code: the x-ms-error-code header (also on HEAD), else the XML <Code>.
 std::string AzureErrorCode(const HttpResponse& r) {
   if (const std::string* h = r.FindHeader("x-ms-error-code"); h != nullptr && !h->empty())
     return h->substr(0, 64);
-  return AzureXmlElementText(r.body, "Code").substr(0, 64);
+  return XmlElementText(r.body, "Code").substr(0, 64);
 }
 
 StatusCode CodeForHttpStatus(int status) {
@@ -271,7 +87,7 @@ std::string DescribeFailure(const HttpResponse& r) {
   const std::string code = AzureErrorCode(r);
   if (!code.empty()) msg += " " + code;
   // Azure explains failed authentication here; it never holds the token.
-  std::string detail = AzureXmlElementText(r.body, "AuthenticationErrorDetail");
+  std::string detail = XmlElementText(r.body, "AuthenticationErrorDetail");
   if (!detail.empty()) msg += " (" + detail.substr(0, kMaxErrorTextSize) + ")";
   return msg;
 }
@@ -880,55 +696,41 @@ std::string AzureTokenUrl(std::string_view authority_host, std::string_view tena
 }
 
 Result<AzureBlobListPage> ParseAzureBlobList(std::string_view xml) {
+  STRM_ASSIGN_OR_RETURN(XmlElement root, ParseXml(xml));
+  if (root.name != "EnumerationResults")
+    return InvalidArgument("the answer is <" + root.name + ">, not <EnumerationResults>");
   AzureBlobListPage page;
-  ObjectInfo blob;
-  bool has_name = false;
-  Status error;
-  Status s = ScanXml(xml, [&](const std::vector<XmlOpen>& st) {
-    if (st.size() == 1 && st[0].name != "EnumerationResults") {
-      error = InvalidArgument("the answer is <" + std::string(st[0].name) +
-                              ">, not <EnumerationResults>");
-      return false;
+  for (XmlElement& section : root.children) {
+    if (section.name == "NextMarker") {
+      page.next_marker = std::move(section.text);
+      continue;
     }
-    if (PathIs(st, {"EnumerationResults", "Blobs", "Blob", "Name"})) {
-      blob.key = XmlAttribute(st.back().attrs, "Encoded") == "true" ? PercentDecode(st.back().text)
-                                                                    : st.back().text;
-      has_name = true;
-    } else if (PathIs(st,
-                      {"EnumerationResults", "Blobs", "Blob", "Properties", "Content-Length"})) {
-      const std::string& t = st.back().text;
-      auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), blob.size);
-      if (ec != std::errc() || p != t.data() + t.size() || t.empty()) {
-        error = InvalidArgument("a blob's Content-Length '" + t.substr(0, 32) + "' is no number");
-        return false;
+    if (section.name != "Blobs") continue;
+    for (XmlElement& b : section.children) {
+      if (b.name != "Blob") continue;
+      ObjectInfo blob;
+      bool has_name = false;
+      for (XmlElement& field : b.children) {
+        if (field.name == "Name") {
+          blob.key = field.Attribute("Encoded") == "true" ? PercentDecode(field.text)
+                                                          : std::move(field.text);
+          has_name = true;
+        } else if (field.name == "Properties") {
+          for (const XmlElement& p : field.children) {
+            if (p.name != "Content-Length") continue;
+            const std::string& t = p.text;
+            auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), blob.size);
+            if (ec != std::errc() || end != t.data() + t.size() || t.empty())
+              return InvalidArgument("a blob's Content-Length '" + t.substr(0, 32) +
+                                     "' is no number");
+          }
+        }
       }
-    } else if (PathIs(st, {"EnumerationResults", "Blobs", "Blob"})) {
-      if (!has_name) {
-        error = InvalidArgument("a <Blob> without a <Name>");
-        return false;
-      }
+      if (!has_name) return InvalidArgument("a <Blob> without a <Name>");
       page.blobs.push_back(std::move(blob));
-      blob = {};
-      has_name = false;
-    } else if (PathIs(st, {"EnumerationResults", "NextMarker"})) {
-      page.next_marker = st.back().text;
     }
-    return true;
-  });
-  if (!error.ok()) return error;
-  if (!s.ok()) return s;
+  }
   return page;
-}
-
-std::string AzureXmlElementText(std::string_view xml, std::string_view name) {
-  std::string found;
-  // The body may be cut short or not XML at all: whatever was found before an error counts.
-  (void)ScanXml(xml, [&](const std::vector<XmlOpen>& st) {
-    if (st.back().name != name) return true;
-    found = st.back().text;
-    return false;
-  });
-  return found;
 }
 
 Result<std::shared_ptr<ObjectStore>> OpenAzureStore(AzureStoreOptions options) {

@@ -115,11 +115,9 @@ struct AzureBlobListPage {
   std::vector<ObjectInfo> blobs;  // names decoded (entities; Encoded="true" names unescaped)
   std::string next_marker;        // empty on the last page
 };
-// Parses an EnumerationResults document (no DTDs; the five predefined entities and numeric
-// character references). InvalidArgument for malformed XML.
+// Parses an EnumerationResults document (with ParseXml of xml_reader.h). InvalidArgument for
+// malformed XML, another root element, a <Blob> without a <Name> or a Content-Length that is
+// no number.
 Result<AzureBlobListPage> ParseAzureBlobList(std::string_view xml);
-
-// The text of the first element named `name` in `xml`, entities decoded; "" if absent.
-std::string AzureXmlElementText(std::string_view xml, std::string_view name);
 
 }  // namespace strm

@@ -20,23 +20,6 @@ constexpr size_t kWriteBuffer = 1 << 20;
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
-Status CheckKey(std::string_view key) {
-  if (key.empty()) return InvalidArgument("an object name must not be empty");
-  if (key.front() == '/')
-    return InvalidArgument("object name '" + std::string(key) + "' is absolute");
-  size_t start = 0;
-  while (start <= key.size()) {
-    size_t end = key.find('/', start);
-    if (end == std::string_view::npos) end = key.size();
-    std::string_view seg = key.substr(start, end - start);
-    if (seg == "." || seg == "..")
-      return InvalidArgument("object name '" + std::string(key) + "' contains '" +
-                             std::string(seg) + "'");
-    start = end + 1;
-  }
-  return Status::Ok();
-}
-
 class FileInput final : public InputStream {
  public:
   FileInput(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
@@ -158,7 +141,7 @@ class LocalStore final : public ObjectStore {
   }
 
   Result<std::unique_ptr<InputStream>> OpenRead(std::string_view key) override {
-    STRM_RETURN_IF_ERROR(CheckKey(key));
+    STRM_RETURN_IF_ERROR(ValidateObjectKey(key));
     std::string path = (root_ / std::string(key)).string();
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -176,7 +159,7 @@ class LocalStore final : public ObjectStore {
   }
 
   Result<std::unique_ptr<OutputStream>> OpenWrite(std::string_view key) override {
-    STRM_RETURN_IF_ERROR(CheckKey(key));
+    STRM_RETURN_IF_ERROR(ValidateObjectKey(key));
     fs::path final_path = root_ / std::string(key);
     std::error_code ec;
     fs::create_directories(final_path.parent_path(), ec);
@@ -192,7 +175,7 @@ class LocalStore final : public ObjectStore {
   }
 
   Status Delete(std::string_view key) override {
-    STRM_RETURN_IF_ERROR(CheckKey(key));
+    STRM_RETURN_IF_ERROR(ValidateObjectKey(key));
     std::string path = (root_ / std::string(key)).string();
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
       return IoError("cannot delete " + path + ": " + ErrnoText(errno));

@@ -2,7 +2,8 @@
 // Keys map to files under the root; writes go to a hidden temporary file in the target's
 // directory ("<dir>/.<name>.strm-tmp-<uuid>"), which Commit() fsyncs and renames over the
 // final name, so readers see the old file or the whole new one. Temporary files are never
-// listed. Keys may not be absolute or contain "." or ".." segments.
+// listed. Keys follow ValidateObjectKey (object_store.h): not empty, not absolute, no "." or
+// ".." segments.
 #pragma once
 
 #include <memory>

@@ -42,6 +42,13 @@ class ObjectStore {
   virtual Status Delete(std::string_view key) = 0;
 };
 
+// The rule for keys of stores whose keys become paths (a directory's files, S3 request paths):
+// not empty, not absolute (no leading '/'), and no "." or ".." segment, which a file system
+// or URL normalisation would resolve to another object. InvalidArgument naming the key:
+// "an object name must not be empty", "object name '/a' is absolute", "object name 'a/../b'
+// contains '..'". Stores add their own limits (length, characters) before it.
+Status ValidateObjectKey(std::string_view key);
+
 // Joins a path prefix and a key with exactly one '/' ("a/b" + "c" -> "a/b/c"; "" + "c" -> "c").
 std::string JoinKey(std::string_view prefix, std::string_view key);
 

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "storage/sigv4.h"
+#include "storage/xml_reader.h"
 
 namespace strm {
 namespace {
@@ -21,212 +22,9 @@ constexpr size_t kMinReadChunk = size_t{64} << 10;
 constexpr size_t kMaxKeyBytes = 1024;  // S3's limit on a key's UTF-8 bytes
 constexpr size_t kMaxShownMessage = 300;
 
-// ---- A small XML reader ---------------------------------------------------------------------
-// S3 answers with small, flat XML documents. This reads exactly what they use: elements,
-// attributes (skipped), character data with the predefined entities and numeric references,
-// CDATA, comments and processing instructions. DTDs are refused: their entities could not be
-// expanded, and S3 never sends one.
+// ---- XML ------------------------------------------------------------------------------------
 
-struct XmlElement {
-  std::string name;
-  std::string text;  // the element's own character data, decoded; children's not included
-  std::vector<XmlElement> children;
-
-  const XmlElement* Child(std::string_view n) const {
-    for (const XmlElement& c : children)
-      if (c.name == n) return &c;
-    return nullptr;
-  }
-  std::string ChildText(std::string_view n) const {
-    const XmlElement* c = Child(n);
-    return c != nullptr ? c->text : std::string();
-  }
-};
-
-void AppendUtf8(uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-class XmlParser {
- public:
-  explicit XmlParser(std::string_view in) : in_(in) {}
-
-  Result<XmlElement> ParseDocument() {
-    if (in_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;  // a UTF-8 byte order mark
-    STRM_RETURN_IF_ERROR(SkipMisc());
-    if (!At("<")) return Error("no root element");
-    XmlElement root;
-    STRM_RETURN_IF_ERROR(Element(root, 0));
-    STRM_RETURN_IF_ERROR(SkipMisc());
-    if (pos_ != in_.size()) return Error("content after the root element");
-    return root;
-  }
-
- private:
-  static constexpr int kMaxDepth = 32;
-
-  Status Error(std::string_view what) const {
-    return InvalidArgument("malformed XML at byte " + std::to_string(pos_) + ": " +
-                           std::string(what));
-  }
-  bool At(std::string_view s) const { return in_.substr(pos_, s.size()) == s; }
-  static bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-  void SkipSpace() {
-    while (pos_ < in_.size() && IsSpace(in_[pos_])) ++pos_;
-  }
-  // Moves past the next `end`, or fails naming `what`.
-  Status SkipPast(std::string_view end, std::string_view what) {
-    size_t at = in_.find(end, pos_);
-    if (at == std::string_view::npos)
-      return Error(std::string("unterminated ") + std::string(what));
-    pos_ = at + end.size();
-    return Status::Ok();
-  }
-
-  // Whitespace, comments and processing instructions (the XML declaration among them).
-  Status SkipMisc() {
-    for (;;) {
-      SkipSpace();
-      if (At("<?")) {
-        STRM_RETURN_IF_ERROR(SkipPast("?>", "processing instruction"));
-      } else if (At("<!--")) {
-        STRM_RETURN_IF_ERROR(SkipPast("-->", "comment"));
-      } else if (At("<!")) {
-        return Error("DTDs are not supported");
-      } else {
-        return Status::Ok();
-      }
-    }
-  }
-
-  Result<std::string> Name() {
-    size_t start = pos_;
-    while (pos_ < in_.size()) {
-      char c = in_[pos_];
-      if (IsSpace(c) || c == '/' || c == '>' || c == '=' || c == '<' || c == '&' || c == '"' ||
-          c == '\'')
-        break;
-      ++pos_;
-    }
-    if (pos_ == start) return Error("expected a name");
-    return std::string(in_.substr(start, pos_ - start));
-  }
-
-  // At '&': decodes one entity or character reference into `out`.
-  Status Reference(std::string& out) {
-    size_t semi = in_.find(';', pos_);
-    if (semi == std::string_view::npos || semi - pos_ > 12) return Error("unterminated '&'");
-    std::string_view ref = in_.substr(pos_ + 1, semi - pos_ - 1);
-    if (ref == "amp") {
-      out += '&';
-    } else if (ref == "lt") {
-      out += '<';
-    } else if (ref == "gt") {
-      out += '>';
-    } else if (ref == "quot") {
-      out += '"';
-    } else if (ref == "apos") {
-      out += '\'';
-    } else if (ref.size() >= 2 && ref[0] == '#') {
-      const bool hex = ref[1] == 'x';
-      std::string_view digits = ref.substr(hex ? 2 : 1);
-      uint32_t cp = 0;
-      auto [end, ec] =
-          std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
-      if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || cp == 0 ||
-          cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return Error("invalid character reference '&" + std::string(ref) + ";'");
-      AppendUtf8(cp, out);
-    } else {
-      return Error("unknown entity '&" + std::string(ref) + ";'");
-    }
-    pos_ = semi + 1;
-    return Status::Ok();
-  }
-
-  // At '<' of a start tag: the element, its content and its end tag.
-  Status Element(XmlElement& out, int depth) {
-    if (depth > kMaxDepth) return Error("elements nested too deeply");
-    ++pos_;
-    STRM_ASSIGN_OR_RETURN(out.name, Name());
-    for (;;) {  // attributes, skipped
-      SkipSpace();
-      if (At("/>")) {
-        pos_ += 2;
-        return Status::Ok();
-      }
-      if (At(">")) {
-        ++pos_;
-        break;
-      }
-      STRM_ASSIGN_OR_RETURN(std::string attr, Name());
-      SkipSpace();
-      if (!At("=")) return Error("expected '=' after attribute " + attr);
-      ++pos_;
-      SkipSpace();
-      if (pos_ >= in_.size() || (in_[pos_] != '"' && in_[pos_] != '\''))
-        return Error("expected a quoted value of attribute " + attr);
-      const char quote[2] = {in_[pos_], '\0'};
-      ++pos_;
-      STRM_RETURN_IF_ERROR(SkipPast(quote, "attribute value"));
-    }
-    for (;;) {  // content
-      if (pos_ >= in_.size()) return Error("<" + out.name + "> is not closed");
-      const char c = in_[pos_];
-      if (c == '&') {
-        STRM_RETURN_IF_ERROR(Reference(out.text));
-      } else if (c != '<') {
-        size_t next = in_.find_first_of("<&", pos_);
-        if (next == std::string_view::npos) next = in_.size();
-        out.text.append(in_.substr(pos_, next - pos_));
-        pos_ = next;
-      } else if (At("</")) {
-        pos_ += 2;
-        STRM_ASSIGN_OR_RETURN(std::string name, Name());
-        if (name != out.name) return Error("</" + name + "> closes <" + out.name + ">");
-        SkipSpace();
-        if (!At(">")) return Error("expected '>'");
-        ++pos_;
-        return Status::Ok();
-      } else if (At("<![CDATA[")) {
-        pos_ += 9;
-        size_t end = in_.find("]]>", pos_);
-        if (end == std::string_view::npos) return Error("unterminated CDATA section");
-        out.text.append(in_.substr(pos_, end - pos_));
-        pos_ = end + 3;
-      } else if (At("<!--")) {
-        STRM_RETURN_IF_ERROR(SkipPast("-->", "comment"));
-      } else if (At("<?")) {
-        STRM_RETURN_IF_ERROR(SkipPast("?>", "processing instruction"));
-      } else if (At("<!")) {
-        return Error("unexpected '<!'");
-      } else {
-        out.children.emplace_back();
-        STRM_RETURN_IF_ERROR(Element(out.children.back(), depth + 1));
-      }
-    }
-  }
-
-  std::string_view in_;
-  size_t pos_ = 0;
-};
-
-Result<XmlElement> ParseXml(std::string_view xml) { return XmlParser(xml).ParseDocument(); }
-
+// Element content for the body of CompleteMultipartUpload (ETags are quoted strings).
 std::string XmlEscape(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -348,29 +146,17 @@ bool IsRegionName(std::string_view r) {
          std::all_of(r.begin(), r.end(), [](char c) { return IsLowerAlnum(c) || c == '-'; });
 }
 
+// S3's own limits, then ValidateObjectKey: curl would squash "." and ".." segments, sending
+// (and signing) another path.
 Status CheckKey(std::string_view key) {
-  if (key.empty()) return InvalidArgument("an object name must not be empty");
   if (key.size() > kMaxKeyBytes)
     return InvalidArgument("object name is longer than S3's 1024 bytes");
-  if (key.front() == '/')
-    return InvalidArgument("object name '" + ForMessage(key, 200) + "' is absolute");
   for (char c : key) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
       return InvalidArgument("object name '" + ForMessage(key, 200) +
                              "' contains a control character");
   }
-  // curl would squash "." and ".." segments, sending (and signing) another path.
-  size_t start = 0;
-  while (start <= key.size()) {
-    size_t end = key.find('/', start);
-    if (end == std::string_view::npos) end = key.size();
-    std::string_view seg = key.substr(start, end - start);
-    if (seg == "." || seg == "..")
-      return InvalidArgument("object name '" + std::string(key) + "' contains '" +
-                             std::string(seg) + "'");
-    start = end + 1;
-  }
-  return Status::Ok();
+  return ValidateObjectKey(key);
 }
 
 bool StartsWithNoCase(std::string_view s, std::string_view prefix) {

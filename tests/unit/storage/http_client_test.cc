@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,6 +19,7 @@
 #include <thread>
 
 #include "core/bytes.h"
+#include "test_certificates.h"
 #include "test_http_server.h"
 
 namespace strm {
@@ -447,60 +446,6 @@ TEST(RedactUrl, DropsQueryFragmentAndUserInfo) {
 
 // ---- TLS with a private CA ----------------------------------------------------------------
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using Cert = std::unique_ptr<X509, X509Free>;
-
-void AddExt(X509* cert, X509* issuer, int nid, const char* value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-  ASSERT_NE(ext, nullptr) << value;
-  X509_add_ext(cert, ext, -1);
-  X509_EXTENSION_free(ext);
-}
-
-// A certificate for `key` named `cn`, signed by `issuer` (self-signed when null).
-Cert MakeCert(EVP_PKEY* key, const char* cn, X509* issuer, EVP_PKEY* issuer_key, bool ca) {
-  static long serial = 1;
-  Cert cert(X509_new());
-  X509* x = cert.get();
-  X509_set_version(x, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
-  X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(x), 24 * 3600);
-  X509_set_pubkey(x, key);
-  X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(cn), -1, -1, 0);
-  X509* signer = issuer != nullptr ? issuer : x;
-  X509_set_issuer_name(x, X509_get_subject_name(signer));
-  if (ca) {
-    AddExt(x, signer, NID_basic_constraints, "critical,CA:TRUE");
-    AddExt(x, signer, NID_key_usage, "critical,keyCertSign,cRLSign");
-    AddExt(x, signer, NID_subject_key_identifier, "hash");
-  } else {
-    AddExt(x, signer, NID_basic_constraints, "CA:FALSE");
-    AddExt(x, signer, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost");
-    AddExt(x, signer, NID_ext_key_usage, "serverAuth");
-  }
-  X509_sign(x, issuer_key != nullptr ? issuer_key : key, EVP_sha256());
-  return cert;
-}
-
-void WritePem(const fs::path& path, X509* cert, EVP_PKEY* key) {
-  BIO* bio = BIO_new_file(path.c_str(), "w");
-  ASSERT_NE(bio, nullptr);
-  if (cert != nullptr) PEM_write_bio_X509(bio, cert);
-  if (key != nullptr) PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
-  BIO_free(bio);
-}
-
 // Saves CURL_CA_BUNDLE and SSL_CERT_FILE, clears them, and restores them at the end.
 class CaEnv {
  public:
@@ -532,11 +477,13 @@ TEST(HttpClient, TrustsAPrivateCaNamedByTheEnvironment) {
   Pkey ca_key(EVP_EC_gen("P-256")), other_key(EVP_EC_gen("P-256")), server_key(EVP_EC_gen("P-256"));
   Cert ca = MakeCert(ca_key.get(), "strm test CA", nullptr, nullptr, true);
   Cert other = MakeCert(other_key.get(), "unrelated CA", nullptr, nullptr, true);
+  ASSERT_TRUE(ca && other);
   Cert leaf = MakeCert(server_key.get(), "127.0.0.1", ca.get(), ca_key.get(), false);
-  WritePem(dir / "ca.pem", ca.get(), nullptr);
-  WritePem(dir / "other.pem", other.get(), nullptr);
-  WritePem(dir / "server.pem", leaf.get(), nullptr);
-  WritePem(dir / "server.key", nullptr, server_key.get());
+  ASSERT_TRUE(leaf);
+  ASSERT_TRUE(WritePem(dir / "ca.pem", ca.get(), nullptr));
+  ASSERT_TRUE(WritePem(dir / "other.pem", other.get(), nullptr));
+  ASSERT_TRUE(WritePem(dir / "server.pem", leaf.get(), nullptr));
+  ASSERT_TRUE(WritePem(dir / "server.key", nullptr, server_key.get()));
 
   CaEnv env;
   {
