@@ -21,6 +21,7 @@
 
 #include "core/bytes.h"
 #include "object_store_contract.h"
+#include "test_certificates.h"
 #include "testing/child_process.h"
 
 namespace strm {
@@ -38,14 +39,6 @@ constexpr size_t kMiB = 1 << 20;
 struct KeyPair {
   std::string private_pem, public_pem;
 };
-
-std::string BioText(BIO* bio) {
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
-  std::string out(data, static_cast<size_t>(n));
-  BIO_free(bio);
-  return out;
-}
 
 KeyPair MakeKeyPair() {
   EVP_PKEY* k = EVP_RSA_gen(2048);

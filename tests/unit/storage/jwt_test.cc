@@ -16,25 +16,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "test_certificates.h"
+
 namespace strm {
 namespace {
 
 using namespace std::chrono;
 
 // ---- OpenSSL helpers: test keys are made here, never committed ----------------------------
-
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
-
-std::string BioText(BIO* bio) {
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
-  std::string out(data, static_cast<size_t>(n));
-  BIO_free(bio);
-  return out;
-}
 
 // PKCS#8 PEM, optionally encrypted with a passphrase.
 std::string PrivatePem(EVP_PKEY* k, const char* passphrase = nullptr) {

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 namespace strm {
 
@@ -21,6 +22,15 @@ struct X509Free {
 };
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using Cert = std::unique_ptr<X509, X509Free>;
+
+// The bytes written to a memory BIO (PEM text, say); frees the BIO.
+inline std::string BioText(BIO* bio) {
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  std::string out(data, static_cast<size_t>(n));
+  BIO_free(bio);
+  return out;
+}
 
 // Adds the extension `nid` = `value` (OpenSSL's config syntax) to `cert`; false if OpenSSL
 // cannot make it.
