@@ -68,7 +68,7 @@ KeyId KeyCache::Identify(std::string_view value, int64_t day) const {
   return {SipHash24(hash_key1_, value), SipHash24(hash_key2_, value), day};
 }
 
-KeyEntry* KeyCache::FindLocked(const KeyId& id) const {
+KeyEntry* KeyCache::ProbeLocked(const KeyId& id, bool compare) const {
   const size_t mask = slots_.size() - 1;
   const uint64_t tag = Tag(id);
   for (size_t i = Home(id, mask);; i = (i + 1) & mask) {
@@ -76,7 +76,7 @@ KeyEntry* KeyCache::FindLocked(const KeyId& id) const {
     if (s == 0) return nullptr;
     if ((s & ~kIndexMask) != tag) continue;
     KeyEntry& e = Entry((s & kIndexMask) - 1);
-    if (e.id == id) return &e;
+    if (!compare || e.id == id) return &e;
   }
 }
 
@@ -85,14 +85,8 @@ void KeyCache::PrefetchLocked(const KeyId& id) const {
 }
 
 void KeyCache::PrefetchEntryLocked(const KeyId& id) const {
-  // The probe of FindLocked over slots prefetched earlier, touching no entry.
-  const size_t mask = slots_.size() - 1;
-  const uint64_t tag = Tag(id);
-  for (size_t i = Home(id, mask);; i = (i + 1) & mask) {
-    const uint64_t s = slots_[i];
-    if (s == 0) return;
-    if ((s & ~kIndexMask) == tag) return Entry((s & kIndexMask) - 1).Prefetch();
-  }
+  // Over slots prefetched earlier, touching no entry.
+  if (const KeyEntry* e = ProbeLocked(id, /*compare=*/false)) e->Prefetch();
 }
 
 void KeyCache::GrowLocked() {

@@ -97,7 +97,10 @@ class KeyCache {
   size_t size() const;
 
  private:
-  KeyEntry* FindLocked(const KeyId& id) const;
+  // The entry of `id`, probing from its home slot; with `compare` false, the first entry
+  // whose tag matches, read from the slots alone (to prefetch it).
+  KeyEntry* ProbeLocked(const KeyId& id, bool compare) const;
+  KeyEntry* FindLocked(const KeyId& id) const { return ProbeLocked(id, true); }
   void PrefetchLocked(const KeyId& id) const;       // its home slot
   void PrefetchEntryLocked(const KeyId& id) const;  // its entry, if its home slot has it
   KeyEntry* InsertLocked(const KeyId& id, DataKey&& key, Status& error);
