@@ -106,20 +106,19 @@ Result<DataConnector> MakeAzureConnector(std::string name, std::string container
 
 nlohmann::json ConnectorCredentialsJson(const DataConnector& c, bool include_secrets) {
   if (c.credentials.empty()) return nullptr;
+  // The stored canonical JSON, parsed back, then written whole or redacted.
+  auto shown = [&](auto parsed) -> std::string {
+    if (!parsed.ok()) return "";
+    return include_secrets ? CredentialsToJson(*parsed) : RedactedCredentialsJson(*parsed);
+  };
   const std::string source = CredentialsSource(c);
   std::string text;
   if (c.type == "s3") {
-    auto creds = ParseS3Credentials(c.credentials, source);
-    if (creds.ok())
-      text = include_secrets ? CredentialsToJson(*creds) : RedactedCredentialsJson(*creds);
+    text = shown(ParseS3Credentials(c.credentials, source));
   } else if (c.type == "gcs") {
-    auto creds = ParseGcsCredentials(c.credentials, source);
-    if (creds.ok())
-      text = include_secrets ? CredentialsToJson(*creds) : RedactedCredentialsJson(*creds);
+    text = shown(ParseGcsCredentials(c.credentials, source));
   } else if (c.type == "azure-blob-storage") {
-    auto creds = ParseAzureCredentials(c.credentials, source);
-    if (creds.ok())
-      text = include_secrets ? CredentialsToJson(*creds) : RedactedCredentialsJson(*creds);
+    text = shown(ParseAzureCredentials(c.credentials, source));
   }
   // Unreadable or of an unknown kind: never shown, whatever was asked.
   if (text.empty()) return std::string(kRedactedSecret);
