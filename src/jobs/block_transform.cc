@@ -160,7 +160,7 @@ Status BlockTransformer::ResolveKeys(const CsvBlock& block, size_t skip) {
 }
 
 void BlockTransformer::WriteRow(std::span<const std::string_view> fields, const RowState& row,
-                                size_t first, BlockOutput& out) {
+                                uint8_t* const* cipher, BlockOutput& out) {
   const KeyEntry* key = entries_[row.key];
   const bool plain = records_.plain();
   const ConsentInfo& consent = consents_[row.consent];
@@ -187,7 +187,7 @@ void BlockTransformer::WriteRow(std::span<const std::string_view> fields, const 
     return p;
   };
 
-  // The row's ciphertexts were made with its group's (EncryptGroup).
+  // `cipher`: the row's ciphertexts, made with its group's (EncryptGroup).
   const size_t cols = plan_->columns.size();
   size_t bound = meta_size + cols;
   for (const OutputColumn& col : plan_->columns) {
@@ -195,7 +195,6 @@ void BlockTransformer::WriteRow(std::span<const std::string_view> fields, const 
     bound += col.pii_level >= 0 && n > 0 ? Base64Size(DeterministicAead::kOverhead + n)
                                          : MaxCsvFieldSize(n);
   }
-  uint8_t* const* cipher = group_cipher_.data() + first;
 
   // One room check for the whole record, then a raw cursor.
   char* const enc_begin = out.encrypted.Ensure(bound);
@@ -310,7 +309,7 @@ void BlockTransformer::Process(const CsvBlock& block, size_t skip, BlockOutput& 
     if (g == 0) break;
     EncryptGroup(group, g);
     for (size_t k = 0; k < g; ++k)
-      WriteRow(records_[group[k]], rows_[group[k]], group_rows_[k].out - group_cipher_.data(), out);
+      WriteRow(records_[group[k]], rows_[group[k]], group_rows_[k].out, out);
   }
 }
 

@@ -66,11 +66,11 @@ class BlockTransformer {
   // Pass 1's key work: the distinct keys of the block's good rows, resolved in one call.
   Status ResolveKeys(const CsvBlock& block, size_t skip);
   // Encrypts the PII values of the good rows rows[0..n) (n <= RowEncryptor::kRowsAtOnce)
-  // together, into group_values_ / group_cipher_ (row k's from group_first_[k]).
+  // together, into group_values_ / group_cipher_ (row k's: group_rows_[k].out).
   void EncryptGroup(const size_t* rows, size_t n);
-  // Writes a row whose ciphertexts start at group_cipher_[first].
-  void WriteRow(std::span<const std::string_view> fields, const RowState& row, size_t first,
-                BlockOutput& out);
+  // Writes a row; cipher[i] is the ciphertext of its i-th non-empty PII value.
+  void WriteRow(std::span<const std::string_view> fields, const RowState& row,
+                uint8_t* const* cipher, BlockOutput& out);
 
   const JobPlan* plan_;
   KeyCache* keys_;
