@@ -575,8 +575,7 @@ class AzureStore final : public ObjectStore {
         return Internal(what + ": the service returned the same NextMarker twice");
       marker = std::move(page->next_marker);
     }
-    std::sort(out.begin(), out.end(),
-              [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+    SortByKey(out);
     return out;
   }
 

@@ -670,8 +670,7 @@ class GcsStore final : public ObjectStore {
       page = std::move(next);
     } while (!page.empty());
     // Google lists in byte order already; sorting again costs little and makes it a promise.
-    std::sort(out.begin(), out.end(),
-              [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+    SortByKey(out);
     return out;
   }
 

@@ -135,8 +135,7 @@ class LocalStore final : public ObjectStore {
       out.push_back({key, static_cast<uint64_t>(it->file_size(ec))});
     }
     if (ec) return IoError("cannot list " + start.string() + ": " + ec.message());
-    std::sort(out.begin(), out.end(),
-              [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+    SortByKey(out);
     return out;
   }
 

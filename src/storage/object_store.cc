@@ -1,5 +1,7 @@
 #include "storage/object_store.h"
 
+#include <algorithm>
+
 namespace strm {
 
 Status ValidateObjectKey(std::string_view key) {
@@ -27,6 +29,11 @@ std::string JoinKey(std::string_view prefix, std::string_view key) {
   out += '/';
   out += key;
   return out;
+}
+
+void SortByKey(std::vector<ObjectInfo>& objects) {
+  std::sort(objects.begin(), objects.end(),
+            [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
 }
 
 }  // namespace strm

@@ -49,6 +49,9 @@ class ObjectStore {
 // contains '..'". Stores add their own limits (length, characters) before it.
 Status ValidateObjectKey(std::string_view key);
 
+// Sorts a listing by key (byte order), as List promises.
+void SortByKey(std::vector<ObjectInfo>& objects);
+
 // Joins a path prefix and a key with exactly one '/' ("a/b" + "c" -> "a/b/c"; "" + "c" -> "c").
 std::string JoinKey(std::string_view prefix, std::string_view key);
 

@@ -632,8 +632,7 @@ class S3Store final : public ObjectStore {
         return Internal(name + ": the server repeated a continuation token");
       token = std::move(page->next_continuation_token);
     }
-    std::sort(out.begin(), out.end(),
-              [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+    SortByKey(out);
     return out;
   }
 
