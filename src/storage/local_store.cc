@@ -17,6 +17,10 @@ namespace {
 namespace fs = std::filesystem;
 constexpr std::string_view kTempMarker = ".strm-tmp-";
 constexpr size_t kWriteBuffer = 1 << 20;
+// Written bytes are handed to the disk every this many (sync_file_range, which does not
+// wait), so that Commit's fsync finds little left to write: a job's outputs are gigabytes,
+// and the kernel would otherwise hold them dirty until the end.
+constexpr off_t kWritebackEvery = 16 << 20;
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
@@ -102,6 +106,13 @@ class FileOutput final : public OutputStream {
         return IoError("cannot write " + final_ + ": " + ErrnoText(errno));
       }
       data.remove_prefix(static_cast<size_t>(w));
+      written_ += w;
+    }
+    if (written_ - writeback_from_ >= kWritebackEvery) {
+      // Best effort: an error here shows again, and is reported, at Commit's fsync.
+      (void)::sync_file_range(fd_, writeback_from_, written_ - writeback_from_,
+                              SYNC_FILE_RANGE_WRITE);
+      writeback_from_ = written_;
     }
     return Status::Ok();
   }
@@ -109,6 +120,8 @@ class FileOutput final : public OutputStream {
   int fd_;
   std::string tmp_, final_;
   std::string buf_;
+  off_t written_ = 0;         // bytes written to fd_
+  off_t writeback_from_ = 0;  // bytes before this have been handed to the disk
   bool committed_ = false, aborted_ = false;
 };
 
