@@ -1,9 +1,11 @@
 #include "jobs/batch_job_runner.h"
 
+#include <charconv>
 #include <chrono>
 #include <deque>
 #include <future>
 #include <optional>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -14,6 +16,7 @@
 #include "jobs/block_transform.h"
 #include "jobs/job_plan.h"
 #include "jobs/key_cache.h"
+#include "privacy/tink_keyset.h"
 
 namespace strm {
 namespace {
@@ -111,9 +114,20 @@ class JobRun {
     for (const auto& in : inputs)
       STRM_RETURN_IF_ERROR(RunFile(*source, in.key, pool ? &*pool : nullptr));
 
-    STRM_RETURN_IF_ERROR(WriteKeys(*keys.out));
-    // The keys are stored before any output that needs them becomes visible.
-    STRM_RETURN_IF_ERROR(keys_.Flush().WithContext("Cannot store encryption keys"));
+    // The keys output is formatted while the key store stores its last batch (with one
+    // thread, one after the other). Both end before any output that needs the keys becomes
+    // visible.
+    Status flushed;
+    if (pool) {
+      std::jthread flusher([this, &flushed] { flushed = keys_.Flush(); });
+      Status written = WriteKeys(*keys.out, &*pool);
+      flusher.join();
+      STRM_RETURN_IF_ERROR(written);
+    } else {
+      STRM_RETURN_IF_ERROR(WriteKeys(*keys.out, nullptr));
+      flushed = keys_.Flush();
+    }
+    STRM_RETURN_IF_ERROR(flushed.WithContext("Cannot store encryption keys"));
     // All rows went through: make every output visible, the keys last.
     for (Sink& s : sinks_) STRM_RETURN_IF_ERROR(s.out->Commit().WithContext(s.what));
     if (rejected_) STRM_RETURN_IF_ERROR(rejected_->out->Commit().WithContext("rejected_data"));
@@ -226,22 +240,48 @@ class JobRun {
     return Status::Ok();
   }
 
-  Status WriteKeys(OutputStream& out) {
-    std::string text = "keyLink,encryptionKey,policyId,expiresAt\n";
-    auto used = keys_.UsedInOrder();
-    for (const KeyEntry* k : used) {
-      std::string keyset = TinkKeysetToJson(k->keyset);
-      std::string expires = std::to_string(k->expires_at);
-      const std::string link = k->KeyLink();
-      std::string_view fields[] = {link, keyset, keys_.PolicyId(*k), expires};
-      AppendCsvRecord(text, fields);
-      if (text.size() >= (1 << 20)) {  // stream: a run may use millions of keys
-        STRM_RETURN_IF_ERROR(out.Write(text));
-        text.clear();
-      }
-    }
+  // Writes the keys output: the keys used, in order of first use. With a pool, chunks of
+  // keys are formatted by its workers and written in order (a run may use millions).
+  Status WriteKeys(OutputStream& out, WorkerPool* pool) {
+    const std::vector<const KeyEntry*> used = keys_.UsedInOrder();
     outcome_.keys = used.size();
-    return out.Write(text);
+    constexpr size_t kChunk = 2048;  // keys a task (about 900 kB of text)
+    auto format = [this, &used](size_t begin) {
+      std::string text;
+      char expires[24];
+      for (size_t i = begin; i < std::min(begin + kChunk, used.size()); ++i) {
+        const KeyEntry& k = *used[i];
+        k.AppendKeyLink(text);
+        text += ',';
+        AppendTinkKeysetCsvField(k.keyset, text);
+        text += ',';
+        AppendCsvField(text, keys_.PolicyId(k));
+        text += ',';
+        text.append(expires, std::to_chars(expires, expires + sizeof expires, k.expires_at).ptr);
+        text += '\n';
+      }
+      return text;
+    };
+    Status failure = out.Write("keyLink,encryptionKey,policyId,expiresAt\n");
+    if (pool == nullptr) {
+      for (size_t at = 0; at < used.size() && failure.ok(); at += kChunk)
+        failure = out.Write(format(at));
+      return failure;
+    }
+    // In order; after a failure, the tasks in flight (which use `used`) are still awaited.
+    std::deque<std::future<std::string>> in_flight;
+    for (size_t next = 0; next < used.size() || !in_flight.empty();) {
+      for (; failure.ok() && next < used.size() &&
+             in_flight.size() < static_cast<size_t>(2 * pool->size());
+           next += kChunk) {
+        in_flight.push_back(pool->Submit([&format, next](int) { return format(next); }));
+      }
+      if (in_flight.empty()) break;
+      std::string text = in_flight.front().get();
+      in_flight.pop_front();
+      if (failure.ok()) failure = out.Write(text);
+    }
+    return failure;
   }
 
   const BatchJobConfig& config_;

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -183,17 +184,61 @@ Result<TinkKeyset> ParseTinkKeysetJson(std::string_view json) {
   return KeysetError("primary key id " + std::to_string(*primary) + " is not among the keys");
 }
 
-std::string TinkKeysetToJson(const TinkKeyset& keyset) {
+namespace {
+
+// The keyset's JSON text around its key id (twice) and its base64 value, with `quote` for
+// each '"': the JSON itself, or the JSON inside a CSV field (quotes doubled).
+struct KeysetJsonParts {
+  std::string open, before_value, after_value, close;
+  explicit KeysetJsonParts(std::string_view quote) {
+    auto q = [quote](std::string_view text) {
+      std::string out;
+      for (char c : text) {
+        if (c == '\'') {
+          out += quote;
+        } else {
+          out += c;
+        }
+      }
+      return out;
+    };
+    open = q("{'primaryKeyId':");
+    before_value = q(",'key':[{'keyData':{'typeUrl':'") + std::string(kTypeUrl) + q("','value':'");
+    after_value = q("','keyMaterialType':'SYMMETRIC'},'status':'ENABLED','keyId':");
+    close = q(",'outputPrefixType':'TINK'}]}");
+  }
+};
+
+void AppendKeysetJson(const TinkKeyset& keyset, const KeysetJsonParts& parts, std::string& out) {
   uint8_t proto[66] = {0x12, 0x40};
   std::memcpy(proto + 2, keyset.key.data(), 64);
-  const std::string id = std::to_string(keyset.key_id);
-  std::string json = R"({"primaryKeyId":)" + id + R"(,"key":[{"keyData":{"typeUrl":")" +
-                     std::string(kTypeUrl) + R"(","value":")";
-  AppendBase64(proto, json);
-  json += R"(","keyMaterialType":"SYMMETRIC"},"status":"ENABLED","keyId":)" + id +
-          R"(,"outputPrefixType":"TINK"}]})";
+  char id[16];
+  const size_t id_size =
+      static_cast<size_t>(std::to_chars(id, id + sizeof id, keyset.key_id).ptr - id);
+  out += parts.open;
+  out.append(id, id_size);
+  out += parts.before_value;
+  AppendBase64(proto, out);
+  out += parts.after_value;
+  out.append(id, id_size);
+  out += parts.close;
   OPENSSL_cleanse(proto, sizeof proto);
+}
+
+}  // namespace
+
+std::string TinkKeysetToJson(const TinkKeyset& keyset) {
+  static const KeysetJsonParts kJson("\"");
+  std::string json;
+  AppendKeysetJson(keyset, kJson, json);
   return json;
+}
+
+void AppendTinkKeysetCsvField(const TinkKeyset& keyset, std::string& out) {
+  static const KeysetJsonParts kInCsv("\"\"");
+  out += '"';
+  AppendKeysetJson(keyset, kInCsv, out);
+  out += '"';
 }
 
 DeterministicAead::DeterministicAead(const TinkKeyset& keyset)

@@ -39,6 +39,9 @@ Result<TinkKeyset> ParseTinkKeysetJson(std::string_view json);
 
 // The JSON form above, compact, keys in that order (byte-identical to STRM's output).
 std::string TinkKeysetToJson(const TinkKeyset& keyset);
+// Appends that JSON as one CSV field, exactly as AppendCsvField would write it (quoted,
+// quotes doubled), without building the JSON first: once per key of a job's keys output.
+void AppendTinkKeysetCsvField(const TinkKeyset& keyset, std::string& out);
 
 // Encrypts and decrypts field values with one keyset. Not thread-safe (see AesSiv): give
 // each thread its own (Clone()).

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "job_test_fixture.h"
@@ -144,13 +145,14 @@ TEST_F(BatchJobRunnerTest, JobsOfOneGroupShareKeysAndOthersDoNot) {
 }
 
 TEST_F(BatchJobRunnerTest, OutputsDoNotDependOnThreadsOrBlockSize) {
-  // 3,000 rows in blocks of 4 KiB: many blocks, keys created concurrently.
+  // 5,000 rows in blocks of 4 KiB: many blocks, keys created concurrently, and more keys
+  // than one task formats for the keys output.
   std::string input = ReadTestFile("demo/input.csv");
   input = input.substr(0, input.find('\n') + 1);  // the header
   Rows demo = *ParseCsvDocument(ReadTestFile("demo/input.csv"));
-  for (int i = 0; i < 3000; ++i) {
+  for (int i = 0; i < 5000; ++i) {
     auto row = demo[1 + i % 10];
-    row[1] = "user_" + std::to_string(i % 37);
+    row[1] = "user_" + std::to_string(i % 1111);
     row[2][9] = static_cast<char>('1' + i % 9);  // spread over 9 days
     for (size_t c = 0; c < row.size(); ++c) input += (c ? "," : "") + row[c];
     input += "\n";
@@ -169,8 +171,9 @@ TEST_F(BatchJobRunnerTest, OutputsDoNotDependOnThreadsOrBlockSize) {
     EXPECT_EQ(ReadOutput("out/keys.csv"), keys1);
     EXPECT_EQ(ReadOutput("out/derived-2.csv"), der1);
   }
-  EXPECT_EQ(one->rows, 3000u);
-  EXPECT_EQ(one->keys, 37u * 9u - 0u);
+  EXPECT_EQ(one->rows, 5000u);
+  EXPECT_EQ(one->keys, 5000u);  // (i % 1111, i % 9) repeats only after 9,999 rows
+  EXPECT_EQ(std::count(keys1.begin(), keys1.end(), '\n'), 5001);
 }
 
 // Quoted newlines and commas, doubled quotes, a BOM, CRLF, empty fields, non-ASCII text.

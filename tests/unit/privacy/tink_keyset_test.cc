@@ -54,6 +54,24 @@ TEST(TinkKeyset, WritesVectorKeysetByteIdentically) {
   EXPECT_EQ(TinkKeysetToJson(VectorKeyset()), kKeysetJson);
 }
 
+TEST(TinkKeyset, CsvFieldIsTheJsonQuotedWithQuotesDoubled) {
+  std::string csv_vector;
+  AppendTinkKeysetCsvField(VectorKeyset(), csv_vector);
+  EXPECT_EQ(csv_vector.substr(0, 21), R"("{""primaryKeyId"":71)");
+  for (int i = 0; i < 50; ++i) {
+    TinkKeyset k = i == 0 ? VectorKeyset() : GenerateTinkKeyset();
+    if (i == 1) k.key_id = 0xffffffffu;  // the longest id
+    if (i == 2) k.key_id = 0;
+    std::string expected = "\"";
+    for (char c : TinkKeysetToJson(k))
+      expected += c == '"' ? std::string("\"\"") : std::string(1, c);
+    expected += "\"";
+    std::string out = "x,";  // appends
+    AppendTinkKeysetCsvField(k, out);
+    EXPECT_EQ(out, "x," + expected);
+  }
+}
+
 TEST(TinkKeyset, AcceptsExplicitVersionZero) {
   // 08 00 (version 0) before the key: "CAA" + the vector's base64 shifted by two bytes.
   Bytes proto = {0x08, 0x00, 0x12, 0x40};
