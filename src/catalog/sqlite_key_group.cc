@@ -11,7 +11,6 @@
 #include <cstring>
 #include <optional>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "core/bytes.h"
@@ -41,14 +40,6 @@ Result<TinkKeyset> DecodeKey(std::string_view raw) {
   return k;
 }
 
-struct LookupHash {
-  size_t operator()(const Lookup& l) const {
-    size_t h;
-    std::memcpy(&h, l.data() + 12, sizeof h);  // HMAC bytes: already uniform
-    return h;
-  }
-};
-
 // A created key until it is stored, in fixed-size fields (no heap): many thousands wait.
 struct Pending {
   Lookup lookup;
@@ -61,7 +52,64 @@ struct Pending {
 };
 
 using Batch = std::vector<Pending>;
-using BatchIndex = std::unordered_map<Lookup, size_t, LookupHash>;
+
+// Finds a lookup among a batch's keys: open addressing over (index in the batch + 1) << 32 |
+// 32 bits of the lookup's HMAC as a tag (0 = empty), so a probe that misses rarely reads
+// the batch. Flat: a node-based map cost an allocation and a hash of 28 bytes per new key.
+class BatchIndex {
+ public:
+  const Pending* Find(const Lookup& l, const Batch& batch) const {
+    if (slots_.empty()) return nullptr;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = Home(l) & mask; slots_[i] != 0; i = (i + 1) & mask) {
+      if (static_cast<uint32_t>(slots_[i]) != Tag(l)) continue;
+      const Pending& p = batch[(slots_[i] >> 32) - 1];
+      if (p.lookup == l) return &p;
+    }
+    return nullptr;
+  }
+  // Indexes batch[index], whose lookup is not indexed yet.
+  void Add(size_t index, const Batch& batch) {
+    if ((count_ + 1) * 2 > slots_.size()) {  // load at most 1/2
+      std::vector<uint64_t> old(std::max<size_t>(1024, slots_.size() * 2), 0);
+      old.swap(slots_);
+      for (uint64_t s : old)
+        if (s != 0) Insert(s, batch[(s >> 32) - 1].lookup);
+    }
+    Insert((static_cast<uint64_t>(index) + 1) << 32 | Tag(batch[index].lookup),
+           batch[index].lookup);
+    ++count_;
+  }
+  void clear() {
+    std::fill(slots_.begin(), slots_.end(), 0);
+    count_ = 0;
+  }
+  void swap(BatchIndex& other) {
+    slots_.swap(other.slots_);
+    std::swap(count_, other.count_);
+  }
+
+ private:
+  // HMAC bytes of the lookup (12..28): already uniform.
+  static uint64_t Home(const Lookup& l) {
+    uint64_t h;
+    std::memcpy(&h, l.data() + 20, sizeof h);
+    return h;
+  }
+  static uint32_t Tag(const Lookup& l) {
+    uint32_t t;
+    std::memcpy(&t, l.data() + 16, sizeof t);
+    return t;
+  }
+  void Insert(uint64_t slot, const Lookup& l) {
+    const size_t mask = slots_.size() - 1;
+    size_t i = Home(l) & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = slot;
+  }
+  std::vector<uint64_t> slots_;
+  size_t count_ = 0;
+};
 
 void Cleanse(Batch& batch) {
   for (Pending& p : batch) OPENSSL_cleanse(p.keyset.key.data(), p.keyset.key.size());
@@ -170,11 +218,8 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     std::unique_lock lock(mu_);
     if (!error_.ok()) return error_;
     auto known = [this](const Lookup& l) -> const Pending* {
-      if (auto it = pending_index_.find(l); it != pending_index_.end())
-        return &pending_[it->second];
-      if (auto it = storing_index_.find(l); it != storing_index_.end())
-        return &storing_[it->second];
-      return nullptr;
+      if (const Pending* p = pending_index_.Find(l, pending_)) return p;
+      return storing_index_.Find(l, storing_);
     };
     // The keys that may be stored, asked for in one read transaction.
     std::vector<size_t> ask;
@@ -205,7 +250,7 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
       const std::string link = UuidV4FromRandom(std::span<const uint8_t, kLink>(r + kKey, kLink));
       std::memcpy(p.key_link.data(), link.data(), p.key_link.size());
       p.expires_at = DefaultKeyExpiry(requests[i].day);
-      pending_index_.emplace(lookup, pending_.size() - 1);
+      pending_index_.Add(pending_.size() - 1, pending_);
       out[i] = p.Key();
     }
     OPENSSL_cleanse(random.data(), random.size());
@@ -248,7 +293,8 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
   void StartStore(std::unique_lock<std::mutex>& lock) {
     cv_.wait(lock, [this] { return !storing_active_; });
     if (storer_.joinable()) storer_.join();  // it has finished; only its exit remains
-    if (!error_.ok()) return;
+    // Another thread may have handed over the batch meanwhile: wait for a full one.
+    if (!error_.ok() || pending_.size() < kBatch) return;
     storing_.swap(pending_);
     storing_index_.swap(pending_index_);
     pending_.clear();
