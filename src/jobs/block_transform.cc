@@ -14,6 +14,7 @@ namespace {
 constexpr int64_t kMillisPerDay = 86400000;
 // Distinct consent-field values remembered between blocks; past that the memo starts over.
 constexpr size_t kMaxConsents = 4096;
+constexpr size_t kScannedConsents = 8;
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
@@ -31,6 +32,8 @@ size_t DedupSlot(const KeyId& id, size_t mask) {
 BlockTransformer::BlockTransformer(const JobPlan* plan, KeyCache* keys, OnError on_error)
     : plan_(plan), keys_(keys), on_error_(on_error), timestamp_(*plan->timestamp) {
   for (const DerivedPlan& d : plan->derived) maskers_.push_back(d.masker);
+  for (const FieldValidation& v : plan->validations)
+    regexes_.push_back(std::make_unique<RE2>(v.regex->pattern(), v.regex->options()));
   meta_prefix_ = ",";
   AppendCsvField(meta_prefix_, plan->contract_ref);
   meta_prefix_ += ",0,";
@@ -69,7 +72,10 @@ void BlockTransformer::EncryptGroup(const size_t* rows, size_t n) {
 }
 
 Result<uint32_t> BlockTransformer::ConsentOf(std::string_view value) {
-  // Rows share a handful of consent values: extract and format each once.
+  // Rows share a handful of consent values: extract and format each once. The first few
+  // distinct values are found by a scan, without hashing or building a string.
+  for (const auto& [known, index] : recent_consents_)
+    if (known == value) return index;
   if (auto it = consent_index_.find(std::string(value)); it != consent_index_.end())
     return it->second;
   STRM_ASSIGN_OR_RETURN(ConsentLevels levels, plan_->consent.Extract(value));
@@ -79,6 +85,7 @@ Result<uint32_t> BlockTransformer::ConsentOf(std::string_view value) {
   consents_.push_back(std::move(info));
   const auto index = static_cast<uint32_t>(consents_.size() - 1);
   consent_index_.emplace(value, index);
+  if (recent_consents_.size() < kScannedConsents) recent_consents_.emplace_back(value, index);
   return index;
 }
 
@@ -105,10 +112,11 @@ Status BlockTransformer::CheckRow(std::span<const std::string_view> fields, uint
   if (!consent.ok())
     return InvalidArgument("Invalid consent" + where() + ": " + consent.status().message());
   row.consent = *consent;
-  for (const FieldValidation& v : plan_->validations) {
+  for (size_t i = 0; i < plan_->validations.size(); ++i) {
+    const FieldValidation& v = plan_->validations[i];
     std::string_view value = fields[v.input];
     // Empty values are absent values: only present values must match.
-    if (!value.empty() && !RE2::FullMatch(value, *v.regex))
+    if (!value.empty() && !RE2::FullMatch(value, *regexes_[i]))
       return InvalidArgument("Validation failed" + where() + ": field '" + v.field +
                              "' does not match " + v.regex->pattern());
   }
@@ -267,6 +275,7 @@ void BlockTransformer::Process(const CsvBlock& block, size_t skip, BlockOutput& 
   if (consents_.size() > kMaxConsents) {
     consents_.clear();
     consent_index_.clear();
+    recent_consents_.clear();
   }
   const size_t n = records_.size();
   rows_.assign(n, RowState{});

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -77,11 +78,15 @@ class BlockTransformer {
   OnError on_error_;
   TimestampFormat timestamp_;  // this thread's copy (it caches)
   std::vector<std::optional<Masker>> maskers_;
+  // This thread's copies of the plan's validation regexes: an RE2 shared by threads takes a
+  // shared lock on every match, and its cache line then travels between the cores.
+  std::vector<std::unique_ptr<RE2>> regexes_;
   std::string meta_prefix_;  // ",<contract ref>,0," after the schema columns
   CsvRecords records_;
   RowEncryptor encryptor_;
   std::vector<ConsentInfo> consents_;
-  std::unordered_map<std::string, uint32_t> consent_index_;  // bounded, see ConsentOf
+  std::unordered_map<std::string, uint32_t> consent_index_;        // bounded, see ConsentOf
+  std::vector<std::pair<std::string, uint32_t>> recent_consents_;  // the first few of them
   // Per-block scratch, reused.
   std::vector<RowState> rows_;
   std::vector<KeyCache::Request> distinct_;
