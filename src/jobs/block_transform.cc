@@ -175,19 +175,20 @@ void BlockTransformer::WriteRow(std::span<const std::string_view> fields, const 
   char ts[24];
   const size_t ts_size =
       static_cast<size_t>(std::to_chars(ts, ts + sizeof ts, row.timestamp).ptr - ts);
-  link_.clear();
-  key->AppendKeyLink(link_);
+  char link_text[KeyEntry::kKeyLinkSize];
+  key->WriteKeyLink(link_text);
+  const std::string_view link(link_text, sizeof link_text);
   auto put = [](char* p, std::string_view s) {
     std::memcpy(p, s.data(), s.size());
     return p + s.size();
   };
   const size_t meta_size =
-      meta_prefix_.size() + ts_size + 1 + link_.size() + 2 + consent.csv.size() + 1;
+      meta_prefix_.size() + ts_size + 1 + link.size() + 2 + consent.csv.size() + 1;
   auto write_meta = [&](char* p) {
     p = put(p, meta_prefix_);
     p = put(p, {ts, ts_size});
     *p++ = ',';
-    p = put(p, link_);
+    p = put(p, link);
     *p++ = ',';
     *p++ = ',';
     p = put(p, consent.csv);

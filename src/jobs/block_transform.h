@@ -100,7 +100,6 @@ class BlockTransformer {
   std::vector<uint8_t> group_raw_;
   std::vector<uint8_t*> group_cipher_;
   std::vector<RowToEncrypt> group_rows_;
-  std::string link_;  // the row's keyLink text
   std::string mask_;  // one mask, before it is copied
 };
 

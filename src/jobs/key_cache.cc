@@ -1,5 +1,7 @@
 #include "jobs/key_cache.h"
 
+#include <emmintrin.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -41,21 +43,34 @@ bool ParseKeyLink(std::string_view text, std::array<uint8_t, 16>& out) {
 
 }  // namespace
 
+char* KeyEntry::WriteKeyLink(char* out) const {
+  // Once per output row: 32 hex digits in two SSE2 registers, then the dashes.
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key_link.data()));
+  const __m128i low4 = _mm_set1_epi8(0x0f);
+  const __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), low4);
+  const __m128i lo = _mm_and_si128(bytes, low4);
+  auto hex = [](__m128i n) {  // '0' + n, or 'a' + n - 10 above 9
+    const __m128i letters = _mm_and_si128(_mm_cmpgt_epi8(n, _mm_set1_epi8(9)), _mm_set1_epi8(39));
+    return _mm_add_epi8(n, _mm_add_epi8(_mm_set1_epi8('0'), letters));
+  };
+  char digits[32];
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(digits), hex(_mm_unpacklo_epi8(hi, lo)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(digits + 16), hex(_mm_unpackhi_epi8(hi, lo)));
+  std::memcpy(out, digits, 8);
+  out[8] = '-';
+  std::memcpy(out + 9, digits + 8, 4);
+  out[13] = '-';
+  std::memcpy(out + 14, digits + 12, 4);
+  out[18] = '-';
+  std::memcpy(out + 19, digits + 16, 4);
+  out[23] = '-';
+  std::memcpy(out + 24, digits + 20, 12);
+  return out + kKeyLinkSize;
+}
+
 void KeyEntry::AppendKeyLink(std::string& out) const {
-  // Once per output row: straight-line, two characters per byte from one table.
-  static const auto kPairs = [] {
-    std::array<char, 512> t{};
-    for (size_t b = 0; b < 256; ++b) {
-      t[2 * b] = kHex[b >> 4];
-      t[2 * b + 1] = kHex[b & 15];
-    }
-    return t;
-  }();
-  static constexpr uint8_t kAt[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
-  char text[36];
-  text[8] = text[13] = text[18] = text[23] = '-';
-  for (size_t b = 0; b < 16; ++b) std::memcpy(text + kAt[b], &kPairs[2 * key_link[b]], 2);
-  out.append(text, sizeof text);
+  char text[kKeyLinkSize];
+  out.append(text, WriteKeyLink(text));
 }
 
 KeyCache::KeyCache(Catalog* catalog, std::string group, KeyGroupOptions options)

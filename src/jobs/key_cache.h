@@ -47,8 +47,11 @@ struct alignas(128) KeyEntry {
   int64_t expires_at = 0;
   std::atomic<uint64_t> first_row{UINT64_MAX};
 
-  // The keyLink in its canonical lowercase 8-4-4-4-12 text.
+  // The keyLink in its canonical lowercase 8-4-4-4-12 text, appended or written at `out`
+  // (kKeyLinkSize bytes; returns the end).
+  static constexpr size_t kKeyLinkSize = 36;
   void AppendKeyLink(std::string& out) const;
+  char* WriteKeyLink(char* out) const;
   std::string KeyLink() const {
     std::string s;
     AppendKeyLink(s);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <set>
 #include <thread>
@@ -12,6 +13,27 @@ namespace strm {
 namespace {
 
 namespace fs = std::filesystem;
+
+TEST(KeyEntry, KeyLinkIsTheLowercaseUuidTextOfItsBytes) {
+  KeyEntry e;
+  for (int round = 0; round < 256; ++round) {
+    std::string expected;
+    for (size_t b = 0; b < 16; ++b) {
+      // Every byte value at every position, over the rounds.
+      e.key_link[b] = static_cast<uint8_t>(round + b * 17);
+      char hex[3];
+      std::snprintf(hex, sizeof hex, "%02x", e.key_link[b]);
+      expected += hex;
+      if (b == 3 || b == 5 || b == 7 || b == 9) expected += '-';
+    }
+    EXPECT_EQ(e.KeyLink(), expected);
+    char out[KeyEntry::kKeyLinkSize + 1];
+    out[KeyEntry::kKeyLinkSize] = 'x';
+    EXPECT_EQ(e.WriteKeyLink(out), out + KeyEntry::kKeyLinkSize);
+    EXPECT_EQ(std::string(out, KeyEntry::kKeyLinkSize), expected);
+    EXPECT_EQ(out[KeyEntry::kKeyLinkSize], 'x') << "nothing written past the end";
+  }
+}
 
 class KeyCacheTest : public ::testing::Test {
  protected:
