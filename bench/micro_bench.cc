@@ -8,6 +8,7 @@
 // does (RowEncryptor, eight rows at a time, each row under its own key, then base64), and
 // prints one line: rows, fields, seconds, rows/s, ns/row.
 #include <benchmark/benchmark.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <array>
@@ -18,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,6 +35,7 @@
 #include "jobs/simulate_batch_data.h"
 #include "privacy/masking.h"
 #include "privacy/row_encryptor.h"
+#include "privacy/simple_regex.h"
 #include "privacy/tink_keyset.h"
 #include "storage/local_store.h"
 
@@ -382,6 +385,25 @@ void BM_Base64(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * 41));
 }
 BENCHMARK(BM_Base64);
+
+// ---- validation regex --------------------------------------------------------------------
+
+// The demo contract's rule on the Email column: RE2 (Arg 0) or SimpleRegex (Arg 1).
+void BM_ValidateEmail(benchmark::State& state) {
+  const std::vector<std::string> values = Column(kEmail);
+  const char* pattern = "^[^@]+@[^@]+$";
+  RE2 re(pattern, RE2::Quiet);
+  const std::optional<SimpleRegex> simple = SimpleRegex::Compile(pattern);
+  size_t i = 0, matched = 0;
+  for (auto _ : state) {
+    matched += state.range(0) == 0 ? RE2::FullMatch(values[i], re) : *simple->Match(values[i]);
+    if (++i == values.size()) i = 0;
+  }
+  if (matched != static_cast<size_t>(state.iterations()))
+    state.SkipWithError("a demo email did not match");
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_ValidateEmail)->Arg(0)->Arg(1);
 
 // ---- MurmurHash3 --------------------------------------------------------------------------
 

@@ -116,7 +116,10 @@ Status BlockTransformer::CheckRow(std::span<const std::string_view> fields, uint
     const FieldValidation& v = plan_->validations[i];
     std::string_view value = fields[v.input];
     // Empty values are absent values: only present values must match.
-    if (!value.empty() && !RE2::FullMatch(value, *regexes_[i]))
+    if (value.empty()) continue;
+    std::optional<bool> simple;
+    if (v.simple) simple = v.simple->Match(value);
+    if (simple ? !*simple : !RE2::FullMatch(value, *regexes_[i]))
       return InvalidArgument("Validation failed" + where() + ": field '" + v.field +
                              "' does not match " + v.regex->pattern());
   }

@@ -78,8 +78,9 @@ class BlockTransformer {
   OnError on_error_;
   TimestampFormat timestamp_;  // this thread's copy (it caches)
   std::vector<std::optional<Masker>> maskers_;
-  // This thread's copies of the plan's validation regexes: an RE2 shared by threads takes a
-  // shared lock on every match, and its cache line then travels between the cores.
+  // This thread's copies of the plan's validation regexes, for the values SimpleRegex does
+  // not decide: an RE2 shared by threads takes a shared lock on every match, and its cache
+  // line then travels between the cores.
   std::vector<std::unique_ptr<RE2>> regexes_;
   std::string meta_prefix_;  // ",<contract ref>,0," after the schema columns
   CsvRecords records_;

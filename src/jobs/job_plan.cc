@@ -130,7 +130,8 @@ Result<JobPlan> CompileJobPlan(const BatchJobConfig& config, const DataContract&
     if (!re->ok())
       return InvalidArgument("contract " + plan.contract_ref + ": invalid regex for field '" +
                              v.field + "': " + re->error());
-    plan.validations.push_back({in, v.field, std::move(re)});
+    // RE2::Quiet leaves every option affecting matches at its default, as SimpleRegex needs.
+    plan.validations.push_back({in, v.field, std::move(re), SimpleRegex::Compile(v.regex)});
   }
   plan.consent = ConsentExtractor(config.consent);
   STRM_ASSIGN_OR_RETURN(

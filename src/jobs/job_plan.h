@@ -19,6 +19,7 @@
 #include "privacy/consent.h"
 #include "privacy/contract.h"
 #include "privacy/masking.h"
+#include "privacy/simple_regex.h"
 
 namespace strm {
 
@@ -39,6 +40,7 @@ struct FieldValidation {
   size_t input = 0;
   std::string field;
   std::shared_ptr<const RE2> regex;
+  std::optional<SimpleRegex> simple;  // the same regex without RE2, if it has that shape
 };
 
 struct JobPlan {

@@ -265,6 +265,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"RegexValidation", "s,u,2022-02-06 06.43.12.962083:+0100,not-an-email,a,1,b,2,1\n",
                  "Validation failed in row 2 of input.csv: field 'Email' does not match "
                  "^[^@]+@[^@]+$"},
+        // Not ASCII: decided by RE2, not by SimpleRegex (ReadsTrickyCsvLikeRfc4180 has one
+        // that passes).
+        BadInput{"RegexValidationNotAscii",
+                 "s,u,2022-02-06 06.43.12.962083:+0100,zoë@x@y,a,1,b,2,1\n",
+                 "Validation failed in row 2 of input.csv: field 'Email' does not match "
+                 "^[^@]+@[^@]+$"},
         BadInput{"InvalidUtf8", "s,u\xC3\x28,2022-02-06 06.43.12.962083:+0100,e@x.y,a,1,b,2,1\n",
                  "Invalid UTF-8 in row 2 of input.csv"},
         BadInput{"StrayQuote", "s,u\"x,2022-02-06 06.43.12.962083:+0100,e@x.y,a,1,b,2,1\n",
