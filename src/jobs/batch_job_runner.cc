@@ -195,10 +195,7 @@ class JobRun {
     bool eof = false;
     Status failure;
     Status read_failure;  // reported after the blocks before it, which may hold earlier errors
-    while (!in_flight.empty()) {
-      if (failure.ok() && options_.cancel && options_.cancel->load()) {
-        failure = FailedPrecondition("the job was cancelled");
-      }
+    auto refill = [&] {
       while (!eof && failure.ok() && in_flight.size() < static_cast<size_t>(2 * threads_)) {
         auto block = reader.Next();
         if (!block.ok()) {
@@ -212,13 +209,19 @@ class JobRun {
         }
         submit(std::move(block).value(), 0);
       }
+    };
+    refill();
+    while (!in_flight.empty()) {
+      if (failure.ok() && options_.cancel && options_.cancel->load()) {
+        failure = FailedPrecondition("the job was cancelled");
+      }
       BlockOutput out = in_flight.front().get();
       in_flight.pop_front();
+      if (failure.ok()) failure = out.error;
+      // The freed place goes to the workers before this block is written: a worker that
+      // finished its block then finds the next one waiting, not the main thread writing.
+      refill();
       if (!failure.ok()) continue;  // drain the workers, then fail
-      if (!out.error.ok()) {
-        failure = out.error;
-        continue;
-      }
       failure = WriteBlock(out);
       progress_.rows += out.rows + out.rejected_rows;
       progress_.bytes += out.input_bytes;  // written, not merely read ahead
