@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "privacy/siv_blocks.h"
+#include "privacy/siv_vaes.h"
 
 namespace strm {
 namespace {
@@ -22,6 +23,8 @@ constexpr size_t kMaxChains = RowEncryptor::kRowsAtOnce * RowEncryptor::kMaxFiel
 // CTR blocks of one field at most, and of a whole group.
 constexpr size_t kFieldBlocks = (RowEncryptor::kMaxFieldBytes + kBlock - 1) / kBlock;
 constexpr size_t kGroupBlocks = kMaxChains * kFieldBlocks;
+
+static_assert(RowEncryptor::kRowsAtOnce == siv::VaesRows::kRows);
 
 bool FitsLanes(const RowToEncrypt& row) {
   if (row.fields.size() > RowEncryptor::kMaxFields) return false;
@@ -77,7 +80,12 @@ U128 Padding(size_t at) { return U128{0x80} << (8 * at); }  // the 0x80 of pad()
 RowEncryptor::RowEncryptor()
     : lanes_ok_(std::endian::native == std::endian::little && AesBlock().uses_aesni()),
       blocks_(kGroupBlocks * kBlock),
-      key_of_(kGroupBlocks) {}
+      key_of_(kGroupBlocks) {
+  if (lanes_ok_ && siv::VaesAvailable() && !siv::VaesForcedOffForTesting())
+    vaes_ = std::make_unique<siv::VaesRows>();
+}
+
+RowEncryptor::~RowEncryptor() = default;
 
 void RowEncryptor::Encrypt(std::span<const RowToEncrypt> rows) {
   const RowToEncrypt* group[kRowsAtOnce];
@@ -96,6 +104,14 @@ void RowEncryptor::Encrypt(std::span<const RowToEncrypt> rows) {
   if (n > 0) EncryptGroup(group, n);
 }
 
+void RowEncryptor::EncryptGroup(const RowToEncrypt* const* rows, size_t n) {
+  if (vaes_) {
+    vaes_->Encrypt(rows, n);
+  } else {
+    EncryptLanes(rows, n);
+  }
+}
+
 void RowEncryptor::EncryptOne(const RowToEncrypt& row) {
   if (one_) {
     one_->Rekey(*row.keyset);
@@ -108,7 +124,7 @@ void RowEncryptor::EncryptOne(const RowToEncrypt& row) {
 // RFC 5297 for each field of each row, as AesSiv does one field at a time (aes_siv.cc), with
 // every AES call made for all rows' blocks at once. Key i is row i's S2V (CMAC) key, key
 // n + i its CTR key.
-void RowEncryptor::EncryptGroup(const RowToEncrypt* const* rows, size_t n) {
+void RowEncryptor::EncryptLanes(const RowToEncrypt* const* rows, size_t n) {
   const uint8_t* keys[2 * kRowsAtOnce] = {};
   for (size_t r = 0; r < n; ++r) {
     keys[r] = rows[r]->keyset->key.data();

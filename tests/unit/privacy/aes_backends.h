@@ -1,5 +1,6 @@
 // Shared by the AES tests: every test runs on both AesBlock backends, AES-NI (skipped where
-// the CPU lacks it) and the OpenSSL fallback; and small byte-string helpers.
+// the CPU lacks it) and the OpenSSL fallback, and RowEncryptor's tests also on its VAES path
+// (kVaes; kAesNi then means 128-bit AES-NI); and small byte-string helpers.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,24 +12,38 @@
 
 #include "core/bytes.h"
 #include "privacy/aes_block.h"
+#include "privacy/siv_vaes.h"
 
 namespace strm::testing {
 
-enum class Backend { kAesNi, kFallback };
+enum class Backend { kAesNi, kFallback, kVaes };
 
 inline std::string BackendName(const ::testing::TestParamInfo<Backend>& info) {
-  return info.param == Backend::kAesNi ? "AesNi" : "Fallback";
+  switch (info.param) {
+    case Backend::kAesNi:
+      return "AesNi";
+    case Backend::kFallback:
+      return "Fallback";
+    case Backend::kVaes:
+      return "Vaes";
+  }
+  return "";
 }
 
 // A fixture base that selects the backend of its parameter for the test's duration.
 class AesBackendTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    if (GetParam() == Backend::kAesNi && !AesNiAvailable()) GTEST_SKIP() << "no AES-NI";
+    if (GetParam() != Backend::kFallback && !AesNiAvailable()) GTEST_SKIP() << "no AES-NI";
+    if (GetParam() == Backend::kVaes && !siv::VaesAvailable()) GTEST_SKIP() << "no VAES";
     ForceAesFallbackForTesting(GetParam() == Backend::kFallback);
-    ASSERT_EQ(AesBlock().uses_aesni(), GetParam() == Backend::kAesNi);
+    siv::ForceNoVaesForTesting(GetParam() != Backend::kVaes);
+    ASSERT_EQ(AesBlock().uses_aesni(), GetParam() != Backend::kFallback);
   }
-  void TearDown() override { ForceAesFallbackForTesting(false); }
+  void TearDown() override {
+    ForceAesFallbackForTesting(false);
+    siv::ForceNoVaesForTesting(false);
+  }
 };
 
 inline Bytes Hex(std::string_view hex) {
