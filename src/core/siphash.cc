@@ -34,12 +34,12 @@ struct State {
   }
 };
 
-}  // namespace
-
-uint64_t SipHash24(const SipKey& key, std::span<const uint8_t> data) {
+// Initialisation, compression and the last block, shared by both output sizes; the 128-bit
+// variant starts with v1 ^= 0xee.
+State Absorbed(const SipKey& key, std::span<const uint8_t> data, uint64_t v1_tweak) {
   const uint64_t k0 = LoadLe64(key.data()), k1 = LoadLe64(key.data() + 8);
-  State s{k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL, k0 ^ 0x6c7967656e657261ULL,
-          k1 ^ 0x7465646279746573ULL};
+  State s{k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL ^ v1_tweak,
+          k0 ^ 0x6c7967656e657261ULL, k1 ^ 0x7465646279746573ULL};
   const uint8_t* p = data.data();
   size_t n = data.size();
   for (; n >= 8; n -= 8, p += 8) s.Absorb(LoadLe64(p));
@@ -47,9 +47,28 @@ uint64_t SipHash24(const SipKey& key, std::span<const uint8_t> data) {
   uint64_t last = static_cast<uint64_t>(data.size()) << 56;
   for (size_t i = 0; i < n; ++i) last |= static_cast<uint64_t>(p[i]) << (8 * i);
   s.Absorb(last);
+  return s;
+}
+
+}  // namespace
+
+uint64_t SipHash24(const SipKey& key, std::span<const uint8_t> data) {
+  State s = Absorbed(key, data, 0);
   s.v2 ^= 0xff;
   for (int i = 0; i < 4; ++i) s.Round();
   return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
+SipHash128 SipHash24x128(const SipKey& key, std::span<const uint8_t> data) {
+  State s = Absorbed(key, data, 0xee);
+  s.v2 ^= 0xee;
+  for (int i = 0; i < 4; ++i) s.Round();
+  SipHash128 out;
+  out.lo = s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+  s.v1 ^= 0xdd;
+  for (int i = 0; i < 4; ++i) s.Round();
+  out.hi = s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+  return out;
 }
 
 }  // namespace strm

@@ -75,12 +75,12 @@ void KeyEntry::AppendKeyLink(std::string& out) const {
 
 KeyCache::KeyCache(Catalog* catalog, std::string group, KeyGroupOptions options)
     : catalog_(catalog), group_(std::move(group)), options_(options), slots_(1024, 0) {
-  SecureRandom(hash_key1_);
-  SecureRandom(hash_key2_);
+  SecureRandom(hash_key_);
 }
 
 KeyId KeyCache::Identify(std::string_view value, int64_t day) const {
-  return {SipHash24(hash_key1_, value), SipHash24(hash_key2_, value), day};
+  const SipHash128 h = SipHash24x128(hash_key_, value);
+  return {h.lo, h.hi, day};
 }
 
 KeyEntry* KeyCache::ProbeLocked(const KeyId& id, bool compare) const {

@@ -6,7 +6,7 @@
 //
 // Memory is about 140 bytes per distinct key of the run (a 128-byte entry and its slot),
 // whatever the file size or the length of the key-field values: an entry holds the key
-// material and keyLink, and is identified by its day and a 128-bit SipHash of the key-field
+// material and keyLink, and is identified by its day and the 128-bit SipHash of the key-field
 // value under a random key of this run (two values share an entry only if those hashes
 // collide, about n²/2^129 for n keys: the same odds as the catalog's 128-bit lookup ids).
 // No key-field value is kept.
@@ -117,7 +117,7 @@ class KeyCache {
   KeyGroupOptions options_;
   std::mutex writer_mu_;  // guards opening writer_ (which is thread-safe)
   std::unique_ptr<KeyGroupWriter> writer_;
-  SipKey hash_key1_{}, hash_key2_{};
+  SipKey hash_key_{};
   // Guards the table and the entries' fields but first_row: shared for lookups, exclusive for
   // inserts.
   mutable std::shared_mutex mu_;
