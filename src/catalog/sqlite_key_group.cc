@@ -380,10 +380,22 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
       OPENSSL_cleanse(raw.data(), raw.size());
       std::memcpy(sealed[i].data(), s.data(), kSealed);
     }
+    // By the first 16 bytes of each lookup as two big-endian integers: the order of its
+    // bytes, without a memcmp call per comparison (a batch has tens of thousands).
+    struct Sort {
+      uint64_t hi, lo;
+      uint32_t index;
+    };
+    std::vector<Sort> keys(batch.size());
+    for (uint32_t i = 0; i < keys.size(); ++i)
+      keys[i] = {LoadBe64(batch[i].lookup.data()), LoadBe64(batch[i].lookup.data() + 8), i};
+    std::sort(keys.begin(), keys.end(), [&batch](const Sort& a, const Sort& b) {
+      if (a.hi != b.hi) return a.hi < b.hi;
+      if (a.lo != b.lo) return a.lo < b.lo;
+      return batch[a.index].lookup < batch[b.index].lookup;  // the rest of the bytes
+    });
     std::vector<uint32_t> order(batch.size());
-    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(),
-              [&batch](uint32_t a, uint32_t b) { return batch[a].lookup < batch[b].lookup; });
+    for (size_t i = 0; i < order.size(); ++i) order[i] = keys[i].index;
 
     std::lock_guard db_lock(*store_.db_mu);
     SqliteDb& db = *store_.db;

@@ -23,6 +23,15 @@ std::string Capitalized(std::string s) {
   return s;
 }
 
+// a == b, comparing short values (consent fields hold a digit or two) without a memcmp call.
+bool ShortEqual(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.size() > 8) return a == b;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 size_t DedupSlot(const KeyId& id, size_t mask) {
   return static_cast<size_t>(id.h2 ^ static_cast<uint64_t>(id.day) * 0x9e3779b97f4a7c15ULL) & mask;
 }
@@ -75,7 +84,7 @@ Result<uint32_t> BlockTransformer::ConsentOf(std::string_view value) {
   // Rows share a handful of consent values: extract and format each once. The first few
   // distinct values are found by a scan, without hashing or building a string.
   for (const auto& [known, index] : recent_consents_)
-    if (known == value) return index;
+    if (ShortEqual(known, value)) return index;
   if (auto it = consent_index_.find(std::string(value)); it != consent_index_.end())
     return it->second;
   STRM_ASSIGN_OR_RETURN(ConsentLevels levels, plan_->consent.Extract(value));
@@ -310,8 +319,15 @@ void BlockTransformer::Process(const CsvBlock& block, size_t skip, BlockOutput& 
   constexpr size_t kGroup = RowEncryptor::kRowsAtOnce;
   size_t ahead = skip;  // rows below this have had their entries prefetched
   auto prefetch_to = [&](size_t end) {
-    for (; ahead < std::min(end, n); ++ahead)
-      if (rows_[ahead].ok) entries_[rows_[ahead].key]->Prefetch();
+    for (; ahead < std::min(end, n); ++ahead) {
+      if (!rows_[ahead].ok) continue;
+      entries_[rows_[ahead].key]->Prefetch();
+      // The record too: the block's outputs written since pass 1 have pushed it out of L2.
+      auto fields = records_[ahead];
+      const char* from = fields.front().data();
+      const char* to = fields.back().data() + fields.back().size();
+      for (const char* p = from; p < to; p += 64) __builtin_prefetch(p);
+    }
   };
   prefetch_to(skip + 2 * kGroup);
   for (size_t i = skip; i < n;) {
