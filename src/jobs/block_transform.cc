@@ -240,13 +240,13 @@ void BlockTransformer::WriteRow(std::span<const std::string_view> fields, const 
   for (size_t d = 0; d < plan_->derived.size(); ++d) {
     if (!consent.derived[d]) continue;
     const DerivedPlan& dp = plan_->derived[d];
-    // A field is at most its ciphertext, its quoted self, or a mask (64 hex digits at most).
+    // A field is at most its ciphertext, its quoted self, or a mask.
     size_t room = meta_size + cols;
     for (size_t c = 0; c < cols; ++c) {
       const OutputColumn& col = plan_->columns[c];
       const size_t n = fields[col.input].size();
       const size_t cipher = col.pii_level >= 0 && n > 0 ? cipher_at_[c].second : 0;
-      room += std::max({cipher, MaxCsvFieldSize(n), size_t{64}});
+      room += std::max({cipher, MaxCsvFieldSize(n), Masker::kMaxMaskSize});
     }
     char* q = out.derived[d].Ensure(room);
     for (size_t c = 0; c < cols; ++c) {
@@ -256,9 +256,7 @@ void BlockTransformer::WriteRow(std::span<const std::string_view> fields, const 
       if (col.pii_level >= 0 && !v.empty() && !dp.decrypt[c]) {
         q = put(q, {enc + cipher_at_[c].first, cipher_at_[c].second});  // masks never reveal it
       } else if (dp.mask[c] && !v.empty() && maskers_[d]) {
-        mask_.clear();
-        maskers_[d]->MaskTo(v, mask_);  // hex: no quotes
-        q = put(q, mask_);
+        q = maskers_[d]->WriteMask(v, q);  // hex: no quotes
       } else {
         q = plain ? WritePlainCsvField(q, v) : WriteCsvField(q, v);
       }

@@ -101,7 +101,6 @@ class BlockTransformer {
   std::vector<uint8_t> group_raw_;
   std::vector<uint8_t*> group_cipher_;
   std::vector<RowToEncrypt> group_rows_;
-  std::string mask_;  // one mask, before it is copied
 };
 
 }  // namespace strm

@@ -30,15 +30,15 @@ constexpr uint64_t kC2 = 0x4cf5ad432745937fULL;
 uint64_t MixK1(uint64_t k1) { return std::rotl(k1 * kC1, 31) * kC2; }
 uint64_t MixK2(uint64_t k2) { return std::rotl(k2 * kC2, 33) * kC1; }
 
-void AppendHex64(uint64_t v, std::string& out) {
-  char buf[16];
-  auto res = std::to_chars(buf, buf + sizeof buf, v, 16);  // lowercase, no leading zeros
-  out.append(buf, res.ptr);
+// h1 then h2 in lowercase hex without leading zeros, at `out` (32 bytes of room).
+char* WriteMurmurHex(Hash128 h, char* out) {
+  out = std::to_chars(out, out + 16, h.h1, 16).ptr;
+  return std::to_chars(out, out + 16, h.h2, 16).ptr;
 }
 
 void AppendMurmurHex(Hash128 h, std::string& out) {
-  AppendHex64(h.h1, out);
-  AppendHex64(h.h2, out);
+  char buf[32];
+  out.append(buf, WriteMurmurHex(h, buf));
 }
 
 void AppendHex(const uint8_t* b, size_t n, std::string& out) {
@@ -179,9 +179,16 @@ Masker& Masker::operator=(const Masker& other) {
 Masker::~Masker() = default;
 
 void Masker::MaskTo(std::string_view value, std::string& out) const {
+  char buf[kMaxMaskSize];
+  out.append(buf, WriteMask(value, buf));
+}
+
+char* Masker::WriteMask(std::string_view value, char* out) const {
   if (hmac_) {
-    AppendHmacHex(hmac_->ctx, value, out);
-    return;
+    std::string hex;
+    AppendHmacHex(hmac_->ctx, value, hex);
+    std::memcpy(out, hex.data(), hex.size());  // 64 digits
+    return out + hex.size();
   }
   // Murmur over seed + value, concatenated on the stack for typical sizes.
   constexpr size_t kStackSize = 256;
@@ -189,13 +196,12 @@ void Masker::MaskTo(std::string_view value, std::string& out) const {
   if (n > kStackSize) {
     std::string joined = seed_;
     joined += value;
-    AppendMurmurHex(Murmur3X64_128(AsBytes(joined)), out);
-    return;
+    return WriteMurmurHex(Murmur3X64_128(AsBytes(joined)), out);
   }
   uint8_t buf[kStackSize];
   if (!seed_.empty()) std::memcpy(buf, seed_.data(), seed_.size());
   if (!value.empty()) std::memcpy(buf + seed_.size(), value.data(), value.size());
-  AppendMurmurHex(Murmur3X64_128({buf, n}), out);
+  return WriteMurmurHex(Murmur3X64_128({buf, n}), out);
 }
 
 std::string Masker::Mask(std::string_view value) const {

@@ -45,6 +45,9 @@ class Masker {
 
   void MaskTo(std::string_view value, std::string& out) const;  // appends the mask
   std::string Mask(std::string_view value) const;
+  // Writes the mask at `out`, which needs kMaxMaskSize bytes of room; returns its end.
+  static constexpr size_t kMaxMaskSize = 64;
+  char* WriteMask(std::string_view value, char* out) const;
 
  private:
   HashType type_;

@@ -83,6 +83,21 @@ TEST(Masker, MaskToAppends) {
   EXPECT_EQ(out, "x,1083e8169d7138e990cc30095578452e49bd309eed4a5094437a71ac2bc1cad");
 }
 
+// WriteMask writes the mask at a cursor and nothing past its end, for both hash types.
+TEST(Masker, WriteMaskWritesTheMaskAtTheCursor) {
+  for (HashType type : {HashType::kMurmur3_128, HashType::kHmacSha256}) {
+    Masker m(type, "hi-there");
+    std::string buf(Masker::kMaxMaskSize + 8, '#');
+    char* end = m.WriteMask("unique-5", buf.data() + 4);
+    const std::string mask = m.Mask("unique-5");
+    EXPECT_EQ(std::string(buf.data() + 4, end), mask);
+    EXPECT_EQ(buf.substr(0, 4), "####");
+    EXPECT_EQ(buf.substr(4 + mask.size()), std::string(buf.size() - 4 - mask.size(), '#'));
+  }
+  EXPECT_EQ(Masker(HashType::kMurmur3_128, "hi-there").Mask("unique-5"),
+            "1083e8169d7138e990cc30095578452");
+}
+
 TEST(Hmac, Sha256Vectors) {
   EXPECT_EQ(HmacSha256Hex("s3cr3t", "Zoë@example.com"),
             "e5c5cb78498035fd72ffad2ae82716aa86ae7bd0b1b5a27f1d11ae43782e337d");
