@@ -195,8 +195,10 @@ class JobRun {
     bool eof = false;
     Status failure;
     Status read_failure;  // reported after the blocks before it, which may hold earlier errors
+    // Four blocks a worker in flight: a worker whose block took longer (new keys to create,
+    // a preemption) holds the others up only once the queue behind it has drained.
     auto refill = [&] {
-      while (!eof && failure.ok() && in_flight.size() < static_cast<size_t>(2 * threads_)) {
+      while (!eof && failure.ok() && in_flight.size() < static_cast<size_t>(4 * threads_)) {
         auto block = reader.Next();
         if (!block.ok()) {
           read_failure = InFile(block.status(), key);
