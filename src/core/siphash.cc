@@ -36,7 +36,8 @@ struct State {
 
 // Initialisation, compression and the last block, shared by both output sizes; the 128-bit
 // variant starts with v1 ^= 0xee.
-State Absorbed(const SipKey& key, std::span<const uint8_t> data, uint64_t v1_tweak) {
+[[gnu::always_inline]] inline State Absorbed(const SipKey& key, std::span<const uint8_t> data,
+                                             uint64_t v1_tweak) {
   const uint64_t k0 = LoadLe64(key.data()), k1 = LoadLe64(key.data() + 8);
   State s{k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL ^ v1_tweak,
           k0 ^ 0x6c7967656e657261ULL, k1 ^ 0x7465646279746573ULL};
