@@ -255,8 +255,11 @@ STRM_VAES void EncryptVaes(VaesRows::State& s, const RowToEncrypt* const* rows, 
   }
 
   // CMAC subkeys from L = AES(K1, 0); then D = dbl(CMAC(0^128)) xor CMAC(""), where
-  // CMAC(0^128) = AES(K1, k1) and CMAC("") = AES(K1, 10^127 xor k2). In registers only.
-  Z k1[kQuads], k2[kQuads], d[kQuads], dd[kQuads];
+  // CMAC(0^128) = AES(K1, k1) and CMAC("") = AES(K1, 10^127 xor k2). Wiped once the chains
+  // are made (below), as far as they reached memory.
+  struct {
+    Z k1[kQuads], k2[kQuads], d[kQuads], dd[kQuads];
+  } sub;
   {
     Z x[2 * kQuads];
     const uint8_t* rk[2 * kQuads];
@@ -272,12 +275,12 @@ STRM_VAES void EncryptVaes(VaesRows::State& s, const RowToEncrypt* const* rows, 
     const Z pad =
         Each(_mm_setr_epi8(static_cast<char>(0x80), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
     for (size_t q = 0; q < quads; ++q) {
-      k1[q] = Dbl(x[q]);
-      k2[q] = Dbl(k1[q]);
+      sub.k1[q] = Dbl(x[q]);
+      sub.k2[q] = Dbl(sub.k1[q]);
     }
     for (size_t q = 0; q < quads; ++q) {
-      x[q] = k1[q];
-      x[quads + q] = _mm512_xor_si512(k2[q], pad);
+      x[q] = sub.k1[q];
+      x[quads + q] = _mm512_xor_si512(sub.k2[q], pad);
     }
     if (quads == 2) {
       AesN<4>(x, rk);
@@ -285,8 +288,8 @@ STRM_VAES void EncryptVaes(VaesRows::State& s, const RowToEncrypt* const* rows, 
       AesN<2>(x, rk);
     }
     for (size_t q = 0; q < quads; ++q) {
-      d[q] = _mm512_xor_si512(Dbl(x[q]), x[quads + q]);
-      dd[q] = Dbl(d[q]);
+      sub.d[q] = _mm512_xor_si512(Dbl(x[q]), x[quads + q]);
+      sub.dd[q] = Dbl(sub.d[q]);
     }
   }
 
@@ -299,7 +302,8 @@ STRM_VAES void EncryptVaes(VaesRows::State& s, const RowToEncrypt* const* rows, 
     const size_t q = r / kLanes, i = r % kLanes;
     const RowToEncrypt& row = *rows[r];
     max_fields = std::max(max_fields, row.fields.size());
-    const X k1i = Lane(k1[q], i), k2i = Lane(k2[q], i), di = Lane(d[q], i), ddi = Lane(dd[q], i);
+    const X k1i = Lane(sub.k1[q], i), k2i = Lane(sub.k2[q], i), di = Lane(sub.d[q], i),
+            ddi = Lane(sub.dd[q], i);
     for (size_t f = 0; f < row.fields.size(); ++f) {
       const std::string_view v = row.fields[f];
       Chain& c = chains[r][f] = MakeChain(reinterpret_cast<const uint8_t*>(v.data()), v.size(), k1i,
@@ -308,6 +312,8 @@ STRM_VAES void EncryptVaes(VaesRows::State& s, const RowToEncrypt* const* rows, 
       blocks[q][f] = std::max(blocks[q][f], static_cast<uint8_t>((v.size() + 15) / 16));
     }
   }
+
+  OPENSSL_cleanse(&sub, sizeof sub);
 
   // CBC-MAC: step j encrypts block j of every chain that has one. A lane whose chain has
   // ended keeps its value (the vector's other lanes may go on).

@@ -12,8 +12,8 @@
 // Limits (RowEncryptor checks them): at most RowEncryptor::kMaxFields fields a row, each at
 // most RowEncryptor::kMaxFieldBytes long. Call Encrypt only where VaesAvailable(). Not
 // thread-safe: one per thread. The round keys stay in the object until the next call and are
-// wiped when it is destroyed; the CMAC subkeys stay in registers, and S2V's last blocks
-// (which hold its D) are wiped after each call.
+// wiped when it is destroyed; the CMAC subkeys and S2V's last blocks (which hold its D) are
+// wiped after each call.
 #pragma once
 
 #include <cstddef>
