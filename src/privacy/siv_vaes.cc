@@ -180,7 +180,7 @@ STRM_VAES inline uint32_t LowBits(size_t n) {  // n < 32
 
 // What S2V needs of one field: its whole blocks come from the plaintext, then `total -
 // heads` (1 or 2) blocks from its tail buffer: the end of the plaintext with D folded in,
-// padded and masked with a subkey (RFC 5297 §2.4, as RowEncryptor::EncryptGroup).
+// padded and masked with a subkey (RFC 5297 §2.4, as RowEncryptor::EncryptLanes).
 struct Chain {
   const uint8_t* p;
   size_t size;
