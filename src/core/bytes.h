@@ -43,6 +43,23 @@ inline void StoreBe64(uint8_t* p, uint64_t v) {
   std::memcpy(p, &v, 8);
 }
 
+// memcmp(a, b, n) == 0, without a library call up to 16 bytes: for the short values that hot
+// loops compare once a row (a timestamp's date prefix, a consent value).
+inline bool SameBytes(const char* a, const char* b, size_t n) {
+  if (n > 16) return std::memcmp(a, b, n) == 0;
+  if (n >= 8) {  // two words that overlap when n < 16
+    uint64_t a0, b0, a1, b1;
+    std::memcpy(&a0, a, 8);
+    std::memcpy(&b0, b, 8);
+    std::memcpy(&a1, a + n - 8, 8);
+    std::memcpy(&b1, b + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 // Appends the padded base64 of `in` to `out` (no allocation when `out` has capacity).
 void AppendBase64(std::span<const uint8_t> in, std::string& out);
 // The same at a raw cursor with Base64Size(in.size()) bytes of room; returns the end. On

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/bytes.h"
+
 namespace strm {
 namespace {
 
@@ -376,17 +378,6 @@ constexpr int64_t kPow10[] = {1,      10,      100,      1000,      10000,
 inline bool IsZoneIdChar(char c) {
   return IsAsciiLetter(c) || IsDigit(c) || c == '/' || c == '_' || c == '-' || c == '+' ||
          c == '.' || c == '~' || c == ':';
-}
-
-// memcmp(a, b, n) == 0, without a call for the 8 to 16 bytes of a date prefix (once a row).
-bool SameBytes(const char* a, const char* b, size_t n) {
-  if (n < 8 || n > 16) return std::memcmp(a, b, n) == 0;
-  uint64_t a0, b0, a1, b1;
-  std::memcpy(&a0, a, 8);
-  std::memcpy(&b0, b, 8);
-  std::memcpy(&a1, a + n - 8, 8);
-  std::memcpy(&b1, b + n - 8, 8);
-  return ((a0 ^ b0) | (a1 ^ b1)) == 0;
 }
 
 }  // namespace

@@ -23,15 +23,6 @@ std::string Capitalized(std::string s) {
   return s;
 }
 
-// a == b, comparing short values (consent fields hold a digit or two) without a memcmp call.
-bool ShortEqual(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  if (a.size() > 8) return a == b;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i] != b[i]) return false;
-  return true;
-}
-
 size_t DedupSlot(const KeyId& id, size_t mask) {
   return static_cast<size_t>(id.h2 ^ static_cast<uint64_t>(id.day) * 0x9e3779b97f4a7c15ULL) & mask;
 }
@@ -84,7 +75,8 @@ Result<uint32_t> BlockTransformer::ConsentOf(std::string_view value) {
   // Rows share a handful of consent values: extract and format each once. The first few
   // distinct values are found by a scan, without hashing or building a string.
   for (const auto& [known, index] : recent_consents_)
-    if (ShortEqual(known, value)) return index;
+    if (known.size() == value.size() && SameBytes(known.data(), value.data(), value.size()))
+      return index;
   if (auto it = consent_index_.find(std::string(value)); it != consent_index_.end())
     return it->second;
   STRM_ASSIGN_OR_RETURN(ConsentLevels levels, plan_->consent.Extract(value));

@@ -61,6 +61,27 @@ TEST(Base64, RejectsMalformedInput) {
   EXPECT_EQ(Base64Decode("Z===").status().code(), StatusCode::kInvalidArgument);
 }
 
+// Every length to 24 (the inline paths and memcmp's), equal or with one byte changed at
+// each position.
+TEST(SameBytes, IsMemcmpEqualsZero) {
+  std::string a(24, '\0');
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<char>('a' + i);
+  for (size_t n = 0; n <= a.size(); ++n) {
+    std::string b = a;
+    EXPECT_TRUE(SameBytes(a.data(), b.data(), n)) << n;
+    for (size_t at = 0; at < n; ++at) {
+      b = a;
+      b[at] ^= 0x20;
+      EXPECT_FALSE(SameBytes(a.data(), b.data(), n)) << n << " " << at;
+    }
+    if (n < a.size()) {  // a difference past n does not count
+      b = a;
+      b[n] ^= 0x20;
+      EXPECT_TRUE(SameBytes(a.data(), b.data(), n)) << n;
+    }
+  }
+}
+
 TEST(Hex, RoundTrips) {
   Bytes b{0x00, 0x2a, 0x9c, 0xff};
   EXPECT_EQ(HexEncode(b), "002a9cff");
