@@ -2,6 +2,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "core/bytes.h"
 #include "jobs/batch_job_config.h"
@@ -9,6 +10,7 @@
 #include "platform/connector_store.h"
 #include "platform/platform.h"
 #include "platform/process_identity.h"
+#include "platform/progress_recorder.h"
 #include "storage/local_store.h"
 
 namespace strm {
@@ -142,18 +144,21 @@ class LocalPlatform final : public Platform {
     STRM_RETURN_IF_ERROR(catalog_->UpdateBatchJob(job.id, JobState::kStarted, "", runner));
     STRM_RETURN_IF_ERROR(catalog_->UpdateBatchJob(job.id, JobState::kRunning, "", runner));
 
-    auto last_update = std::chrono::steady_clock::now();
+    // While it runs, the job's record shows its progress, updated about once a second.
+    std::optional<ProgressRecorder> recorder;
+    recorder.emplace(
+        [&](const JobProgress& p) {
+          nlohmann::json stats = ProgressStats(p);
+          stats.update(runner);
+          (void)catalog_->UpdateBatchJob(job.id, JobState::kRunning, "", stats);
+        },
+        std::chrono::seconds(1));
     JobRunOptions run;
     run.threads = options.threads;
     run.cancel = options.cancel;
     run.on_progress = [&](const JobProgress& p) {
       if (options.on_progress) options.on_progress(p);
-      auto now = std::chrono::steady_clock::now();
-      if (now - last_update < std::chrono::seconds(1)) return;
-      last_update = now;
-      nlohmann::json stats = ProgressStats(p);
-      stats.update(runner);
-      (void)catalog_->UpdateBatchJob(job.id, JobState::kRunning, "", stats);
+      recorder->Offer(p);
     };
     StoreResolver resolver =
         [&stores](const std::string& name) -> Result<std::shared_ptr<ObjectStore>> {
@@ -162,6 +167,7 @@ class LocalPlatform final : public Platform {
       return it->second;
     };
     auto outcome = RunBatchJob(config, contract, *catalog_, resolver, run);
+    recorder.reset();  // no RUNNING record after the final one
     if (!outcome.ok()) return Fail(job.id, JobState::kError, outcome.status());
     nlohmann::json stats = {{"rows", outcome->rows},   {"rejected_rows", outcome->rejected},
                             {"bytes", outcome->bytes}, {"keys", outcome->keys},
