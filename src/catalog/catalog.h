@@ -60,9 +60,12 @@ struct KeyRequest {
 // it), so keys can be created in memory and stored in large batches: random inserts into
 // the key store's B-tree cost a page write each when stored one transaction at a time.
 // GetOrCreate hands each full batch of new keys to a background thread that seals and
-// stores it (one transaction), so callers do not wait for the database (KeyGroupOptions). Flush
-// stores the rest and waits; keys not flushed when the writer is destroyed may be dropped, so a run
-// flushes before it commits any output that uses them. Thread-safe. Must not outlive its
+// stores it (one transaction), then checkpoints the WAL, so callers do not wait for the
+// database (KeyGroupOptions); they wait only when a bounded number of new keys are pending
+// behind a batch being stored. Flush stores the rest, checkpoints and waits: the keys are
+// then durable. Keys not flushed when the writer is destroyed may be dropped, so a run
+// flushes before it commits any output that uses them. While a writer is open, its
+// catalog's connection does not checkpoint by itself. Thread-safe. Must not outlive its
 // catalog.
 class KeyGroupWriter {
  public:

@@ -21,8 +21,9 @@ namespace {
 using Lookup = std::array<uint8_t, 28>;
 constexpr size_t kKey = 68, kLink = 16, kNonce = 12;
 constexpr size_t kSealed = kNonce + kKey + 16;
-constexpr size_t kBatch = 1 << 16;     // keys per store; fewer, larger batches write fewer pages
-constexpr size_t kRowsPerInsert = 64;  // most of a one-row INSERT's cost is the statement
+constexpr size_t kBatch = 1 << 16;  // keys per store, at least; larger batches write fewer pages
+constexpr size_t kMaxPending = 2 * kBatch;  // created keys waiting for a batch being stored
+constexpr size_t kRowsPerInsert = 64;       // most of a one-row INSERT's cost is the statement
 
 // A keyset at rest: key id (4 bytes, big-endian) ‖ the 64-byte key.
 std::array<uint8_t, kKey> EncodeKey(const TinkKeyset& k) {
@@ -176,9 +177,15 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return !storing_active_; });
+      stop_ = true;
     }
+    cv_.notify_all();
     if (storer_.joinable()) storer_.join();
     Cleanse(pending_);
+    if (autocheckpoint_ > 0) {  // the catalog's own setting again
+      std::lock_guard db_lock(*store_.db_mu);
+      (void)store_.db->Exec("PRAGMA wal_autocheckpoint = " + std::to_string(autocheckpoint_));
+    }
     ::close(lock_fd_);  // releases the lock
   }
 
@@ -189,6 +196,13 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
   // the database.
   Status CheckStore() {
     std::lock_guard db_lock(*store_.db_mu);
+    // This writer checkpoints the WAL itself, after each batch and off the callers' path: left
+    // to SQLite, the checkpoint (two fsyncs, behind the job's output on the same disk) ran in
+    // whichever commit crossed the threshold, a batch's or the job's progress record's.
+    STRM_ASSIGN_OR_RETURN(auto autocheckpoint, store_.db->Prepare("PRAGMA wal_autocheckpoint"));
+    STRM_ASSIGN_OR_RETURN(bool has_setting, autocheckpoint.Step());
+    if (has_setting) autocheckpoint_ = autocheckpoint.Int(0);
+    STRM_RETURN_IF_ERROR(store_.db->Exec("PRAGMA wal_autocheckpoint = 0"));
     SecretBox::Batch box(*store_.box);
     STRM_ASSIGN_OR_RETURN(
         auto any, store_.db->Prepare("SELECT key_link, keyset FROM encryption_keys LIMIT 1"));
@@ -257,6 +271,7 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     if (pending_.size() >= kBatch) {
       if (!options_.store_in_background) {
         STRM_RETURN_IF_ERROR(StorePending());
+        STRM_RETURN_IF_ERROR(Checkpoint());
       } else {
         StartStore(lock);
       }
@@ -264,12 +279,14 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     return out;
   }
 
+  // The last checkpoint also makes every stored key durable (synchronous = NORMAL syncs the
+  // WAL before it and the database after), before the outputs that need them are committed.
   Status Flush() override {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [this] { return !storing_active_; });
-    if (storer_.joinable()) storer_.join();
     if (!error_.ok()) return error_;
-    return StorePending();
+    STRM_RETURN_IF_ERROR(StorePending());
+    return Checkpoint();
   }
 
   size_t pending() const override {
@@ -289,21 +306,38 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     return Status::Ok();
   }
 
-  // Hands the pending keys to a background thread (after the previous batch is stored).
+  // Hands the pending keys to the storer thread. While it stores a batch, callers go on
+  // creating keys (a day's first rows need a new key each, faster than they are stored)
+  // until kMaxPending keys are pending; only then do they wait for it.
   void StartStore(std::unique_lock<std::mutex>& lock) {
+    if (storing_active_ && pending_.size() < kMaxPending) return;  // the storer takes them
     cv_.wait(lock, [this] { return !storing_active_; });
-    if (storer_.joinable()) storer_.join();  // it has finished; only its exit remains
     // Another thread may have handed over the batch meanwhile: wait for a full one.
     if (!error_.ok() || pending_.size() < kBatch) return;
+    TakePendingLocked();
+    if (!storer_.joinable()) storer_ = std::thread([this] { StoreLoop(); });
+    cv_.notify_all();
+  }
+
+  void TakePendingLocked() {
     storing_.swap(pending_);
     storing_index_.swap(pending_index_);
     pending_.clear();
     pending_index_.clear();
     storing_active_ = true;
-    storer_ = std::thread([this] {
+  }
+
+  // The storer thread: stores each batch handed over and publishes it, then takes the next
+  // full batch, or else checkpoints while callers fill one.
+  void StoreLoop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return stop_ || storing_active_; });
+      if (!storing_active_) return;  // stopping
+      lock.unlock();
       // storing_ is only read while active (GetOrCreate reads it too): no lock needed here.
       Status s = Store(storing_);
-      std::lock_guard done(mu_);
+      lock.lock();
       if (s.ok()) {
         for (const Pending& p : storing_) stored_.Add(p.lookup);
       } else {
@@ -313,8 +347,20 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
       storing_.clear();
       storing_index_.clear();
       storing_active_ = false;
+      if (s.ok() && pending_.size() >= kBatch) TakePendingLocked();
       cv_.notify_all();
-    });
+      if (!s.ok() || storing_active_) continue;
+      lock.unlock();
+      Status c = Checkpoint();
+      lock.lock();
+      if (!c.ok() && error_.ok()) error_ = c.WithContext("cannot store encryption keys");
+    }
+  }
+
+  // Copies the WAL's pages into the database, as far as other connections' readers allow.
+  Status Checkpoint() {
+    std::lock_guard db_lock(*store_.db_mu);
+    return store_.db->Exec("PRAGMA wal_checkpoint(PASSIVE)");
   }
 
   // lookup = H(group)[8] ‖ day (4 bytes, big-endian) ‖ H(group, day, value)[16] (kSchema).
@@ -450,6 +496,7 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
   const int lock_fd_;
   const KeyGroupOptions options_;
   bool stored_at_open_ = true;  // set once, before any other thread sees the writer
+  int64_t autocheckpoint_ = 0;  // the connection's setting before this writer (pages)
 
   mutable std::mutex mu_;  // everything below; never taken while holding *store_.db_mu
   std::condition_variable cv_;
@@ -459,7 +506,8 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
   Batch storing_;  // being stored by storer_
   BatchIndex storing_index_;
   bool storing_active_ = false;
-  std::thread storer_;
+  bool stop_ = false;      // the storer thread ends
+  std::thread storer_;     // started with the first batch handed over
   FingerprintSet stored_;  // of the keys this writer stored
 };
 
