@@ -105,14 +105,15 @@ void KeyCache::PrefetchEntryLocked(const KeyId& id) const {
 }
 
 void KeyCache::GrowLocked() {
-  std::vector<uint64_t> old(slots_.size() * 2, 0);
-  old.swap(slots_);
+  // The entries in their order, not the old slots': one pass over memory instead of a cache
+  // miss per entry (50 MB at 400,000 keys), while every other worker waits for the lock.
+  slots_.assign(slots_.size() * 2, 0);
   const size_t mask = slots_.size() - 1;
-  for (uint64_t s : old) {
-    if (s == 0) continue;
-    size_t i = Home(Entry((s & kIndexMask) - 1).id, mask);
+  for (uint64_t index = 0; index < count_; ++index) {
+    const KeyId& id = Entry(index).id;
+    size_t i = Home(id, mask);
     while (slots_[i] != 0) i = (i + 1) & mask;
-    slots_[i] = s;
+    slots_[i] = (index + 1) | Tag(id);
   }
 }
 
