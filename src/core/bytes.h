@@ -74,6 +74,10 @@ Result<Bytes> Base64Decode(std::string_view in);
 
 std::string HexEncode(std::span<const uint8_t> in);
 Result<Bytes> HexDecode(std::string_view in);
+// The 32 lowercase hex digits of 16 bytes at `out`, 16 bytes at a time (SSE2).
+void WriteHex32(const uint8_t* in, char* out);
+// The value of a lowercase hex digit, or -1 for any other character.
+int LowerHexValue(char c);
 
 // Cryptographically secure random bytes (OpenSSL's RAND_bytes); aborts if the RNG fails,
 // since no key may ever be made from bad randomness.

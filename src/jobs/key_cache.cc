@@ -1,7 +1,5 @@
 #include "jobs/key_cache.h"
 
-#include <emmintrin.h>
-
 #include <algorithm>
 #include <cstring>
 
@@ -19,7 +17,6 @@ size_t Home(const KeyId& id, size_t mask) {
   return static_cast<size_t>(id.h1 ^ static_cast<uint64_t>(id.day) * 0x9e3779b97f4a7c15ULL) & mask;
 }
 
-constexpr char kHex[] = "0123456789abcdef";
 constexpr bool IsDash(size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
 
 // The 16 bytes of a canonical lowercase UUID text; false for anything else, so that the
@@ -32,10 +29,9 @@ bool ParseKeyLink(std::string_view text, std::array<uint8_t, 16>& out) {
       if (text[i++] != '-') return false;
       continue;
     }
-    const char* hi = std::strchr(kHex, text[i]);
-    const char* lo = std::strchr(kHex, text[i + 1]);
-    if (text[i] == 0 || text[i + 1] == 0 || hi == nullptr || lo == nullptr) return false;
-    out[b++] = static_cast<uint8_t>((hi - kHex) << 4 | (lo - kHex));
+    const int hi = LowerHexValue(text[i]), lo = LowerHexValue(text[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[b++] = static_cast<uint8_t>(hi << 4 | lo);
     i += 2;
   }
   return true;
@@ -44,18 +40,8 @@ bool ParseKeyLink(std::string_view text, std::array<uint8_t, 16>& out) {
 }  // namespace
 
 char* KeyEntry::WriteKeyLink(char* out) const {
-  // Once per output row: 32 hex digits in two SSE2 registers, then the dashes.
-  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key_link.data()));
-  const __m128i low4 = _mm_set1_epi8(0x0f);
-  const __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), low4);
-  const __m128i lo = _mm_and_si128(bytes, low4);
-  auto hex = [](__m128i n) {  // '0' + n, or 'a' + n - 10 above 9
-    const __m128i letters = _mm_and_si128(_mm_cmpgt_epi8(n, _mm_set1_epi8(9)), _mm_set1_epi8(39));
-    return _mm_add_epi8(n, _mm_add_epi8(_mm_set1_epi8('0'), letters));
-  };
-  char digits[32];
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(digits), hex(_mm_unpacklo_epi8(hi, lo)));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(digits + 16), hex(_mm_unpackhi_epi8(hi, lo)));
+  char digits[32];  // once per output row: SIMD, then the dashes
+  WriteHex32(key_link.data(), digits);
   std::memcpy(out, digits, 8);
   out[8] = '-';
   std::memcpy(out + 9, digits + 8, 4);

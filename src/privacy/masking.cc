@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <charconv>
 #include <cstdlib>
 #include <cstring>
 
@@ -32,8 +31,19 @@ uint64_t MixK2(uint64_t k2) { return std::rotl(k2 * kC2, 33) * kC1; }
 
 // h1 then h2 in lowercase hex without leading zeros, at `out` (32 bytes of room).
 char* WriteMurmurHex(Hash128 h, char* out) {
-  out = std::to_chars(out, out + 16, h.h1, 16).ptr;
-  return std::to_chars(out, out + 16, h.h2, 16).ptr;
+  uint8_t bytes[16];
+  StoreBe64(bytes, h.h1);
+  StoreBe64(bytes + 8, h.h2);
+  char digits[32];
+  WriteHex32(bytes, digits);
+  // Leading zero digits skipped; a zero half is "0", as std::to_chars writes it.
+  for (int half = 0; half < 2; ++half) {
+    const uint64_t v = half == 0 ? h.h1 : h.h2;
+    const size_t skip = v == 0 ? 15 : static_cast<size_t>(std::countl_zero(v)) / 4;
+    std::memcpy(out, digits + 16 * half + skip, 16 - skip);
+    out += 16 - skip;
+  }
+  return out;
 }
 
 void AppendMurmurHex(Hash128 h, std::string& out) {

@@ -124,3 +124,31 @@ TEST(Base64, WriteBase64WritesWhatAppendBase64Appends) {
 
 }  // namespace
 }  // namespace strm
+
+namespace strm {
+namespace {
+
+TEST(Hex, WriteHex32MatchesHexEncode) {
+  uint8_t in[16];
+  for (int round = 0; round < 64; ++round) {
+    for (int i = 0; i < 16; ++i) in[i] = static_cast<uint8_t>(round * 37 + i * 11 + (i * round));
+    char out[33];
+    out[32] = '#';
+    WriteHex32(in, out);
+    EXPECT_EQ(std::string(out, 32), HexEncode(in));
+    EXPECT_EQ(out[32], '#') << "nothing past the 32 digits";
+  }
+}
+
+TEST(Hex, LowerHexValueAcceptsOnlyLowercaseDigits) {
+  const std::string digits = "0123456789abcdef";
+  for (int c = 0; c < 256; ++c) {
+    const size_t at = digits.find(static_cast<char>(c));
+    EXPECT_EQ(LowerHexValue(static_cast<char>(c)),
+              at == std::string::npos ? -1 : static_cast<int>(at))
+        << c;
+  }
+}
+
+}  // namespace
+}  // namespace strm

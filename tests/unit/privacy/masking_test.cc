@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <charconv>
+
 #include <string>
 
 #include "core/bytes.h"
@@ -40,6 +42,24 @@ TEST(Murmur3, HexDropsLeadingZerosPerHalf) {
   EXPECT_EQ(StrmMurmurHex({0x0123, 0x00ab}), "123ab");
   EXPECT_EQ(StrmMurmurHex({0, 0}), "00");
   EXPECT_EQ(StrmMurmurHex({0xffffffffffffffff, 1}), "ffffffffffffffff1");
+}
+
+// Against std::to_chars, for halves of every length of hex digits.
+TEST(Murmur3, HexMatchesToCharsAtEveryLength) {
+  auto reference = [](Hash128 h) {
+    char buf[32];
+    char* p = std::to_chars(buf, buf + 16, h.h1, 16).ptr;
+    p = std::to_chars(p, p + 16, h.h2, 16).ptr;
+    return std::string(buf, p);
+  };
+  uint64_t x = 0x9e3779b97f4a7c15ULL;
+  for (int shift1 = 0; shift1 < 64; ++shift1) {
+    for (int shift2 = 0; shift2 < 64; shift2 += 7) {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      const Hash128 h{x >> shift1, (x * 31) >> shift2};
+      EXPECT_EQ(StrmMurmurHex(h), reference(h)) << shift1 << " " << shift2;
+    }
+  }
 }
 
 // VECTORS.md §3 and the demo outputs (murmur over UTF-8 of seed + value).
