@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 constexpr std::string_view kTempMarker = ".strm-tmp-";
 constexpr size_t kWriteBuffer = 1 << 20;
+constexpr size_t kDirectWrite = 64 << 10;  // pieces this large skip the buffer
 // Written bytes are handed to the disk every this many (sync_file_range, which does not
 // wait), so that Commit's fsync finds little left to write: a job's outputs are gigabytes,
 // and the kernel would otherwise hold them dirty until the end.
@@ -51,12 +53,15 @@ class FileOutput final : public OutputStream {
 
   Status Write(std::string_view data) override {
     if (fd_ < 0) return FailedPrecondition("write to a closed output " + final_);
-    if (buf_.size() + data.size() > kWriteBuffer) {
-      STRM_RETURN_IF_ERROR(Flush());
-      if (data.size() >= kWriteBuffer) return WriteFully(data);
+    if (data.size() < kDirectWrite) {
+      if (buf_.size() + data.size() > kWriteBuffer) STRM_RETURN_IF_ERROR(Flush());
+      buf_.append(data);
+      return Status::Ok();
     }
-    buf_.append(data);
-    return Status::Ok();
+    // Large pieces (a batch job's blocks) are not copied: the buffer, then them, in one call.
+    Status s = WriteFully(buf_, data);
+    buf_.clear();
+    return s;
   }
 
   Status Commit() override {
@@ -94,19 +99,26 @@ class FileOutput final : public OutputStream {
 
  private:
   Status Flush() {
-    Status s = WriteFully(buf_);
+    Status s = WriteFully(buf_, {});
     buf_.clear();
     return s;
   }
-  Status WriteFully(std::string_view data) {
-    while (!data.empty()) {
-      ssize_t w = ::write(fd_, data.data(), data.size());
+  // `first`, then `second`, whatever the sizes of the partial writes.
+  Status WriteFully(std::string_view first, std::string_view second) {
+    while (!first.empty() || !second.empty()) {
+      iovec parts[2] = {{const_cast<char*>(first.data()), first.size()},
+                        {const_cast<char*>(second.data()), second.size()}};
+      const int n = first.empty() ? 1 : 2;
+      ssize_t w = ::writev(fd_, first.empty() ? parts + 1 : parts, n);
       if (w < 0) {
         if (errno == EINTR) continue;
         return IoError("cannot write " + final_ + ": " + ErrnoText(errno));
       }
-      data.remove_prefix(static_cast<size_t>(w));
       written_ += w;
+      size_t done = static_cast<size_t>(w);
+      const size_t from_first = std::min(done, first.size());
+      first.remove_prefix(from_first);
+      second.remove_prefix(done - from_first);
     }
     if (written_ - writeback_from_ >= kWritebackEvery) {
       // Best effort: an error here shows again, and is reported, at Commit's fsync.

@@ -53,6 +53,24 @@ TEST_F(LocalStoreTest, WritesBecomeVisibleOnlyOnCommit) {
   EXPECT_EQ(listed[0].size, 4u + (3 << 20));
 }
 
+// Small pieces are buffered, large ones written past the buffer: the order holds whatever
+// the mix.
+TEST_F(LocalStoreTest, PiecesOfEverySizeKeepTheirOrder) {
+  auto out = std::move(store_->OpenWrite("mix.csv")).value();
+  std::string expected;
+  const size_t sizes[] = {3,       100 << 10, 7,  (64 << 10) - 1, 64 << 10,     1, 999 << 10,
+                          5 << 20, 1 << 20,   12, 2 << 20,        (1 << 20) - 5};
+  for (size_t i = 0; i < std::size(sizes); ++i) {
+    std::string piece(sizes[i], static_cast<char>('a' + i));
+    piece.front() = '<';
+    piece.back() = '>';
+    expected += piece;
+    ASSERT_TRUE(out->Write(piece).ok());
+  }
+  ASSERT_TRUE(out->Commit().ok());
+  EXPECT_TRUE(ReadKey("mix.csv") == expected) << "the file differs from the pieces in order";
+}
+
 TEST_F(LocalStoreTest, AbortAndDestructionLeaveNothing) {
   {
     auto out = std::move(store_->OpenWrite("a.csv")).value();
