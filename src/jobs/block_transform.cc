@@ -1,7 +1,6 @@
 #include "jobs/block_transform.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstring>
 
 #include "core/bytes.h"
@@ -176,9 +175,8 @@ void BlockTransformer::WriteRow(std::span<const std::string_view> fields, const 
   const KeyEntry* key = entries_[row.key];
   const bool plain = records_.plain();
   const ConsentInfo& consent = consents_[row.consent];
-  char ts[24];
-  const size_t ts_size =
-      static_cast<size_t>(std::to_chars(ts, ts + sizeof ts, row.timestamp).ptr - ts);
+  char ts[DecimalMemo::kMaxSize];
+  const size_t ts_size = static_cast<size_t>(timestamp_text_.Write(row.timestamp, ts) - ts);
   char link_text[KeyEntry::kKeyLinkSize];
   key->WriteKeyLink(link_text);
   const std::string_view link(link_text, sizeof link_text);

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/decimal_memo.h"
 #include "core/output_buffer.h"
 #include "core/status.h"
 #include "formats/csv_reader.h"
@@ -76,7 +77,8 @@ class BlockTransformer {
   const JobPlan* plan_;
   KeyCache* keys_;
   OnError on_error_;
-  TimestampFormat timestamp_;  // this thread's copy (it caches)
+  TimestampFormat timestamp_;   // this thread's copy (it caches)
+  DecimalMemo timestamp_text_;  // strmMeta.timestamp: rows in time order share its digits
   std::vector<std::optional<Masker>> maskers_;
   // This thread's copies of the plan's validation regexes, for the values SimpleRegex does
   // not decide: an RE2 shared by threads takes a shared lock on every match, and its cache
