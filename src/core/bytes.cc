@@ -165,25 +165,6 @@ std::string HexEncode(std::span<const uint8_t> in) {
   return out;
 }
 
-void WriteHex32(const uint8_t* in, char* out) {
-  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
-  const __m128i low4 = _mm_set1_epi8(0x0f);
-  const __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), low4);
-  const __m128i lo = _mm_and_si128(bytes, low4);
-  auto hex = [](__m128i n) {  // '0' + n, or 'a' + n - 10 above 9
-    const __m128i letters = _mm_and_si128(_mm_cmpgt_epi8(n, _mm_set1_epi8(9)), _mm_set1_epi8(39));
-    return _mm_add_epi8(n, _mm_add_epi8(_mm_set1_epi8('0'), letters));
-  };
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), hex(_mm_unpacklo_epi8(hi, lo)));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), hex(_mm_unpackhi_epi8(hi, lo)));
-}
-
-int LowerHexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 Result<Bytes> HexDecode(std::string_view in) {
   if (in.size() % 2 != 0) return InvalidArgument("invalid hex: odd length");
   Bytes out(in.size() / 2);

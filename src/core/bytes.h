@@ -2,6 +2,8 @@
 // lowercase hex. Pure functions; thread-safe.
 #pragma once
 
+#include <emmintrin.h>
+
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -74,10 +76,27 @@ Result<Bytes> Base64Decode(std::string_view in);
 
 std::string HexEncode(std::span<const uint8_t> in);
 Result<Bytes> HexDecode(std::string_view in);
-// The 32 lowercase hex digits of 16 bytes at `out`, 16 bytes at a time (SSE2).
-void WriteHex32(const uint8_t* in, char* out);
+// The 32 lowercase hex digits of 16 bytes at `out`, 16 bytes at a time (SSE2). Inline: a
+// batch job calls it for every row.
+inline void WriteHex32(const uint8_t* in, char* out) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+  const __m128i low4 = _mm_set1_epi8(0x0f);
+  const __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), low4);
+  const __m128i lo = _mm_and_si128(bytes, low4);
+  auto hex = [](__m128i n) {  // '0' + n, or 'a' + n - 10 above 9
+    const __m128i letters = _mm_and_si128(_mm_cmpgt_epi8(n, _mm_set1_epi8(9)), _mm_set1_epi8(39));
+    return _mm_add_epi8(n, _mm_add_epi8(_mm_set1_epi8('0'), letters));
+  };
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), hex(_mm_unpacklo_epi8(hi, lo)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), hex(_mm_unpackhi_epi8(hi, lo)));
+}
+
 // The value of a lowercase hex digit, or -1 for any other character.
-int LowerHexValue(char c);
+inline int LowerHexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
 
 // Cryptographically secure random bytes (OpenSSL's RAND_bytes); aborts if the RNG fails,
 // since no key may ever be made from bad randomness.

@@ -5,7 +5,9 @@
 // one per thread.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
+#include <cstring>
 
 namespace strm {
 
@@ -13,12 +15,35 @@ class DecimalMemo {
  public:
   static constexpr int kMaxSize = 20;  // "-9223372036854775808"
 
-  // Writes `v` at `out` (kMaxSize bytes of room); returns the end.
-  char* Write(int64_t v, char* out);
+  // Writes `v` at `out` (kMaxSize bytes of room); returns the end. Inline: called once per
+  // output row.
+  char* Write(int64_t v, char* out) {
+    if (v < kLow) return std::to_chars(out, out + kMaxSize, v).ptr;  // negative or short
+    const int64_t high = v / kLow;
+    if (high != high_) {
+      high_ = high;
+      size_ = static_cast<int>(std::to_chars(text_, text_ + kMaxSize, high).ptr - text_);
+    }
+    // The low digits after the memo's, then the whole text in one fixed-size copy (no call).
+    char* low_text = text_ + size_;
+    const auto low = static_cast<uint32_t>(v - high * kLow);  // 00000-99999
+    low_text[0] = static_cast<char>('0' + low / 10000);
+    const uint32_t rest = low % 10000;
+    std::memcpy(low_text + 1, kPairs + 2 * (rest / 100), 2);
+    std::memcpy(low_text + 3, kPairs + 2 * (rest % 100), 2);
+    std::memcpy(out, text_, kMaxSize);
+    return out + size_ + 5;
+  }
 
  private:
-  int64_t high_ = -1;  // v / 100000 of the memo; -1: none
-  char text_[kMaxSize] = {};
+  static constexpr int64_t kLow = 100000;  // the digits formatted every time: five
+  static constexpr char kPairs[] =
+      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
+
+  int64_t high_ = -1;             // v / 100000 of the memo; -1: none
+  char text_[kMaxSize + 5] = {};  // v / 100000, then room for the five low digits
   int size_ = 0;
 };
 
