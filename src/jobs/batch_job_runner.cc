@@ -248,14 +248,14 @@ class JobRun {
   // Writes the keys output: the keys used, in order of first use. With a pool, chunks of
   // keys are formatted by its workers and written in order (a run may use millions).
   Status WriteKeys(OutputStream& out, WorkerPool* pool) {
-    const std::vector<const KeyEntry*> used = keys_.UsedInOrder();
+    const std::vector<KeyCache::UsedKey> used = keys_.UsedInOrder();
     outcome_.keys = used.size();
     constexpr size_t kChunk = 2048;  // keys a task (about 900 kB of text)
     auto format = [this, &used](size_t begin) {
       std::string text;
       char expires[24];
       for (size_t i = begin; i < std::min(begin + kChunk, used.size()); ++i) {
-        const KeyEntry& k = *used[i];
+        const KeyEntry& k = *used[i].entry;
         k.AppendKeyLink(text);
         text += ',';
         AppendTinkKeysetCsvField(k.keyset, text);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <utility>
 
 #include "core/bytes.h"
 
@@ -179,20 +178,18 @@ Status KeyCache::Flush() {
   return writer_ ? writer_->Flush() : Status::Ok();
 }
 
-std::vector<const KeyEntry*> KeyCache::UsedInOrder() const {
+std::vector<KeyCache::UsedKey> KeyCache::UsedInOrder() const {
   std::shared_lock lock(mu_);
-  // Sorted as (row, entry) pairs read in one pass: comparing through the pointers was a
-  // cache miss per comparison, with a run's workers idle meanwhile.
-  std::vector<std::pair<uint64_t, const KeyEntry*>> by_row;
-  by_row.reserve(count_);
+  // Sorted with their rows, read in one pass: comparing through pointers to the entries was
+  // a cache miss per comparison, with a run's workers waiting for the keys output.
+  std::vector<UsedKey> used;
+  used.reserve(count_);
   for (uint64_t i = 0; i < count_; ++i) {
     const KeyEntry& e = Entry(i);
     const uint64_t row = e.first_row.load(std::memory_order_relaxed);
-    if (row != UINT64_MAX) by_row.emplace_back(row, &e);
+    if (row != UINT64_MAX) used.push_back({row, &e});
   }
-  std::sort(by_row.begin(), by_row.end());  // rows are distinct: the pointers never decide
-  std::vector<const KeyEntry*> used(by_row.size());
-  for (size_t i = 0; i < by_row.size(); ++i) used[i] = by_row[i].second;
+  std::sort(used.begin(), used.end());  // rows are distinct: one key per row
   return used;
 }
 

@@ -95,7 +95,12 @@ class KeyCache {
   Status Flush();
 
   // Keys used by at least one row (MarkUsed), ordered by the first row that used them.
-  std::vector<const KeyEntry*> UsedInOrder() const;
+  struct UsedKey {
+    uint64_t first_row;
+    const KeyEntry* entry;
+    bool operator<(const UsedKey& o) const { return first_row < o.first_row; }
+  };
+  std::vector<UsedKey> UsedInOrder() const;
   const std::string& PolicyId(const KeyEntry& entry) const;
   size_t size() const;
 

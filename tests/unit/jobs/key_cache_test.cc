@@ -126,9 +126,11 @@ TEST_F(KeyCacheTest, UsedInOrderSortsByFirstRowAndSkipsUnusedKeys) {
   e[1]->MarkUsed(8);
   auto used = cache.UsedInOrder();
   ASSERT_EQ(used.size(), 3u);
-  EXPECT_EQ(used[0], e[0]);
-  EXPECT_EQ(used[1], e[1]);
-  EXPECT_EQ(used[2], e[2]);
+  EXPECT_EQ(used[0].entry, e[0]);
+  EXPECT_EQ(used[1].entry, e[1]);
+  EXPECT_EQ(used[2].entry, e[2]);
+  EXPECT_EQ(used[0].first_row, 3u);
+  EXPECT_EQ(used[2].first_row, 7u);
 }
 
 TEST_F(KeyCacheTest, ThreadsAgreeOnEveryKeyAndTheTableGrows) {
