@@ -200,6 +200,13 @@ Status CsvRecords::Parse(const CsvBlock& block, bool validate_utf8) {
   scratch_.clear();
   const std::string& data = block.data;
   if (scratch_.capacity() < data.size()) scratch_.reserve(data.size());
+  ascii_ = false;
+  if (!validate_utf8 && ParsePlainOnePass(data)) {
+    plain_ = true;
+    return Status::Ok();
+  }
+  fields_.clear();
+  offsets_.resize(1);
   const size_t bad_utf8 = validate_utf8 ? FindInvalidUtf8(data) : kNone;
   // Two memchr scans (find_first_of would call memchr once per byte of the block).
   plain_ = std::memchr(data.data(), '"', data.size()) == nullptr &&
@@ -279,6 +286,62 @@ Status CsvRecords::Parse(const CsvBlock& block, bool validate_utf8) {
 
 // With no quotes and no CRs, a field ends at every ',' and a record at every LF: the
 // separators of 16 bytes at a time come out of one SSE2 compare as a bit mask.
+bool CsvRecords::ParsePlainOnePass(std::string_view data) {
+  const char* const begin = data.data();
+  const size_t n = data.size();
+  if (n == 0 || begin[n - 1] != '\n') return false;  // a last record without LF: the other path
+  size_t field_start = 0;
+  uint64_t high = 0;  // bytes >= 0x80 seen
+#if defined(__SSE2__)
+  const __m128i comma = _mm_set1_epi8(','), newline = _mm_set1_epi8('\n');
+  const __m128i quote = _mm_set1_epi8('"'), cr = _mm_set1_epi8('\r');
+  alignas(16) char tail[64];
+  for (size_t i = 0; i < n; i += 64) {
+    const char* chunk = begin + i;
+    if (n - i < 64) {  // the last bytes, padded with NULs (neither separators nor special)
+      std::memset(tail, 0, sizeof tail);
+      std::memcpy(tail, chunk, n - i);
+      chunk = tail;
+    }
+    uint64_t sep = 0, nl = 0;
+    uint32_t special = 0;
+    for (int k = 0; k < 4; ++k) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(chunk + 16 * k));
+      const __m128i is_nl = _mm_cmpeq_epi8(x, newline);
+      const auto shift = static_cast<unsigned>(16 * k);
+      sep |= static_cast<uint64_t>(static_cast<uint32_t>(
+                 _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, comma), is_nl))))
+             << shift;
+      nl |= static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(is_nl))) << shift;
+      special |= static_cast<uint32_t>(
+          _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, cr))));
+      high |= static_cast<uint32_t>(_mm_movemask_epi8(x));
+    }
+    if (special != 0) return false;
+    for (; sep != 0; sep &= sep - 1) {
+      const auto bit = static_cast<unsigned>(std::countr_zero(sep));
+      const size_t at = i + bit;
+      fields_.emplace_back(begin + field_start, at - field_start);
+      field_start = at + 1;
+      if ((nl >> bit) & 1) offsets_.push_back(fields_.size());
+    }
+  }
+#else
+  for (size_t i = 0; i < n; ++i) {
+    const char c = begin[i];
+    if (c == '"' || c == '\r') return false;
+    high |= static_cast<unsigned char>(c) >> 7;
+    if (c == ',' || c == '\n') {
+      fields_.emplace_back(begin + field_start, i - field_start);
+      field_start = i + 1;
+      if (c == '\n') offsets_.push_back(fields_.size());
+    }
+  }
+#endif
+  ascii_ = high == 0;
+  return true;
+}
+
 Status CsvRecords::ParsePlain(const CsvBlock& block, size_t bad_utf8) {
   const char* const begin = block.data.data();
   const size_t n = block.data.size();

@@ -78,9 +78,13 @@ class CsvRecords {
 
   size_t size() const { return offsets_.size() - 1; }
   // Whether the last parsed block held no '"' and no CR: then no field contains ',', '"',
-  // CR or LF, and only ',' and LF were separators (the common case, parsed 16 bytes at a
-  // time; writers can skip their quoting checks).
+  // CR or LF, and only ',' and LF were separators (the common case, split with SIMD, and
+  // without UTF-8 validation in the same pass that finds it plain; writers can skip their
+  // quoting checks).
   bool plain() const { return plain_; }
+  // Whether the last block, parsed without UTF-8 validation, was plain and all ASCII (then
+  // it is valid UTF-8): found in the same pass, so callers need not scan it again.
+  bool ascii() const { return ascii_; }
   // Fields of record i (0-based within the block).
   std::span<const std::string_view> operator[](size_t i) const {
     return {fields_.data() + offsets_[i], offsets_[i + 1] - offsets_[i]};
@@ -88,6 +92,9 @@ class CsvRecords {
 
  private:
   Status ParsePlain(const CsvBlock& block, size_t bad_utf8);
+  // One pass over a block that ends with LF: splits it if it holds no '"' and no CR (false
+  // otherwise, with records left to clear), and notes whether it is all ASCII.
+  bool ParsePlainOnePass(std::string_view data);
 
   std::vector<std::string_view> fields_;
   std::vector<size_t> offsets_{0};
@@ -95,6 +102,7 @@ class CsvRecords {
   // shrinks), so it never reallocates while views into it exist.
   std::string scratch_;
   bool plain_ = false;
+  bool ascii_ = false;
 };
 
 // Parses one whole small CSV document (e.g. a keys file) into rows of strings, by the same

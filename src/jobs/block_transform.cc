@@ -271,8 +271,10 @@ void BlockTransformer::Process(const CsvBlock& block, size_t skip, BlockOutput& 
     out.error = Status(s.code(), Capitalized(s.message()) + " of " + plan_->source_name);
     return;
   }
-  // One scan of the block; fields are checked one by one only in a block with a bad byte.
-  const bool check_utf8 = FindInvalidUtf8(block.data) != std::string_view::npos;
+  // One scan of the block (none if the parse saw only ASCII); fields are checked one by one
+  // only in a block with a bad byte.
+  const bool check_utf8 =
+      !records_.ascii() && FindInvalidUtf8(block.data) != std::string_view::npos;
   if (consents_.size() > kMaxConsents) {
     consents_.clear();
     consent_index_.clear();

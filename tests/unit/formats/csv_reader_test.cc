@@ -365,19 +365,20 @@ TEST(CsvRecords, ManyUnescapedFieldsStayValid) {
   }
 }
 
-// Blocks without quotes and CRs take the 16-bytes-at-a-time path: the same records as a
-// plain split on LF and ',' at every length and alignment.
+// Blocks without quotes and CRs take the plain path (64 bytes a step without UTF-8
+// checks, 16 with them): the same records as a plain split on LF and ',' at every length
+// and alignment.
 TEST(CsvRecords, PlainBlocksSplitOnEveryCommaAndNewline) {
   std::mt19937 rng(7);
-  const std::string alphabet = "ab, \n\xC3\xA9";  // "é" spans two bytes
-  for (int round = 0; round < 300; ++round) {
+  const std::string alphabet[] = {"a", "b", ",", " ", "\n", "\xC3\xA9"};  // "é": two bytes
+  for (int round = 0; round < 600; ++round) {
     std::string data;
-    const size_t len = rng() % 100;
-    for (size_t i = 0; i < len; ++i) data += alphabet[rng() % alphabet.size()];
-    if (rng() % 2 && !data.empty()) data.back() = '\n';
+    const size_t len = rng() % 300;
+    for (size_t i = 0; i < len; ++i) data += alphabet[rng() % std::size(alphabet)];
+    if (rng() % 2 && !data.empty() && data.back() != '\n') data += '\n';
     CsvRecords records;
     const CsvBlock block{data, 0, 0};  // the fields point into it
-    ASSERT_TRUE(records.Parse(block, /*validate_utf8=*/false).ok());
+    ASSERT_TRUE(records.Parse(block, /*validate_utf8=*/round % 2 == 1).ok()) << data;
     EXPECT_TRUE(records.plain());
     Rows expected;
     std::vector<std::string> row(1);
@@ -396,6 +397,32 @@ TEST(CsvRecords, PlainBlocksSplitOnEveryCommaAndNewline) {
     for (size_t i = 0; i < records.size(); ++i)
       got.emplace_back(records[i].begin(), records[i].end());
     EXPECT_EQ(got, expected) << "input: " << data;
+    if (round % 2 == 0 && !data.empty() && data.back() == '\n') {
+      EXPECT_EQ(records.ascii(), data.find('\xC3') == std::string::npos) << data;
+    }
+    if (round % 2 == 1) {
+      EXPECT_FALSE(records.ascii()) << "only known without validation";
+    }
+  }
+}
+
+// A quote or CR found late in a block, after whole 64-byte steps of plain records: the
+// records are those of the quoting rules, not of a plain split.
+TEST(CsvRecords, LateQuotesAndCarriageReturnsLeaveThePlainPath) {
+  std::string prefix;
+  for (int i = 0; i < 10; ++i) prefix += "row" + std::to_string(i) + ",some plain text\n";
+  for (const std::string& last : {std::string("\"a,b\",c\n"), std::string("x,y\r\n")}) {
+    const std::string data = prefix + last;
+    CsvRecords records;
+    ASSERT_TRUE(records.Parse(CsvBlock{data, 0, 11}, false).ok());
+    EXPECT_FALSE(records.plain());
+    EXPECT_FALSE(records.ascii());
+    ASSERT_EQ(records.size(), 11u);
+    EXPECT_EQ(records[9][1], "some plain text");
+    const auto f = records[10];
+    ASSERT_EQ(f.size(), 2u);
+    EXPECT_EQ(f[0], last[0] == '"' ? "a,b" : "x");
+    EXPECT_EQ(f[1], last[0] == '"' ? "c" : "y");
   }
 }
 
