@@ -22,8 +22,9 @@ using Lookup = std::array<uint8_t, 28>;
 constexpr size_t kKey = 68, kLink = 16, kNonce = 12;
 constexpr size_t kSealed = kNonce + kKey + 16;
 constexpr size_t kBatch = 1 << 16;  // keys per store, at least; larger batches write fewer pages
-constexpr size_t kMaxPending = 2 * kBatch;  // created keys waiting for a batch being stored
-constexpr size_t kRowsPerInsert = 64;       // most of a one-row INSERT's cost is the statement
+// New keys not yet stored, the batch being stored included, past which callers wait.
+constexpr size_t kMaxUnstored = 3 * kBatch;
+constexpr size_t kRowsPerInsert = 64;  // most of a one-row INSERT's cost is the statement
 
 // A keyset at rest: key id (4 bytes, big-endian) ‖ the 64-byte key.
 std::array<uint8_t, kKey> EncodeKey(const TinkKeyset& k) {
@@ -308,9 +309,9 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
 
   // Hands the pending keys to the storer thread. While it stores a batch, callers go on
   // creating keys (a day's first rows need a new key each, faster than they are stored)
-  // until kMaxPending keys are pending; only then do they wait for it.
+  // until kMaxUnstored keys are not stored; only then do they wait for it.
   void StartStore(std::unique_lock<std::mutex>& lock) {
-    if (storing_active_ && pending_.size() < kMaxPending) return;  // the storer takes them
+    if (storing_active_ && pending_.size() + storing_.size() < kMaxUnstored) return;
     cv_.wait(lock, [this] { return !storing_active_; });
     // Another thread may have handed over the batch meanwhile: wait for a full one.
     if (!error_.ok() || pending_.size() < kBatch) return;
