@@ -76,9 +76,8 @@ Result<Bytes> Base64Decode(std::string_view in);
 
 std::string HexEncode(std::span<const uint8_t> in);
 Result<Bytes> HexDecode(std::string_view in);
-// The 32 lowercase hex digits of 16 bytes at `out`, 16 bytes at a time (SSE2). Inline: a
-// batch job calls it for every row.
-inline void WriteHex32(const uint8_t* in, char* out) {
+// The 32 lowercase hex digits of 16 bytes in two registers (SSE2): digits 0-15, 16-31.
+inline void Hex32(const uint8_t* in, __m128i& first, __m128i& second) {
   const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
   const __m128i low4 = _mm_set1_epi8(0x0f);
   const __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), low4);
@@ -87,8 +86,16 @@ inline void WriteHex32(const uint8_t* in, char* out) {
     const __m128i letters = _mm_and_si128(_mm_cmpgt_epi8(n, _mm_set1_epi8(9)), _mm_set1_epi8(39));
     return _mm_add_epi8(n, _mm_add_epi8(_mm_set1_epi8('0'), letters));
   };
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), hex(_mm_unpacklo_epi8(hi, lo)));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), hex(_mm_unpackhi_epi8(hi, lo)));
+  first = hex(_mm_unpacklo_epi8(hi, lo));
+  second = hex(_mm_unpackhi_epi8(hi, lo));
+}
+
+// The same at `out`. Inline: a batch job calls it for every row.
+inline void WriteHex32(const uint8_t* in, char* out) {
+  __m128i first, second;
+  Hex32(in, first, second);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), first);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), second);
 }
 
 // The value of a lowercase hex digit, or -1 for any other character.

@@ -24,14 +24,16 @@ class DecimalMemo {
       high_ = high;
       size_ = static_cast<int>(std::to_chars(text_, text_ + kMaxSize, high).ptr - text_);
     }
-    // The low digits after the memo's, then the whole text in one fixed-size copy (no call).
-    char* low_text = text_ + size_;
+    // The memo's digits, then the low ones after them, all stored at `out`: built elsewhere
+    // and copied, bytes just stored would be read back as a block and stall its load.
+    if (size_ > 14) __builtin_unreachable();  // v / 100000 < 10^14: tells the compiler
+    std::memcpy(out, text_, 16);              // fixed size (no call); the room allows it
+    char* low_text = out + size_;
     const auto low = static_cast<uint32_t>(v - high * kLow);  // 00000-99999
     low_text[0] = static_cast<char>('0' + low / 10000);
     const uint32_t rest = low % 10000;
     std::memcpy(low_text + 1, kPairs + 2 * (rest / 100), 2);
     std::memcpy(low_text + 3, kPairs + 2 * (rest % 100), 2);
-    std::memcpy(out, text_, kMaxSize);
     return out + size_ + 5;
   }
 
@@ -42,8 +44,8 @@ class DecimalMemo {
       "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
       "8081828384858687888990919293949596979899";
 
-  int64_t high_ = -1;             // v / 100000 of the memo; -1: none
-  char text_[kMaxSize + 5] = {};  // v / 100000, then room for the five low digits
+  int64_t high_ = -1;         // v / 100000 of the memo; -1: none
+  char text_[kMaxSize] = {};  // the digits of v / 100000
   int size_ = 0;
 };
 

@@ -175,22 +175,17 @@ void BlockTransformer::WriteRow(std::span<const std::string_view> fields, const 
   const KeyEntry* key = entries_[row.key];
   const bool plain = records_.plain();
   const ConsentInfo& consent = consents_[row.consent];
-  char ts[DecimalMemo::kMaxSize];
-  const size_t ts_size = static_cast<size_t>(timestamp_text_.Write(row.timestamp, ts) - ts);
-  char link_text[KeyEntry::kKeyLinkSize];
-  key->WriteKeyLink(link_text);
-  const std::string_view link(link_text, sizeof link_text);
   auto put = [](char* p, std::string_view s) {
     std::memcpy(p, s.data(), s.size());
     return p + s.size();
   };
-  const size_t meta_size =
-      meta_prefix_.size() + ts_size + 1 + link.size() + 2 + consent.csv.size() + 1;
+  const size_t meta_size = meta_prefix_.size() + DecimalMemo::kMaxSize + 1 +
+                           KeyEntry::kKeyLinkSize + 2 + consent.csv.size() + 1;
   auto write_meta = [&](char* p) {
     p = put(p, meta_prefix_);
-    p = put(p, {ts, ts_size});
+    p = timestamp_text_.Write(row.timestamp, p);  // at the cursor: no copy to stall on
     *p++ = ',';
-    p = put(p, link);
+    p = key->WriteKeyLink(p);  // at the cursor too
     *p++ = ',';
     *p++ = ',';
     p = put(p, consent.csv);

@@ -40,17 +40,24 @@ bool ParseKeyLink(std::string_view text, std::array<uint8_t, 16>& out) {
 }  // namespace
 
 char* KeyEntry::WriteKeyLink(char* out) const {
-  char digits[32];  // once per output row: SIMD, then the dashes
-  WriteHex32(key_link.data(), digits);
-  std::memcpy(out, digits, 8);
+  // Once or twice per output row: the digits go from registers straight to their places
+  // between the dashes (read back from a buffer, they stalled on the stores just made).
+  __m128i first, second;
+  Hex32(key_link.data(), first, second);
+  auto put4 = [](char* p, __m128i v) {
+    const int32_t x = _mm_cvtsi128_si32(v);
+    std::memcpy(p, &x, 4);
+  };
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(out), first);  // digits 0-7
   out[8] = '-';
-  std::memcpy(out + 9, digits + 8, 4);
+  put4(out + 9, _mm_srli_si128(first, 8));  // 8-11
   out[13] = '-';
-  std::memcpy(out + 14, digits + 12, 4);
+  put4(out + 14, _mm_srli_si128(first, 12));  // 12-15
   out[18] = '-';
-  std::memcpy(out + 19, digits + 16, 4);
+  put4(out + 19, second);  // 16-19
   out[23] = '-';
-  std::memcpy(out + 24, digits + 20, 12);
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(out + 24), _mm_srli_si128(second, 4));  // 20-27
+  put4(out + 32, _mm_srli_si128(second, 12));                                         // 28-31
   return out + kKeyLinkSize;
 }
 
