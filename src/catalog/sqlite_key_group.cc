@@ -24,7 +24,8 @@ constexpr size_t kSealed = kNonce + kKey + 16;
 constexpr size_t kBatch = 1 << 16;  // keys per store, at least; larger batches write fewer pages
 // New keys not yet stored, the batch being stored included, past which callers wait.
 constexpr size_t kMaxUnstored = 3 * kBatch;
-constexpr size_t kRowsPerInsert = 64;  // most of a one-row INSERT's cost is the statement
+constexpr size_t kReserveMargin = 16384;  // a call's keys past kMaxUnstored (a block's, say)
+constexpr size_t kRowsPerInsert = 64;     // most of a one-row INSERT's cost is the statement
 
 // A keyset at rest: key id (4 bytes, big-endian) ‖ the 64-byte key.
 std::array<uint8_t, kKey> EncodeKey(const TinkKeyset& k) {
@@ -172,7 +173,12 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
         group_(std::move(group)),
         group_id_(group_id),
         lock_fd_(lock_fd),
-        options_(options) {}
+        options_(options) {
+    // Room for every key that may wait, reserved (not touched) up front: a vector doubling
+    // at 131,072 pending keys held the old and the new copy at once, +19 MB of peak RSS.
+    pending_.reserve(kMaxUnstored + kReserveMargin);
+    storing_.reserve(kMaxUnstored + kReserveMargin);
+  }
 
   ~SqliteKeyGroupWriter() override {
     {
