@@ -175,7 +175,7 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
         lock_fd_(lock_fd),
         options_(options) {
     // Room for every key that may wait, reserved (not touched) up front: a vector doubling
-    // at 131,072 pending keys held the old and the new copy at once, +19 MB of peak RSS.
+    // at 131,072 pending keys holds the old and the new copy at once (19 MB of keys).
     pending_.reserve(kMaxUnstored + kReserveMargin);
     storing_.reserve(kMaxUnstored + kReserveMargin);
   }
@@ -203,9 +203,9 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
   // the database.
   Status CheckStore() {
     std::lock_guard db_lock(*store_.db_mu);
-    // This writer checkpoints the WAL itself, after each batch and off the callers' path: left
-    // to SQLite, the checkpoint (two fsyncs, behind the job's output on the same disk) ran in
-    // whichever commit crossed the threshold, a batch's or the job's progress record's.
+    // This writer checkpoints the WAL itself, between its batches and off the callers' path:
+    // left to SQLite, the checkpoint (two fsyncs, behind the job's output on the same disk)
+    // ran in whichever commit crossed the threshold, a batch's or the job's progress record's.
     STRM_ASSIGN_OR_RETURN(auto autocheckpoint, store_.db->Prepare("PRAGMA wal_autocheckpoint"));
     STRM_ASSIGN_OR_RETURN(bool has_setting, autocheckpoint.Step());
     if (has_setting) autocheckpoint_ = autocheckpoint.Int(0);
