@@ -6,7 +6,8 @@
 # $STRM_BENCH_DIR/data/input.csv (default /tmp/strm-bench; reused when it has the same row
 # count), then for each thread count runs the demo job on a fresh $STRM_HOME under
 # /usr/bin/time -v and prints one line per run: threads, rows, seconds, rows/s, input MB/s
-# (10^6 bytes), peak RSS (MiB) and the speed-up over the 1-thread run. Then the crypto-bound
+# (10^6 bytes), peak RSS (MiB), the speed-up over the 1-thread run, and the seconds the whole
+# machine sat idle and had stolen by the hypervisor meanwhile (/proc/stat). Then the crypto-bound
 # line: AES-SIV alone over the Email, PrivateFieldA and PrivateFieldB values of the first
 # 1,000,000 rows (at most), rekeying once per row (`strm_bench --crypto-bound`).
 #
@@ -81,11 +82,16 @@ for t in "${threads[@]}"; do
     --schema-definition examples/demo/schema.json --contract-definition examples/demo/contract.json \
     -o json > "$run/contract.json"
   echo "e2e: running $rows rows with $t thread(s)" >&2
+  read -r -a stat0 < <(head -1 /proc/stat)
   start=$(date +%s%N)
   status=0
   /usr/bin/time -v -o "$run/time.txt" "$strm" create batch-job -F examples/demo/job.json \
     --threads "$t" -o json > "$run/job.json" 2> "$run/stderr" || status=$?
   end=$(date +%s%N)
+  read -r -a stat1 < <(head -1 /proc/stat)
+  # The whole machine's idle and stolen time meanwhile (USER_HZ ticks): how far to trust the run.
+  idle[$t]=$(awk -v a="${stat0[4]}" -v b="${stat1[4]}" 'BEGIN { printf "%.1f", (b - a) / 100 }')
+  steal[$t]=$(awk -v a="${stat0[8]}" -v b="${stat1[8]}" 'BEGIN { printf "%.1f", (b - a) / 100 }')
   if ((status != 0)); then
     cat "$run/stderr" "$run/job.json" >&2
     die "the job with $t thread(s) exited with status $status"
@@ -109,15 +115,17 @@ done
 # ---- report ---------------------------------------------------------------------------------
 echo "# strm create batch-job, demo job, $rows rows, input $(awk -v b="$input_bytes" \
   'BEGIN { printf "%.1f", b / 1e6 }') MB, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-printf '%-8s %-10s %-9s %-11s %-9s %-13s %-8s %s\n' threads rows seconds rows/s MB/s peak_RSS_MiB cpu_s \
-  speedup
+printf '%-8s %-10s %-9s %-11s %-9s %-13s %-8s %-8s %-7s %s\n' threads rows seconds rows/s MB/s \
+  peak_RSS_MiB cpu_s speedup idle_s steal_s
 for t in "${threads[@]}"; do
   awk -v t="$t" -v r="$rows" -v s="${secs[$t]}" -v b="$input_bytes" -v m="${rss[$t]}" \
-    -v c="${cpu[$t]}" -v s1="${secs[1]:-}" 'BEGIN {
+    -v c="${cpu[$t]}" -v s1="${secs[1]:-}" -v i="${idle[$t]}" -v st="${steal[$t]}" 'BEGIN {
       sp = s1 == "" ? "-" : sprintf("%.2fx", s1 / s)
-      printf "%-8d %-10d %-9.3f %-11.0f %-9.1f %-13.1f %-8.1f %s\n", t, r, s, r / s, b / 1e6 / s, m, c, sp
+      printf "%-8d %-10d %-9.3f %-11.0f %-9.1f %-13.1f %-8.1f %-8s %-7.1f %.1f\n", t, r, s, r / s,
+        b / 1e6 / s, m, c, sp, i, st
     }'
 done
+echo "# idle_s, steal_s: the whole machine's idle and hypervisor-stolen seconds during the run"
 
 if [[ -x $bench ]]; then
   cb_rows=$((rows < 1000000 ? rows : 1000000))
