@@ -414,7 +414,8 @@ TEST(CsvRecords, LateQuotesAndCarriageReturnsLeaveThePlainPath) {
   for (const std::string& last : {std::string("\"a,b\",c\n"), std::string("x,y\r\n")}) {
     const std::string data = prefix + last;
     CsvRecords records;
-    ASSERT_TRUE(records.Parse(CsvBlock{data, 0, 11}, false).ok());
+    const CsvBlock block{data, 0, 11};  // the fields point into it
+    ASSERT_TRUE(records.Parse(block, false).ok());
     EXPECT_FALSE(records.plain());
     EXPECT_FALSE(records.ascii());
     ASSERT_EQ(records.size(), 11u);
