@@ -25,11 +25,9 @@ constexpr std::array<int8_t, 256> MakeDecodeTable() {
 }
 constexpr auto kB64Decode = MakeDecodeTable();
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+int HexValue(char c) {  // either case
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+  return LowerHexValue(c);
 }
 
 }  // namespace
