@@ -145,8 +145,8 @@ class LocalPlatform final : public Platform {
     STRM_RETURN_IF_ERROR(catalog_->UpdateBatchJob(job.id, JobState::kRunning, "", runner));
 
     // While it runs, the job's record shows its progress, updated about once a second.
-    std::optional<ProgressRecorder> recorder;
-    recorder.emplace(
+    std::optional<ProgressRecorder> recorder(
+        std::in_place,
         [&](const JobProgress& p) {
           nlohmann::json stats = ProgressStats(p);
           stats.update(runner);
