@@ -15,7 +15,9 @@ namespace strm {
 namespace {
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
-constexpr size_t kMaxReadSize = 1 << 20;
+constexpr size_t kMaxReadSize = 4 << 20;
+constexpr size_t kMaxReserve = 64 << 20;  // a block's buffer before it grows
+constexpr size_t kTailRead = 64 << 10;    // read past the target, to end its last record
 constexpr size_t kNone = std::string::npos;
 
 std::string RowError(std::string_view what, uint64_t row) {
@@ -23,7 +25,7 @@ std::string RowError(std::string_view what, uint64_t row) {
 }
 
 // Offset of the first `c` in buf[from, size), or size.
-size_t Find(const std::string& buf, size_t from, char c) {
+size_t Find(std::string_view buf, size_t from, char c) {
   const void* p = std::memchr(buf.data() + from, c, buf.size() - from);
   return p ? static_cast<const char*>(p) - buf.data() : buf.size();
 }
@@ -40,14 +42,14 @@ struct CsvBlockReader::Cut {
 CsvBlockReader::CsvBlockReader(InputStream* in, size_t target_block_size)
     : in_(in),
       target_(std::max<size_t>(target_block_size, 1)),
-      read_size_(std::min(target_, kMaxReadSize)) {}
+      tail_read_(std::min(target_, kTailRead)) {}
 
 // Finds the record ends in buf[scan_pos_, size): newlines outside quoted fields. A quote
 // opens a quoted field only at the start of a field, or right after the closing quote (a
 // doubled quote leaves and re-enters the quoted state); a stray quote elsewhere is left to
 // CsvRecords::Parse to report, rather than swallowing the rest of the stream. memchr finds
 // each quote and newline once; the next of each is cached while the other is consumed.
-void CsvBlockReader::Scan(const std::string& buf, Cut& cut) {
+void CsvBlockReader::Scan(std::string_view buf, Cut& cut) {
   const size_t size = buf.size();
   size_t pos = scan_pos_;
   size_t quote = kNone, newline = kNone;  // next occurrence at or after pos (once searched)
@@ -89,52 +91,71 @@ void CsvBlockReader::Rewind(std::string buf) {
 }
 
 Result<CsvBlock> CsvBlockReader::Next() {
-  std::string buf = std::move(carry_);
+  // The bytes are read into memory that is not zero-filled first (the read overwrites it:
+  // zero-filling every byte of the input was 1.5% of a batch job), sized for the whole block,
+  // which then owns it.
+  size_t capacity = std::max(std::min(target_, kMaxReserve), carry_.size()) + tail_read_;
+  auto bytes = std::make_unique_for_overwrite<char[]>(capacity);
+  size_t size = carry_.size();
+  std::memcpy(bytes.get(), carry_.data(), size);
   carry_.clear();
-  buf.reserve(std::min(target_, size_t{64} << 20) + read_size_);
+  auto buf = [&] { return std::string_view(bytes.get(), size); };
   Cut cut;
   for (;;) {
-    if (!bom_checked_ && (buf.size() >= kBom.size() || eof_ || buf != kBom.substr(0, buf.size()))) {
-      if (buf.starts_with(kBom)) buf.erase(0, kBom.size());
+    if (!bom_checked_ && (size >= kBom.size() || eof_ || buf() != kBom.substr(0, size))) {
+      if (buf().starts_with(kBom)) {
+        size -= kBom.size();
+        std::memmove(bytes.get(), bytes.get() + kBom.size(), size);
+      }
       bom_checked_ = true;
     }
-    if (bom_checked_) Scan(buf, cut);
+    if (bom_checked_) Scan(buf(), cut);
     if (eof_) break;
     // Blank lines at the end stay in the carry until it is known whether more records follow.
     if ((cut.blank_from == kNone ? cut.end : cut.blank_from) >= target_) break;
-    size_t old = buf.size();
-    buf.resize(old + read_size_);
-    Result<size_t> n = in_->Read(buf.data() + old, read_size_);
+    // Up to the target, and a little past it for the record that crosses it: one read a
+    // block, and the carry to the next block is part of one record.
+    const size_t want = std::min((size < target_ ? target_ - size : 0) + tail_read_, kMaxReadSize);
+    if (capacity - size < want) {
+      capacity = std::max(2 * capacity, size + want);
+      auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+      std::memcpy(grown.get(), bytes.get(), size);
+      bytes = std::move(grown);
+    }
+    Result<size_t> n = in_->Read(bytes.get() + size, want);
     if (!n.ok()) {
-      buf.resize(old);
-      Rewind(std::move(buf));
+      Rewind(std::string(buf()));
       return n.status();
     }
-    buf.resize(old + *n);
+    size += *n;
     bytes_read_ += *n;
     if (*n == 0) eof_ = true;
   }
 
   CsvBlock block;
   block.first_row = next_row_;
+  auto take = [&](size_t end) {  // the block is bytes[0, end)
+    std::shared_ptr<const char[]> owner(std::move(bytes));
+    block.data = std::string_view(owner.get(), end);
+    block.storage = std::move(owner);
+  };
   if (eof_) {
     if (in_quotes_ && cut.end == 0) {
-      Rewind(std::move(buf));  // the same error again on a later call
+      Rewind(std::string(buf()));  // the same error again on a later call
       return InvalidArgument(RowError("unterminated quoted field", next_row_));
     }
     if (in_quotes_) {
       // The records before the open quote first, so that errors come in stream order
       // whatever the block size; the next call reports the quote.
-      Rewind(buf.substr(cut.end));
-      buf.resize(cut.end);
-      block.data = std::move(buf);
+      Rewind(std::string(buf().substr(cut.end)));
+      take(cut.end);
       block.rows = cut.rows;
       next_row_ += cut.rows;
       return block;
     }
-    if (cut.end < buf.size()) {  // a last record without a newline
+    if (cut.end < size) {  // a last record without a newline
       ++cut.rows;
-      cut.end = buf.size();
+      cut.end = size;
       cut.blank_from = kNone;
       cut.blank_rows = 0;
     }
@@ -152,9 +173,8 @@ Result<CsvBlock> CsvBlockReader::Next() {
     scan_pos_ -= end;
     last_close_ = last_close_ != kNone && last_close_ >= end ? last_close_ - end : kNone;
   }
-  if (!eof_) carry_.assign(buf, end);
-  buf.resize(end);
-  block.data = std::move(buf);
+  if (!eof_) carry_.assign(buf().substr(end));
+  take(end);
   block.rows = cut.rows;
   next_row_ += cut.rows;
   return block;
@@ -198,7 +218,7 @@ Status CsvRecords::Parse(const CsvBlock& block, bool validate_utf8) {
   offsets_.clear();
   offsets_.push_back(0);
   scratch_.clear();
-  const std::string& data = block.data;
+  const std::string_view data = block.data;
   if (scratch_.capacity() < data.size()) scratch_.reserve(data.size());
   ascii_ = false;
   if (!validate_utf8 && ParsePlainOnePass(data)) {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -25,17 +26,20 @@
 namespace strm {
 
 struct CsvBlock {
-  std::string data;        // whole records, the last one ending in a newline (or at EOF)
+  // Whole records, the last one ending in a newline (or at EOF). The bytes are `storage`'s
+  // in a block from the reader; a block made by hand may point at bytes its maker keeps.
+  std::string_view data;
   uint64_t first_row = 0;  // 0-based index of the block's first record in the stream
   uint64_t rows = 0;       // number of records in the block
+  std::shared_ptr<const char[]> storage = nullptr;
 };
 
 class CsvBlockReader {
  public:
   // `in` must outlive the reader. Blocks hold at least `target_block_size` bytes unless
-  // the stream ends, and end at the last record end of the bytes read so far (reads are
-  // of min(target, 1 MiB)), so a block exceeds the target by at most about one read, or by
-  // a record longer than that.
+  // the stream ends, and end at the last record end of the bytes read so far (reads go to
+  // the target and min(target, 64 KiB) past it), so a block exceeds the target by at most
+  // about 64 KiB, or by a record longer than that.
   explicit CsvBlockReader(InputStream* in, size_t target_block_size = 4 << 20);
 
   // The next block; a block with empty `data` means the end of the stream. A quote left
@@ -48,12 +52,12 @@ class CsvBlockReader {
 
  private:
   struct Cut;  // where the records found so far end
-  void Scan(const std::string& buf, Cut& cut);
+  void Scan(std::string_view buf, Cut& cut);
   void Rewind(std::string buf);  // keeps `buf` to be scanned again by the next call
 
   InputStream* in_;
   size_t target_;
-  size_t read_size_;
+  size_t tail_read_;
   std::string carry_;       // bytes after the last complete record
   size_t scan_pos_ = 0;     // bytes of carry_ already scanned for quotes and newlines
   bool in_quotes_ = false;  // the state of the scan at scan_pos_

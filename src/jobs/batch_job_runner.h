@@ -28,7 +28,7 @@ struct JobProgress {
 
 struct JobRunOptions {
   int threads = 0;                                      // worker threads; <= 0: the number of cores
-  size_t block_size = 1 << 19;                          // bytes of input per block
+  size_t block_size = 1 << 20;                          // bytes of input per block
   std::function<void(const JobProgress&)> on_progress;  // called from the main thread
   // When set to true (e.g. by a signal handler), the run stops after the blocks in flight
   // and fails with "the job was cancelled"; every output is aborted.

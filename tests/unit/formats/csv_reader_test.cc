@@ -167,7 +167,7 @@ TEST(CsvReader, BlocksHoldWholeRecords) {
     if (b->data.empty()) break;
     EXPECT_EQ(b->rows, 1u);
     EXPECT_EQ(b->first_row, blocks.size());
-    blocks.push_back(b->data);
+    blocks.emplace_back(b->data);
   }
   EXPECT_EQ(blocks, (std::vector<std::string>{"\"a\nb\",c\n", "\"\"\"x\n\"\"\"\r\n", "last"}));
 }
@@ -237,6 +237,35 @@ TEST(CsvReader, RecordLongerThanBlockAndReads) {
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(b->data, next + "\n");
   EXPECT_EQ(b->first_row, 1u);
+}
+
+// Reads go to the target and 64 KiB past it: a block ends within a record of that, and
+// owns its bytes (they outlive the reader).
+TEST(CsvReader, BlocksEndSoonAfterTheTargetAndOwnTheirBytes) {
+  std::string csv;
+  for (int i = 0; i < 40000; ++i)
+    csv += "row " + std::to_string(i) + std::string(i % 90, 'x') + "\n";
+  std::vector<CsvBlock> blocks;
+  {
+    StringInputStream in(csv);
+    CsvBlockReader reader(&in, 100 << 10);
+    for (;;) {
+      auto b = reader.Next();
+      ASSERT_TRUE(b.ok()) << b.status().message();
+      if (b->data.empty()) break;
+      blocks.push_back(std::move(b).value());
+    }
+  }
+  ASSERT_GT(blocks.size(), 10u);
+  std::string joined;
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    if (i + 1 < blocks.size()) {
+      EXPECT_GE(blocks[i].data.size(), size_t{100} << 10) << i;
+      EXPECT_LE(blocks[i].data.size(), (size_t{164} << 10) + 100) << i;
+    }
+    joined += blocks[i].data;
+  }
+  EXPECT_TRUE(joined == csv) << "the blocks, in order, are not the input";
 }
 
 TEST(CsvReader, UnterminatedQuote) {
