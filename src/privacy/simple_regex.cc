@@ -151,7 +151,34 @@ std::optional<SimpleRegex> SimpleRegex::Compile(std::string_view p) {
     }
   }
   re.start_ = re.Close(1);
+  re.BuildDfa();
   return re;
+}
+
+void SimpleRegex::BuildDfa() {
+  std::vector<uint64_t> sets{start_};  // DFA state i is the NFA state set sets[i]
+  std::vector<uint8_t> dfa;
+  uint64_t accepting = 0;
+  for (size_t i = 0; i < sets.size(); ++i) {
+    if (sets[i] >> n_ & 1) accepting |= uint64_t{1} << i;
+    dfa.resize((i + 1) * 256, kNonAscii);
+    for (unsigned c = 0; c < 128; ++c) {
+      const uint64_t to = Step(sets[i], static_cast<unsigned char>(c));
+      if (to == 0) {
+        dfa[i * 256 + c] = kDead;
+        continue;
+      }
+      size_t j = 0;
+      while (j < sets.size() && sets[j] != to) ++j;
+      if (j == sets.size()) {
+        if (sets.size() == kMaxDfaStates) return;  // too many: the NFA it is
+        sets.push_back(to);
+      }
+      dfa[i * 256 + c] = static_cast<uint8_t>(j);
+    }
+  }
+  dfa_ = std::move(dfa);
+  accepting_ = accepting;
 }
 
 }  // namespace strm

@@ -26,6 +26,10 @@ TEST(SimpleRegex, MatchesTheDemoContractsEmailRule) {
   EXPECT_EQ(re->Match("no-at-sign"), false);
   EXPECT_EQ(re->Match("a\n@b"), true) << "a negated class matches a newline, as in RE2";
   EXPECT_EQ(re->Match("zoë@example.com"), std::nullopt) << "not ASCII: RE2 decides";
+  EXPECT_EQ(re->Match("@zoë"), false) << "no match whatever follows the first byte";
+  EXPECT_EQ(re->Match(std::string(1000, 'a') + "@" + std::string(1000, 'b')), true);
+  EXPECT_EQ(re->Match(std::string(1000, 'a') + "@" + std::string(999, 'b') + "@"), false);
+  EXPECT_TRUE(re->has_dfa());
 }
 
 TEST(SimpleRegex, RefusesWhatItDoesNotImplement) {
@@ -64,7 +68,7 @@ TEST(SimpleRegex, AgreesWithRe2) {
     ++compiled;
     for (int v = 0; v < 60; ++v) {
       std::string value;
-      const size_t len = rng() % 8;
+      const size_t len = rng() % (v < 50 ? 8 : 40);  // long values: long runs of one state
       for (size_t k = 0; k < len; ++k) value += alphabet[rng() % alphabet.size()];
       const bool expected = Re2FullMatch(pattern, value);
       ASSERT_EQ(re->Match(value), expected)
@@ -75,6 +79,29 @@ TEST(SimpleRegex, AgreesWithRe2) {
   }
   EXPECT_GT(compiled, 500) << "many generated patterns are of the accepted shapes";
   EXPECT_GT(matched, values / 50) << "values that match, not only values that do not";
+}
+
+// `.*a` then six `.`: a DFA must remember where each of the last seven `a`s was, 128 states,
+// more than it builds; the NFA matches instead, with the same answers.
+TEST(SimpleRegex, PatternsWithTooManyDfaStatesUseTheNfa) {
+  auto nfa = SimpleRegex::Compile("^.*a......$");
+  auto dfa = SimpleRegex::Compile("^.*a.....$");  // 64 states: still a DFA
+  ASSERT_TRUE(nfa.has_value() && dfa.has_value());
+  EXPECT_FALSE(nfa->has_dfa());
+  EXPECT_TRUE(dfa->has_dfa());
+  const RE2 nfa_re2("^.*a......$"), dfa_re2("^.*a.....$");
+  std::mt19937 rng(7);
+  int matched = 0;
+  for (int v = 0; v < 2000; ++v) {
+    std::string value;
+    for (size_t k = rng() % 20; k > 0; --k) value += "ababababab\n"[rng() % (v < 1500 ? 10 : 11)];
+    const bool expected = RE2::FullMatch(value, nfa_re2);
+    ASSERT_EQ(nfa->Match(value), expected) << "'" << value << "'";
+    ASSERT_EQ(dfa->Match(value), RE2::FullMatch(value, dfa_re2)) << "'" << value << "'";
+    matched += expected;
+  }
+  EXPECT_GT(matched, 100);
+  EXPECT_EQ(nfa->Match("xa\x80zzzz"), std::nullopt);
 }
 
 TEST(SimpleRegex, LongPatternsUpToItsLimit) {
