@@ -285,7 +285,8 @@ TEST(TimestampFormat, CopiesAreIndependent) {
 }
 
 // The date-prefix memo: a long-lived format gives, value after value, exactly what a fresh
-// copy gives for each value alone (values of a few dates in random order, some invalid).
+// copy gives for each value alone (runs of values of a few dates and minutes in random order,
+// some invalid).
 TEST(TimestampFormat, DatePrefixMemoChangesNoResult) {
   for (std::string_view pattern : {"yyyy-MM-dd HH.mm.ss.nnnnnn:Z", "yyyy-MM-dd'T'HH:mm:ssXXX",
                                    "dd/MM/yyyy HH:mm", "yy-MM-dd"}) {
@@ -294,10 +295,16 @@ TEST(TimestampFormat, DatePrefixMemoChangesNoResult) {
     TimestampFormat used = *pristine;
     std::mt19937 rng(3);
     const char* dates[] = {"2022-02-06", "2022-02-07", "2022-02-30", "2022-13-01", "1999-12-31"};
+    std::string date;
+    int h = 0, m = 0;
     for (int i = 0; i < 2000; ++i) {
-      std::string date = dates[rng() % 5];
+      if (i == 0 ||
+          rng() % 6 == 0) {  // runs of values of one minute, as in a file (the memo covers it)
+        date = dates[rng() % 5];
+        h = static_cast<int>(rng() % 25);
+        m = static_cast<int>(rng() % 60);
+      }
       char value[64];
-      const int h = static_cast<int>(rng() % 25), m = static_cast<int>(rng() % 60);
       const std::string_view p = pattern;
       if (p.starts_with("yyyy-MM-dd HH")) {
         std::snprintf(value, sizeof value, "%s %02d.%02d.%02d.%06d:+0100", date.c_str(), h, m,
