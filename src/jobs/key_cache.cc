@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
+#include <type_traits>
 
 #include "core/bytes.h"
 
@@ -9,6 +11,8 @@ namespace strm {
 namespace {
 
 static_assert(sizeof(KeyEntry) == 128, "one entry per key of a run: keep it small");
+static_assert(sizeof(KeyEntry) << 14 == HugePageBuffer::kPageSize, "a chunk is one huge page");
+static_assert(std::is_trivially_destructible_v<KeyEntry>, "entries are never destroyed");
 
 constexpr uint64_t kIndexMask = 0xffffffffULL;
 
@@ -67,7 +71,11 @@ void KeyEntry::AppendKeyLink(std::string& out) const {
 }
 
 KeyCache::KeyCache(Catalog* catalog, std::string group, KeyGroupOptions options)
-    : catalog_(catalog), group_(std::move(group)), options_(options), slots_(1024, 0) {
+    : catalog_(catalog),
+      group_(std::move(group)),
+      options_(options),
+      slots_(1024 * sizeof(uint64_t)),
+      slot_count_(1024) {
   SecureRandom(hash_key_);
 }
 
@@ -77,10 +85,11 @@ KeyId KeyCache::Identify(std::string_view value, int64_t day) const {
 }
 
 KeyEntry* KeyCache::ProbeLocked(const KeyId& id, bool compare) const {
-  const size_t mask = slots_.size() - 1;
+  const size_t mask = SlotMask();
+  const uint64_t* slots = Slots();
   const uint64_t tag = Tag(id);
   for (size_t i = Home(id, mask);; i = (i + 1) & mask) {
-    const uint64_t s = slots_[i];
+    const uint64_t s = slots[i];
     if (s == 0) return nullptr;
     if ((s & ~kIndexMask) != tag) continue;
     KeyEntry& e = Entry((s & kIndexMask) - 1);
@@ -89,7 +98,7 @@ KeyEntry* KeyCache::ProbeLocked(const KeyId& id, bool compare) const {
 }
 
 void KeyCache::PrefetchLocked(const KeyId& id) const {
-  __builtin_prefetch(&slots_[Home(id, slots_.size() - 1)]);
+  __builtin_prefetch(&Slots()[Home(id, SlotMask())]);
 }
 
 void KeyCache::PrefetchEntryLocked(const KeyId& id) const {
@@ -100,13 +109,15 @@ void KeyCache::PrefetchEntryLocked(const KeyId& id) const {
 void KeyCache::GrowLocked() {
   // The entries in their order, not the old slots': one pass over memory instead of a cache
   // miss per entry (50 MB at 400,000 keys), while every other worker waits for the lock.
-  slots_.assign(slots_.size() * 2, 0);
-  const size_t mask = slots_.size() - 1;
+  slot_count_ *= 2;
+  slots_ = HugePageBuffer(slot_count_ * sizeof(uint64_t));  // zero-filled
+  uint64_t* slots = Slots();
+  const size_t mask = SlotMask();
   for (uint64_t index = 0; index < count_; ++index) {
     const KeyId& id = Entry(index).id;
     size_t i = Home(id, mask);
-    while (slots_[i] != 0) i = (i + 1) & mask;
-    slots_[i] = (index + 1) | Tag(id);
+    while (slots[i] != 0) i = (i + 1) & mask;
+    slots[i] = (index + 1) | Tag(id);
   }
 }
 
@@ -118,10 +129,10 @@ KeyEntry* KeyCache::InsertLocked(const KeyId& id, DataKey&& key, Status& error) 
     return nullptr;
   }
   // Load at most 3/4: the tags keep probes that miss cheap.
-  if ((count_ + 1) * 4 > slots_.size() * 3) GrowLocked();
+  if ((count_ + 1) * 4 > slot_count_ * 3) GrowLocked();
   if ((count_ >> kChunkBits) == chunks_.size())
-    chunks_.push_back(std::make_unique<KeyEntry[]>(size_t{1} << kChunkBits));
-  KeyEntry& e = Entry(count_++);
+    chunks_.emplace_back(sizeof(KeyEntry) << kChunkBits);
+  KeyEntry& e = *new (&Entry(count_++)) KeyEntry;
   e.id = id;
   e.keyset = key.keyset;
   e.key_link = link;
@@ -131,10 +142,11 @@ KeyEntry* KeyCache::InsertLocked(const KeyId& id, DataKey&& key, Status& error) 
     e.policy = static_cast<uint32_t>(it - policies_.begin());
     if (it == policies_.end()) policies_.push_back(std::move(key.policy_id));
   }
-  const size_t mask = slots_.size() - 1;
+  uint64_t* slots = Slots();
+  const size_t mask = SlotMask();
   size_t i = Home(id, mask);
-  while (slots_[i] != 0) i = (i + 1) & mask;
-  slots_[i] = count_ | Tag(id);
+  while (slots[i] != 0) i = (i + 1) & mask;
+  slots[i] = count_ | Tag(id);
   return &e;
 }
 

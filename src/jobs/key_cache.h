@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "core/huge_pages.h"
 #include "core/siphash.h"
 #include "privacy/tink_keyset.h"
 
@@ -114,8 +115,11 @@ class KeyCache {
   KeyEntry* InsertLocked(const KeyId& id, DataKey&& key, Status& error);
   void GrowLocked();
   KeyEntry& Entry(uint64_t index) const {  // 0-based
-    return chunks_[index >> kChunkBits][index & ((1u << kChunkBits) - 1)];
+    return static_cast<KeyEntry*>(
+        chunks_[index >> kChunkBits].data())[index & ((uint64_t{1} << kChunkBits) - 1)];
   }
+  size_t SlotMask() const { return slot_count_ - 1; }
+  uint64_t* Slots() const { return static_cast<uint64_t*>(slots_.data()); }
 
   Catalog* catalog_;
   std::string group_;
@@ -126,13 +130,15 @@ class KeyCache {
   // Guards the table and the entries' fields but first_row: shared for lookups, exclusive for
   // inserts.
   mutable std::shared_mutex mu_;
-  // Entries in chunks of 2^kChunkBits: stable addresses, one shift to find one.
-  static constexpr unsigned kChunkBits = 12;
-  std::vector<std::unique_ptr<KeyEntry[]>> chunks_;
+  // Entries in chunks of 2^kChunkBits, one huge page each (see huge_pages.h): stable
+  // addresses, one shift to find one. An entry is constructed when inserted.
+  static constexpr unsigned kChunkBits = 14;
+  std::vector<HugePageBuffer> chunks_;
   uint64_t count_ = 0;
   // Open addressing, linear probing: 0 is empty, else (entry index + 1) | (h1's top 32 bits
-  // << 32), so most probes that miss never touch the entry.
-  std::vector<uint64_t> slots_;
+  // << 32), so most probes that miss never touch the entry. In huge pages too.
+  HugePageBuffer slots_;
+  size_t slot_count_ = 0;  // a power of two
   std::vector<std::string> policies_{""};
 };
 

@@ -136,7 +136,8 @@ TEST_F(KeyCacheTest, UsedInOrderSortsByFirstRowAndSkipsUnusedKeys) {
 TEST_F(KeyCacheTest, ThreadsAgreeOnEveryKeyAndTheTableGrows) {
   KeyCache cache(catalog_.get(), "group-1");
   std::vector<std::string> values;
-  for (int i = 0; i < 5000; ++i) values.push_back("user_" + std::to_string(i));
+  // More than a chunk of entries (16,384), the table doubling five times from 1,024 slots.
+  for (int i = 0; i < 20000; ++i) values.push_back("user_" + std::to_string(i));
   std::vector<KeyEntry*> a, b;
   std::thread ta([&] { a = Resolve(cache, values, 19029); });
   std::vector<std::string> reversed(values.rbegin(), values.rend());

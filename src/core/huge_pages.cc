@@ -1,0 +1,44 @@
+#include "core/huge_pages.h"
+
+#include <sys/mman.h>
+
+#include <cstdint>
+#include <new>
+#include <utility>
+
+namespace strm {
+
+HugePageBuffer::HugePageBuffer(size_t bytes) {
+  if (bytes == 0) return;
+  const size_t size = (bytes + kPageSize - 1) / kPageSize * kPageSize;
+  // Mapped one page larger, then trimmed to a 2 MiB-aligned range: a huge page needs one.
+  const size_t mapped = size + kPageSize;
+  void* p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  const auto base = reinterpret_cast<uintptr_t>(p);
+  const uintptr_t aligned = (base + kPageSize - 1) / kPageSize * kPageSize;
+  if (aligned > base) ::munmap(p, aligned - base);
+  if (const uintptr_t end = base + mapped; end > aligned + size)
+    ::munmap(reinterpret_cast<void*>(aligned + size), end - aligned - size);
+  data_ = reinterpret_cast<void*>(aligned);
+  size_ = size;
+  (void)::madvise(data_, size_, MADV_HUGEPAGE);  // a hint: without it, 4 KiB pages
+}
+
+HugePageBuffer::HugePageBuffer(HugePageBuffer&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+HugePageBuffer& HugePageBuffer::operator=(HugePageBuffer&& other) noexcept {
+  if (this != &other) {
+    if (data_ != nullptr) ::munmap(data_, size_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+HugePageBuffer::~HugePageBuffer() {
+  if (data_ != nullptr) ::munmap(data_, size_);
+}
+
+}  // namespace strm
