@@ -1,10 +1,14 @@
 #include "catalog/secret_box.h"
 
+// LookupId uses SHA-256's low-level interface (deprecated in OpenSSL 3, not removed): the
+// EVP_MAC calls cost more than the two hash blocks of a lookup id, once per new key of a job.
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include <fcntl.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,11 +48,14 @@ SecretBox::SecretBox(std::span<const uint8_t, 32> master_key)
 struct SecretBox::Batch::Contexts {
   EVP_CIPHER_CTX* seal = nullptr;
   EVP_CIPHER_CTX* open = nullptr;
-  EVP_MAC_CTX* mac = nullptr;
+  // HMAC-SHA256 under the lookup key, as the two hash states after absorbing the key's inner
+  // and outer pads (RFC 2104): an id is then one copy and update of each.
+  SHA256_CTX inner{}, outer{};
   ~Contexts() {
     EVP_CIPHER_CTX_free(seal);
     EVP_CIPHER_CTX_free(open);
-    EVP_MAC_CTX_free(mac);
+    OPENSSL_cleanse(&inner, sizeof inner);
+    OPENSSL_cleanse(&outer, sizeof outer);
   }
 };
 
@@ -62,14 +69,15 @@ SecretBox::Batch::Batch(const SecretBox& box) : c_(std::make_unique<Contexts>())
       EVP_EncryptInit_ex(c_->seal, EVP_aes_256_gcm(), nullptr, box.seal_key_.data(), nullptr) ==
           1 &&
       EVP_DecryptInit_ex(c_->open, EVP_aes_256_gcm(), nullptr, box.seal_key_.data(), nullptr) == 1;
-  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  c_->mac = mac ? EVP_MAC_CTX_new(mac) : nullptr;
-  EVP_MAC_free(mac);  // the context keeps its own reference
-  char digest[] = "SHA256";
-  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
-                               OSSL_PARAM_construct_end()};
-  ok = ok && c_->mac &&
-       EVP_MAC_init(c_->mac, box.lookup_key_.data(), box.lookup_key_.size(), params) == 1;
+  uint8_t pad[SHA256_CBLOCK];
+  static_assert(sizeof box.lookup_key_ <= sizeof pad, "a key longer than a block is hashed");
+  for (uint8_t fill : {uint8_t{0x36}, uint8_t{0x5c}}) {
+    std::memset(pad, fill, sizeof pad);
+    for (size_t i = 0; i < box.lookup_key_.size(); ++i) pad[i] ^= box.lookup_key_[i];
+    SHA256_CTX& state = fill == 0x36 ? c_->inner : c_->outer;
+    ok = ok && SHA256_Init(&state) == 1 && SHA256_Update(&state, pad, sizeof pad) == 1;
+  }
+  OPENSSL_cleanse(pad, sizeof pad);
   if (!ok) std::abort();
 }
 
@@ -120,12 +128,13 @@ Result<std::string> SecretBox::Batch::Open(std::span<const uint8_t> sealed,
 }
 
 std::array<uint8_t, 16> SecretBox::Batch::LookupId(std::string_view message) {
-  uint8_t mac[32];
-  size_t len = 0;
-  bool ok = EVP_MAC_init(c_->mac, nullptr, 0, nullptr) == 1 &&  // same key, fresh state
-            EVP_MAC_update(c_->mac, reinterpret_cast<const uint8_t*>(message.data()),
-                           message.size()) == 1 &&
-            EVP_MAC_final(c_->mac, mac, &len, sizeof mac) == 1 && len == sizeof mac;
+  uint8_t mac[SHA256_DIGEST_LENGTH];
+  SHA256_CTX state = c_->inner;
+  bool ok =
+      SHA256_Update(&state, message.data(), message.size()) == 1 && SHA256_Final(mac, &state) == 1;
+  state = c_->outer;
+  ok = ok && SHA256_Update(&state, mac, sizeof mac) == 1 && SHA256_Final(mac, &state) == 1;
+  OPENSSL_cleanse(&state, sizeof state);
   if (!ok) std::abort();
   std::array<uint8_t, 16> out{};
   std::memcpy(out.data(), mac, 16);

@@ -2,6 +2,8 @@
 #include "testing/test_support.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -123,6 +125,29 @@ TEST(SecretBoxTest, LookupIdIsAKeyedHmac) {
   EXPECT_NE(box.LookupId("alice "), a);
   EXPECT_NE(box.LookupId(""), a);
   EXPECT_NE(SecretBox(Key(1)).LookupId("alice"), a);
+}
+
+// The ids come from precomputed hash states: they are OpenSSL's HMAC for every message length
+// around SHA-256's 64-byte blocks (the padding of the inner hash changes at 56 and 64).
+TEST(SecretBoxTest, LookupIdIsOpenSslsHmacForEveryLength) {
+  const auto master = Key(3);
+  uint8_t lookup_key[32];
+  unsigned int len = 0;
+  const std::string label = "strm key lookup v1";
+  ASSERT_NE(HMAC(EVP_sha256(), master.data(), 32, reinterpret_cast<const uint8_t*>(label.data()),
+                 label.size(), lookup_key, &len),
+            nullptr);
+  SecretBox box(master);
+  SecretBox::Batch batch(box);
+  std::string message;
+  for (size_t n = 0; n <= 200; ++n) {
+    uint8_t want[32];
+    ASSERT_NE(HMAC(EVP_sha256(), lookup_key, 32, reinterpret_cast<const uint8_t*>(message.data()),
+                   message.size(), want, &len),
+              nullptr);
+    EXPECT_EQ(HexEncode(batch.LookupId(message)), HexEncode(std::span(want, 16))) << n;
+    message += static_cast<char>('a' + n % 26);
+  }
 }
 
 TEST(SecretBoxTest, BatchGivesTheSameLookupIdsAndOpensWhatSingleCallsSeal) {
