@@ -30,6 +30,31 @@ size_t Find(std::string_view buf, size_t from, char c) {
   return p ? static_cast<const char*>(p) - buf.data() : buf.size();
 }
 
+// How many bytes of `s` are `c`.
+uint64_t CountByte(std::string_view s, char c) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  uint64_t count = 0;
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i needle = _mm_set1_epi8(c);
+  while (n - i >= 16) {
+    // Each byte lane counts up to 255 matches before the lanes are summed.
+    __m128i lanes = _mm_setzero_si128();
+    const size_t steps = std::min<size_t>((n - i) / 16, 255);
+    for (size_t k = 0; k < steps; ++k, i += 16) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(x, needle));
+    }
+    const __m128i sums = _mm_sad_epu8(lanes, _mm_setzero_si128());
+    count += static_cast<uint64_t>(_mm_cvtsi128_si64(sums)) +
+             static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+  }
+#endif
+  for (; i < n; ++i) count += p[i] == c;
+  return count;
+}
+
 }  // namespace
 
 struct CsvBlockReader::Cut {
@@ -55,6 +80,10 @@ void CsvBlockReader::Scan(std::string_view buf, Cut& cut) {
   size_t quote = kNone, newline = kNone;  // next occurrence at or after pos (once searched)
   while (pos < size) {
     if (quote == kNone || quote < pos) quote = Find(buf, pos, '"');
+    if (!in_quotes_ && quote == size) {
+      CountPlainRecords(buf, pos, cut);
+      break;
+    }
     if (in_quotes_) {
       if (quote == size) break;
       in_quotes_ = false;
@@ -81,6 +110,44 @@ void CsvBlockReader::Scan(std::string_view buf, Cut& cut) {
     }
   }
   scan_pos_ = size;
+}
+
+// The records of buf[pos, size), which holds no quote (the common case): every newline ends
+// one. The newlines are counted 16 bytes at a time (a memchr call per record was 1.3% of a
+// batch job); of the blank lines, only the run that ends the records matters to the Cut,
+// and it is found from the back.
+void CsvBlockReader::CountPlainRecords(std::string_view buf, size_t pos, Cut& cut) {
+  const void* last = memrchr(buf.data() + pos, '\n', buf.size() - pos);
+  if (last == nullptr) return;
+  const size_t end = static_cast<size_t>(static_cast<const char*>(last) - buf.data()) + 1;
+  // [cut.end, pos) holds no newline (it was scanned before): the records are [cut.end, end).
+  const uint64_t records = CountByte(buf.substr(pos, end - pos), '\n');
+  const size_t first = cut.end;
+  uint64_t blanks = 0;
+  size_t blank_from = end;
+  for (size_t nl = end - 1;;) {  // the newline that ends the line looked at
+    size_t start;
+    if (nl == first || buf[nl - 1] == '\n') {
+      start = nl;  // an empty line
+    } else if (buf[nl - 1] == '\r' && (nl - 1 == first || buf[nl - 2] == '\n')) {
+      start = nl - 1;  // "\r\n" alone
+    } else {
+      break;
+    }
+    ++blanks;
+    blank_from = start;
+    if (start == first) break;
+    nl = start - 1;
+  }
+  if (blanks == records) {  // all blank: the run goes on from the records before
+    if (cut.blank_rows == 0) cut.blank_from = first;
+    cut.blank_rows += blanks;
+  } else {
+    cut.blank_from = blanks == 0 ? kNone : blank_from;
+    cut.blank_rows = blanks;
+  }
+  cut.rows += records;
+  cut.end = end;
 }
 
 void CsvBlockReader::Rewind(std::string buf) {

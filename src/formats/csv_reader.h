@@ -53,6 +53,7 @@ class CsvBlockReader {
  private:
   struct Cut;  // where the records found so far end
   void Scan(std::string_view buf, Cut& cut);
+  void CountPlainRecords(std::string_view buf, size_t pos, Cut& cut);
   void Rewind(std::string buf);  // keeps `buf` to be scanned again by the next call
 
   InputStream* in_;

@@ -126,6 +126,46 @@ TEST(CsvReader, BlankLines) {
   }
 }
 
+// Without quotes the reader counts newlines in bulk and finds the blank lines at the end
+// from the back: the records are those of the definition, read line by line here, whatever
+// the block and read sizes.
+TEST(CsvReader, QuotelessInputCountsRecordsAsTheRulesSay) {
+  std::mt19937 rng(11);
+  const char* lines[] = {"a,b", "xyz", "", "\r", "1,2,3\r", ",", "\r", ""};
+  for (int round = 0; round < 300; ++round) {
+    std::string csv;
+    std::vector<std::string> complete;
+    for (size_t n = rng() % 30; n > 0; --n) complete.emplace_back(lines[rng() % std::size(lines)]);
+    for (const std::string& l : complete) csv += l + "\n";
+    const bool partial = rng() % 3 == 0;  // a last record without a newline
+    if (partial) csv += rng() % 2 ? "a,b" : "xyz";
+    Rows want;
+    for (const std::string& l : complete) {
+      std::string content = l.ends_with('\r') ? l.substr(0, l.size() - 1) : l;
+      std::vector<std::string> fields{""};
+      for (char c : content) {
+        if (c == ',')
+          fields.emplace_back();
+        else
+          fields.back().push_back(c);
+      }
+      want.push_back(fields);
+    }
+    if (!partial)  // blank lines at the end are not records
+      while (!want.empty() && want.back() == std::vector<std::string>{""}) want.pop_back();
+    if (partial)
+      want.push_back(csv.ends_with("a,b") ? std::vector<std::string>{"a", "b"}
+                                          : std::vector<std::string>{"xyz"});
+    for (size_t target : {1, 2, 5, 64}) {
+      for (size_t chunk : {1, 3, 1000}) {
+        Result<Rows> got = ReadCsv(csv, target, chunk);
+        ASSERT_TRUE(got.ok()) << got.status().message();
+        ASSERT_EQ(*got, want) << "round " << round << " target " << target << " chunk " << chunk;
+      }
+    }
+  }
+}
+
 TEST(CsvReader, NonAsciiUtf8) {
   EXPECT_EQ(
       *ReadCsv("\xE5\x90\x8D\xE5\x89\x8D,Zo\xC3\xAB\n\"\xE2\x82\xAC 5\",\xF0\x9D\x84\x9E\n"),
