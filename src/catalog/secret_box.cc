@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/modes.h>
 #include <openssl/sha.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +17,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+
+#include "privacy/aes_block.h"
 
 namespace strm {
 namespace {
@@ -46,29 +49,34 @@ SecretBox::SecretBox(std::span<const uint8_t, 32> master_key)
       lookup_key_(Derive(master_key, "strm key lookup v1")) {}
 
 struct SecretBox::Batch::Contexts {
-  EVP_CIPHER_CTX* seal = nullptr;
+  // Sealing: OpenSSL's GCM mode over our AES block (AES-NI where the CPU has it). Through
+  // EVP, a seal cost 660 ns, most of it in the calls around 7 blocks of work; once per new
+  // key of a job. The same bytes as EVP's AES-256-GCM (tested), which opens them.
+  AesBlock aes;
+  GCM128_CONTEXT* gcm = nullptr;
   EVP_CIPHER_CTX* open = nullptr;
   // HMAC-SHA256 under the lookup key, as the two hash states after absorbing the key's inner
   // and outer pads (RFC 2104): an id is then one copy and update of each.
   SHA256_CTX inner{}, outer{};
   ~Contexts() {
-    EVP_CIPHER_CTX_free(seal);
+    if (gcm != nullptr) CRYPTO_gcm128_release(gcm);  // wipes it
     EVP_CIPHER_CTX_free(open);
     OPENSSL_cleanse(&inner, sizeof inner);
     OPENSSL_cleanse(&outer, sizeof outer);
+  }
+  static void Block(const unsigned char in[16], unsigned char out[16], const void* key) {
+    static_cast<const AesBlock*>(key)->EncryptBlock(in, out);
   }
 };
 
 // Every failure here is an allocation failure or a broken OpenSSL: continuing could store
 // secrets unsealed or under wrong ids, so stop.
 SecretBox::Batch::Batch(const SecretBox& box) : c_(std::make_unique<Contexts>()) {
-  c_->seal = EVP_CIPHER_CTX_new();
+  bool ok = c_->aes.SetKey(box.seal_key_).ok();
+  c_->gcm = ok ? CRYPTO_gcm128_new(&c_->aes, &Contexts::Block) : nullptr;
   c_->open = EVP_CIPHER_CTX_new();
-  bool ok =
-      c_->seal && c_->open &&
-      EVP_EncryptInit_ex(c_->seal, EVP_aes_256_gcm(), nullptr, box.seal_key_.data(), nullptr) ==
-          1 &&
-      EVP_DecryptInit_ex(c_->open, EVP_aes_256_gcm(), nullptr, box.seal_key_.data(), nullptr) == 1;
+  ok = ok && c_->gcm && c_->open &&
+       EVP_DecryptInit_ex(c_->open, EVP_aes_256_gcm(), nullptr, box.seal_key_.data(), nullptr) == 1;
   uint8_t pad[SHA256_CBLOCK];
   static_assert(sizeof box.lookup_key_ <= sizeof pad, "a key longer than a block is hashed");
   for (uint8_t fill : {uint8_t{0x36}, uint8_t{0x5c}}) {
@@ -87,19 +95,14 @@ Bytes SecretBox::Batch::Seal(std::string_view plaintext, std::string_view contex
                              std::span<const uint8_t, 12> nonce) {
   Bytes out(kNonce + plaintext.size() + kTag);
   std::memcpy(out.data(), nonce.data(), kNonce);
-  EVP_CIPHER_CTX* ctx = c_->seal;
-  int len = 0;
-  // Only the nonce changes: the key schedule and GHASH tables are kept.
-  bool ok = EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, out.data()) == 1;
-  ok = ok && EVP_EncryptUpdate(ctx, nullptr, &len, reinterpret_cast<const uint8_t*>(context.data()),
-                               static_cast<int>(context.size())) == 1;
-  ok = ok && EVP_EncryptUpdate(ctx, out.data() + kNonce, &len,
-                               reinterpret_cast<const uint8_t*>(plaintext.data()),
-                               static_cast<int>(plaintext.size())) == 1;
-  ok = ok && EVP_EncryptFinal_ex(ctx, out.data() + kNonce + len, &len) == 1;
-  ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTag,
-                                 out.data() + kNonce + plaintext.size()) == 1;
+  GCM128_CONTEXT* gcm = c_->gcm;
+  CRYPTO_gcm128_setiv(gcm, out.data(), kNonce);  // the key's state is kept
+  const bool ok = CRYPTO_gcm128_aad(gcm, reinterpret_cast<const uint8_t*>(context.data()),
+                                    context.size()) == 0 &&
+                  CRYPTO_gcm128_encrypt(gcm, reinterpret_cast<const uint8_t*>(plaintext.data()),
+                                        out.data() + kNonce, plaintext.size()) == 0;
   if (!ok) std::abort();
+  CRYPTO_gcm128_tag(gcm, out.data() + kNonce + plaintext.size(), kTag);
   return out;
 }
 

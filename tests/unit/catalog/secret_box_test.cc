@@ -1,4 +1,5 @@
 #include "catalog/secret_box.h"
+#include "privacy/aes_block.h"
 #include "testing/test_support.h"
 
 #include <gtest/gtest.h>
@@ -7,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -147,6 +149,56 @@ TEST(SecretBoxTest, LookupIdIsOpenSslsHmacForEveryLength) {
               nullptr);
     EXPECT_EQ(HexEncode(batch.LookupId(message)), HexEncode(std::span(want, 16))) << n;
     message += static_cast<char>('a' + n % 26);
+  }
+}
+
+// Seals are AES-256-GCM under the derived seal key, byte for byte what OpenSSL's EVP makes,
+// with the AES-NI block and with the fallback, for every length around the 16-byte blocks.
+TEST(SecretBoxTest, SealIsAes256GcmWithEitherAesBackend) {
+  const auto master = Key(5);
+  uint8_t seal_key[32];
+  unsigned int len = 0;
+  const std::string label = "strm secrets v1";
+  ASSERT_NE(HMAC(EVP_sha256(), master.data(), 32, reinterpret_cast<const uint8_t*>(label.data()),
+                 label.size(), seal_key, &len),
+            nullptr);
+  auto evp_seal = [&](const std::string& plain, const std::string& aad, const uint8_t* nonce) {
+    Bytes out(12 + plain.size() + 16);
+    std::memcpy(out.data(), nonce, 12);
+    EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+    int n = 0;
+    EXPECT_EQ(EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, seal_key, nonce), 1);
+    EXPECT_EQ(EVP_EncryptUpdate(ctx, nullptr, &n, reinterpret_cast<const uint8_t*>(aad.data()),
+                                static_cast<int>(aad.size())),
+              1);
+    EXPECT_EQ(
+        EVP_EncryptUpdate(ctx, out.data() + 12, &n, reinterpret_cast<const uint8_t*>(plain.data()),
+                          static_cast<int>(plain.size())),
+        1);
+    EXPECT_EQ(EVP_EncryptFinal_ex(ctx, out.data() + 12 + n, &n), 1);
+    EXPECT_EQ(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, out.data() + 12 + plain.size()),
+              1);
+    EVP_CIPHER_CTX_free(ctx);
+    return out;
+  };
+  SecretBox box(master);
+  for (bool fallback : {false, true}) {
+    ForceAesFallbackForTesting(fallback);
+    SecretBox::Batch batch(box);
+    ForceAesFallbackForTesting(false);
+    std::string plain, aad;
+    uint8_t nonce[12] = {};
+    for (size_t n = 0; n <= 80; ++n) {
+      nonce[n % 12] ^= static_cast<uint8_t>(n * 37 + 1);
+      const Bytes sealed = batch.Seal(plain, aad, nonce);
+      EXPECT_EQ(HexEncode(sealed), HexEncode(evp_seal(plain, aad, nonce)))
+          << n << (fallback ? " (fallback)" : "");
+      auto opened = box.Open(sealed, aad);
+      ASSERT_TRUE(opened.ok()) << opened.status().message();
+      EXPECT_EQ(*opened, plain);
+      plain += static_cast<char>(n);
+      if (n % 3 == 0) aad += static_cast<char>('A' + n % 26);
+    }
   }
 }
 
