@@ -140,7 +140,6 @@ void BlockTransformer::Reject(BlockOutput& out, uint64_t row_number,
 Status BlockTransformer::ResolveKeys(const CsvBlock& block, size_t skip) {
   const size_t n = records_.size();
   distinct_.clear();
-  distinct_first_.clear();
   size_t cap = 64;
   while (cap < 2 * n) cap <<= 1;
   dedup_.assign(cap, 0);
@@ -151,8 +150,7 @@ Status BlockTransformer::ResolveKeys(const CsvBlock& block, size_t skip) {
     const KeyId id = keys_->Identify(value, FloorDiv(rows_[i].timestamp, kMillisPerDay));
     for (size_t s = DedupSlot(id, mask);; s = (s + 1) & mask) {
       if (dedup_[s] == 0) {
-        distinct_.push_back({id, value});
-        distinct_first_.push_back(static_cast<uint32_t>(i));
+        distinct_.push_back({id, value, block.first_row + i});  // its first row: marked used
         dedup_[s] = static_cast<uint32_t>(distinct_.size());
         rows_[i].key = dedup_[s] - 1;
         break;
@@ -164,10 +162,7 @@ Status BlockTransformer::ResolveKeys(const CsvBlock& block, size_t skip) {
     }
   }
   entries_.assign(distinct_.size(), nullptr);
-  STRM_RETURN_IF_ERROR(keys_->Resolve(distinct_, entries_));
-  for (size_t j = 0; j < distinct_.size(); ++j)
-    entries_[j]->MarkUsed(block.first_row + distinct_first_[j]);
-  return Status::Ok();
+  return keys_->Resolve(distinct_, entries_);
 }
 
 void BlockTransformer::WriteRow(std::span<const std::string_view> fields, const RowState& row,

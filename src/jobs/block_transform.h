@@ -93,9 +93,8 @@ class BlockTransformer {
   // Per-block scratch, reused.
   std::vector<RowState> rows_;
   std::vector<KeyCache::Request> distinct_;
-  std::vector<uint32_t> distinct_first_;  // first row (index in block) of each distinct key
-  std::vector<KeyEntry*> entries_;        // per distinct key
-  std::vector<uint32_t> dedup_;           // open addressing over distinct_, 0 = empty
+  std::vector<KeyEntry*> entries_;                    // per distinct key
+  std::vector<uint32_t> dedup_;                       // open addressing over distinct_, 0 = empty
   std::vector<std::pair<size_t, size_t>> cipher_at_;  // per column: ciphertext in `encrypted`
   // A group of rows encrypted together: their PII values in column order, row after row,
   // and where each value's ciphertext starts in group_raw_.

@@ -166,7 +166,9 @@ Status KeyCache::Resolve(std::span<const Request> requests, std::span<KeyEntry*>
       if (i + kSlotAhead < requests.size()) PrefetchLocked(requests[i + kSlotAhead].id);
       if (i + kEntryAhead < requests.size()) PrefetchEntryLocked(requests[i + kEntryAhead].id);
       out[i] = FindLocked(requests[i].id);
-      if (out[i] == nullptr) {
+      if (out[i] != nullptr) {
+        out[i]->MarkUsed(requests[i].row);
+      } else {
         missing.push_back({std::string(requests[i].value), requests[i].id.day});
         missing_at.push_back(i);
       }
@@ -188,6 +190,7 @@ Status KeyCache::Resolve(std::span<const Request> requests, std::span<KeyEntry*>
     size_t i = missing_at[j];
     out[i] = InsertLocked(requests[i].id, std::move(keys[j]), error);
     if (out[i] == nullptr) return error;
+    out[i]->MarkUsed(requests[i].row);
   }
   return Status::Ok();
 }

@@ -81,10 +81,13 @@ class KeyCache {
   KeyId Identify(std::string_view value, int64_t day) const;
 
   struct Request {
-    KeyId id;                // from Identify
-    std::string_view value;  // the key-field value, read only if the key is not cached
+    KeyId id;                   // from Identify
+    std::string_view value;     // the key-field value, read only if the key is not cached
+    uint64_t row = UINT64_MAX;  // a row that uses the key: MarkUsed(row) (none: UINT64_MAX)
   };
-  // Sets out[i] to the entry of requests[i] (out.size() == requests.size()). Keys missing
+  // Sets out[i] to the entry of requests[i] (out.size() == requests.size()) and marks it used
+  // by requests[i].row, while the entry is in the CPU's cache (afterwards, the mark was a
+  // cache miss per key of every block). Keys missing
   // from the cache are fetched from the catalog or created, outside the cache's lock, so
   // other threads keep finding cached keys meanwhile. Entries stay valid for the cache's
   // lifetime. The first call opens the key group for writing (catalog.h): no other run of

@@ -133,6 +133,32 @@ TEST_F(KeyCacheTest, UsedInOrderSortsByFirstRowAndSkipsUnusedKeys) {
   EXPECT_EQ(used[2].first_row, 7u);
 }
 
+// Resolve marks what it finds, or creates, as used by the request's row.
+TEST_F(KeyCacheTest, ResolveMarksTheRequestsRows) {
+  KeyCache cache(catalog_.get(), "group-1");
+  auto request = [&cache](std::string_view v, uint64_t row) {
+    return KeyCache::Request{cache.Identify(v, 19029), v, row};
+  };
+  std::vector<KeyEntry*> out(3);
+  // Created: "x" at row 40, "y" at 20; "z" unmarked.
+  std::vector<KeyCache::Request> first = {request("x", 40), request("y", 20),
+                                          request("z", UINT64_MAX)};
+  ASSERT_TRUE(cache.Resolve(first, out).ok());
+  KeyEntry* const x = out[0];
+  KeyEntry* const y = out[1];
+  // Found in the cache: "x" at row 10 (earlier: it wins), "y" at 30 (later: 20 stays).
+  std::vector<KeyCache::Request> second = {request("x", 10), request("y", 30)};
+  ASSERT_TRUE(cache.Resolve(second, std::span(out).first(2)).ok());
+  EXPECT_EQ(out[0], x);
+  EXPECT_EQ(out[1], y);
+  auto used = cache.UsedInOrder();
+  ASSERT_EQ(used.size(), 2u) << "z was never used by a row";
+  EXPECT_EQ(used[0].entry, x);
+  EXPECT_EQ(used[0].first_row, 10u);
+  EXPECT_EQ(used[1].entry, y);
+  EXPECT_EQ(used[1].first_row, 20u);
+}
+
 TEST_F(KeyCacheTest, ThreadsAgreeOnEveryKeyAndTheTableGrows) {
   KeyCache cache(catalog_.get(), "group-1");
   std::vector<std::string> values;
