@@ -73,7 +73,8 @@ CsvBlockReader::CsvBlockReader(InputStream* in, size_t target_block_size)
 // opens a quoted field only at the start of a field, or right after the closing quote (a
 // doubled quote leaves and re-enters the quoted state); a stray quote elsewhere is left to
 // CsvRecords::Parse to report, rather than swallowing the rest of the stream. memchr finds
-// each quote and newline once; the next of each is cached while the other is consumed.
+// each quote and newline once; the next of each is cached while the other is consumed. Past
+// the last quote, CountPlainRecords takes the rest at once.
 void CsvBlockReader::Scan(std::string_view buf, Cut& cut) {
   const size_t size = buf.size();
   size_t pos = scan_pos_;
@@ -286,12 +287,11 @@ Status CsvRecords::Parse(const CsvBlock& block, bool validate_utf8) {
   offsets_.push_back(0);
   scratch_.clear();
   const std::string_view data = block.data;
-  if (scratch_.capacity() < data.size()) scratch_.reserve(data.size());
   ascii_ = false;
-  if (!validate_utf8 && ParsePlainOnePass(data)) {
-    plain_ = true;
-    return Status::Ok();
-  }
+  plain_ = true;
+  if (data.empty()) return Status::Ok();  // (its data() may be null, which memchr must not get)
+  if (scratch_.capacity() < data.size()) scratch_.reserve(data.size());
+  if (!validate_utf8 && ParsePlainOnePass(data)) return Status::Ok();
   fields_.clear();
   offsets_.resize(1);
   const size_t bad_utf8 = validate_utf8 ? FindInvalidUtf8(data) : kNone;
