@@ -129,23 +129,29 @@ TEST(SecretBoxTest, LookupIdIsAKeyedHmac) {
   EXPECT_NE(SecretBox(Key(1)).LookupId("alice"), a);
 }
 
+// A subkey as SecretBox derives it from the master key: HMAC-SHA256(master, label).
+std::array<uint8_t, 32> HmacSha256(std::span<const uint8_t, 32> key, std::string_view label) {
+  std::array<uint8_t, 32> out{};
+  unsigned int len = 0;
+  EXPECT_NE(HMAC(EVP_sha256(), key.data(), 32, reinterpret_cast<const uint8_t*>(label.data()),
+                 label.size(), out.data(), &len),
+            nullptr);
+  return out;
+}
+
 // The ids come from precomputed hash states: they are OpenSSL's HMAC for every message length
 // around SHA-256's 64-byte blocks (the padding of the inner hash changes at 56 and 64).
 TEST(SecretBoxTest, LookupIdIsOpenSslsHmacForEveryLength) {
   const auto master = Key(3);
-  uint8_t lookup_key[32];
+  const auto lookup_key = HmacSha256(master, "strm key lookup v1");
   unsigned int len = 0;
-  const std::string label = "strm key lookup v1";
-  ASSERT_NE(HMAC(EVP_sha256(), master.data(), 32, reinterpret_cast<const uint8_t*>(label.data()),
-                 label.size(), lookup_key, &len),
-            nullptr);
   SecretBox box(master);
   SecretBox::Batch batch(box);
   std::string message;
   for (size_t n = 0; n <= 200; ++n) {
     uint8_t want[32];
-    ASSERT_NE(HMAC(EVP_sha256(), lookup_key, 32, reinterpret_cast<const uint8_t*>(message.data()),
-                   message.size(), want, &len),
+    ASSERT_NE(HMAC(EVP_sha256(), lookup_key.data(), 32,
+                   reinterpret_cast<const uint8_t*>(message.data()), message.size(), want, &len),
               nullptr);
     EXPECT_EQ(HexEncode(batch.LookupId(message)), HexEncode(std::span(want, 16))) << n;
     message += static_cast<char>('a' + n % 26);
@@ -156,18 +162,13 @@ TEST(SecretBoxTest, LookupIdIsOpenSslsHmacForEveryLength) {
 // with the AES-NI block and with the fallback, for every length around the 16-byte blocks.
 TEST(SecretBoxTest, SealIsAes256GcmWithEitherAesBackend) {
   const auto master = Key(5);
-  uint8_t seal_key[32];
-  unsigned int len = 0;
-  const std::string label = "strm secrets v1";
-  ASSERT_NE(HMAC(EVP_sha256(), master.data(), 32, reinterpret_cast<const uint8_t*>(label.data()),
-                 label.size(), seal_key, &len),
-            nullptr);
+  const auto seal_key = HmacSha256(master, "strm secrets v1");
   auto evp_seal = [&](const std::string& plain, const std::string& aad, const uint8_t* nonce) {
     Bytes out(12 + plain.size() + 16);
     std::memcpy(out.data(), nonce, 12);
     EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
     int n = 0;
-    EXPECT_EQ(EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, seal_key, nonce), 1);
+    EXPECT_EQ(EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, seal_key.data(), nonce), 1);
     EXPECT_EQ(EVP_EncryptUpdate(ctx, nullptr, &n, reinterpret_cast<const uint8_t*>(aad.data()),
                                 static_cast<int>(aad.size())),
               1);
