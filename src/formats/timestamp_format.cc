@@ -390,8 +390,8 @@ struct TimestampFormat::Impl {
   // The date prefix memo: most rows of a file share their date (and many their minute), and
   // a pattern that starts with fixed-width date fields and literals ("yyyy-MM-dd HH.mm.")
   // reads the same slots from the same bytes. prefix_elements/prefix_size: how many leading
-  // elements qualify and the bytes they read (0: no memo); the last value's prefix and the slots it
-  // gave.
+  // elements qualify and the bytes they read (0: no memo); the last value's prefix and the
+  // slots it gave.
   size_t prefix_elements = 0, prefix_size = 0;
   mutable bool prefix_valid = false;
   mutable std::array<char, 32> prefix_text{};

@@ -86,12 +86,12 @@ class KeyCache {
     uint64_t row = UINT64_MAX;  // a row that uses the key: MarkUsed(row) (none: UINT64_MAX)
   };
   // Sets out[i] to the entry of requests[i] (out.size() == requests.size()) and marks it used
-  // by requests[i].row, while the entry is in the CPU's cache (afterwards, the mark was a
-  // cache miss per key of every block). Keys missing
-  // from the cache are fetched from the catalog or created, outside the cache's lock, so
-  // other threads keep finding cached keys meanwhile. Entries stay valid for the cache's
-  // lifetime. The first call opens the key group for writing (catalog.h): no other run of
-  // the group can create keys until this cache is destroyed. Errors are the catalog's.
+  // by requests[i].row, while the entry is in the CPU's cache (marked afterwards, it was a
+  // cache miss per key of every block). Keys missing from the cache are fetched from the
+  // catalog or created, outside the cache's lock, so other threads keep finding cached keys
+  // meanwhile. Entries stay valid for the cache's lifetime. The first call opens the key
+  // group for writing (catalog.h): no other run of the group can create keys until this
+  // cache is destroyed. Errors are the catalog's.
   Status Resolve(std::span<const Request> requests, std::span<KeyEntry*> out);
 
   // Stores every key created so far in the catalog. New keys are stored in batches as the
