@@ -1,15 +1,9 @@
 #include "catalog/secret_box.h"
 
-// LookupId uses SHA-256's low-level interface (deprecated in OpenSSL 3, not removed): the
-// EVP_MAC calls cost more than the two hash blocks of a lookup id, once per new key of a job.
-#define OPENSSL_SUPPRESS_DEPRECATED
-
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/modes.h>
-#include <openssl/sha.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,11 +20,7 @@ namespace {
 constexpr size_t kNonce = 12, kTag = 16;
 
 std::array<uint8_t, 32> Derive(std::span<const uint8_t, 32> master, std::string_view label) {
-  std::array<uint8_t, 32> out{};
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), master.data(), 32, reinterpret_cast<const uint8_t*>(label.data()),
-       label.size(), out.data(), &len);
-  return out;
+  return HmacSha256(master).Mac(label);
 }
 
 Result<std::array<uint8_t, 32>> ParseMasterKey(std::string_view text) {
@@ -46,7 +36,7 @@ Result<std::array<uint8_t, 32>> ParseMasterKey(std::string_view text) {
 
 SecretBox::SecretBox(std::span<const uint8_t, 32> master_key)
     : seal_key_(Derive(master_key, "strm secrets v1")),
-      lookup_key_(Derive(master_key, "strm key lookup v1")) {}
+      lookup_(Derive(master_key, "strm key lookup v1")) {}
 
 struct SecretBox::Batch::Contexts {
   // Sealing: OpenSSL's GCM mode over our AES block (AES-NI where the CPU has it). Through
@@ -55,14 +45,10 @@ struct SecretBox::Batch::Contexts {
   AesBlock aes;
   GCM128_CONTEXT* gcm = nullptr;
   EVP_CIPHER_CTX* open = nullptr;
-  // HMAC-SHA256 under the lookup key, as the two hash states after absorbing the key's inner
-  // and outer pads (RFC 2104): an id is then one copy and update of each.
-  SHA256_CTX inner{}, outer{};
+  const SecretBox* box = nullptr;  // for lookup ids (its HmacSha256 is thread-safe)
   ~Contexts() {
     if (gcm != nullptr) CRYPTO_gcm128_release(gcm);  // wipes it
     EVP_CIPHER_CTX_free(open);
-    OPENSSL_cleanse(&inner, sizeof inner);
-    OPENSSL_cleanse(&outer, sizeof outer);
   }
   static void Block(const unsigned char in[16], unsigned char out[16], const void* key) {
     static_cast<const AesBlock*>(key)->EncryptBlock(in, out);
@@ -77,15 +63,7 @@ SecretBox::Batch::Batch(const SecretBox& box) : c_(std::make_unique<Contexts>())
   c_->open = EVP_CIPHER_CTX_new();
   ok = ok && c_->gcm && c_->open &&
        EVP_DecryptInit_ex(c_->open, EVP_aes_256_gcm(), nullptr, box.seal_key_.data(), nullptr) == 1;
-  uint8_t pad[SHA256_CBLOCK];
-  static_assert(sizeof box.lookup_key_ <= sizeof pad, "a key longer than a block is hashed");
-  for (uint8_t fill : {uint8_t{0x36}, uint8_t{0x5c}}) {
-    std::memset(pad, fill, sizeof pad);
-    for (size_t i = 0; i < box.lookup_key_.size(); ++i) pad[i] ^= box.lookup_key_[i];
-    SHA256_CTX& state = fill == 0x36 ? c_->inner : c_->outer;
-    ok = ok && SHA256_Init(&state) == 1 && SHA256_Update(&state, pad, sizeof pad) == 1;
-  }
-  OPENSSL_cleanse(pad, sizeof pad);
+  c_->box = &box;
   if (!ok) std::abort();
 }
 
@@ -131,17 +109,7 @@ Result<std::string> SecretBox::Batch::Open(std::span<const uint8_t> sealed,
 }
 
 std::array<uint8_t, 16> SecretBox::Batch::LookupId(std::string_view message) {
-  uint8_t mac[SHA256_DIGEST_LENGTH];
-  SHA256_CTX state = c_->inner;
-  bool ok =
-      SHA256_Update(&state, message.data(), message.size()) == 1 && SHA256_Final(mac, &state) == 1;
-  state = c_->outer;
-  ok = ok && SHA256_Update(&state, mac, sizeof mac) == 1 && SHA256_Final(mac, &state) == 1;
-  OPENSSL_cleanse(&state, sizeof state);
-  if (!ok) std::abort();
-  std::array<uint8_t, 16> out{};
-  std::memcpy(out.data(), mac, 16);
-  return out;
+  return c_->box->LookupId(message);
 }
 
 Bytes SecretBox::Seal(std::string_view plaintext, std::string_view context) const {
@@ -156,7 +124,10 @@ Result<std::string> SecretBox::Open(std::span<const uint8_t> sealed,
 }
 
 std::array<uint8_t, 16> SecretBox::LookupId(std::string_view message) const {
-  return Batch(*this).LookupId(message);
+  const std::array<uint8_t, 32> mac = lookup_.Mac(message);
+  std::array<uint8_t, 16> out{};
+  std::memcpy(out.data(), mac.data(), 16);
+  return out;
 }
 
 Result<std::array<uint8_t, 32>> LoadOrCreateMasterKey(const std::string& home) {

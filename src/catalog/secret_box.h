@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "core/bytes.h"
+#include "core/hmac_sha256.h"
 #include "core/result.h"
 
 namespace strm {
@@ -53,7 +54,7 @@ class SecretBox {
 
  private:
   std::array<uint8_t, 32> seal_key_{};
-  std::array<uint8_t, 32> lookup_key_{};
+  HmacSha256 lookup_;  // under the lookup subkey
 };
 
 // The master key: STRM_MASTER_KEY (64 hex digits or base64 of 32 bytes) if set, else the

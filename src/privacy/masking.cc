@@ -1,9 +1,5 @@
 #include "privacy/masking.h"
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
-
 #include <algorithm>
 #include <bit>
 #include <cstdlib>
@@ -59,39 +55,10 @@ void AppendHex(const uint8_t* b, size_t n, std::string& out) {
   }
 }
 
-// OpenSSL only fails here on allocation failure; a mask must never be silently wrong.
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
-
-// An HMAC-SHA256 context keyed with `key`, ready for update.
-EVP_MAC_CTX* NewHmacCtx(std::string_view key) {
-  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  Check(mac != nullptr);
-  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
-  EVP_MAC_free(mac);  // the context keeps its own reference
-  Check(ctx != nullptr);
-  char digest[] = "SHA256";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                         OSSL_PARAM_construct_end()};
-  // A null key means "reuse the previous key" to OpenSSL; an empty key must be non-null.
-  static const unsigned char kEmpty = 0;
-  const auto* k = key.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(key.data());
-  Check(EVP_MAC_init(ctx, k, key.size(), params) == 1);
-  return ctx;
-}
-
-// Appends the hex HMAC of `message` using a copy of the keyed context `keyed`.
-void AppendHmacHex(const EVP_MAC_CTX* keyed, std::string_view message, std::string& out) {
-  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(keyed);
-  Check(ctx != nullptr);
-  unsigned char mac[32];
-  size_t len = 0;
-  Check(EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(message.data()),
-                       message.size()) == 1);
-  Check(EVP_MAC_final(ctx, mac, &len, sizeof mac) == 1 && len == sizeof mac);
-  EVP_MAC_CTX_free(ctx);
-  AppendHex(mac, len, out);
+// Appends the hex HMAC of `message` under `keyed`.
+void AppendHmacHex(const HmacSha256& keyed, std::string_view message, std::string& out) {
+  const std::array<uint8_t, 32> mac = keyed.Mac(message);
+  AppendHex(mac.data(), mac.size(), out);
 }
 
 }  // namespace
@@ -135,10 +102,8 @@ std::string StrmMurmurHex(Hash128 h) {
 }
 
 std::string HmacSha256Hex(std::string_view key, std::string_view message) {
-  EVP_MAC_CTX* ctx = NewHmacCtx(key);
   std::string out;
-  AppendHmacHex(ctx, message, out);
-  EVP_MAC_CTX_free(ctx);
+  AppendHmacHex(HmacSha256(AsBytes(key)), message, out);
   return out;
 }
 
@@ -156,37 +121,9 @@ std::string_view HashTypeName(HashType t) {
   return t == HashType::kHmacSha256 ? "HMAC_SHA256" : "MURMUR3_128";
 }
 
-struct Masker::Hmac {
-  explicit Hmac(EVP_MAC_CTX* c) : ctx(c) {}
-  Hmac(const Hmac&) = delete;
-  Hmac& operator=(const Hmac&) = delete;
-  ~Hmac() { EVP_MAC_CTX_free(ctx); }
-  EVP_MAC_CTX* ctx;
-};
-
 Masker::Masker(HashType type, std::string seed) : type_(type), seed_(std::move(seed)) {
-  if (type_ == HashType::kHmacSha256) hmac_ = std::make_unique<Hmac>(NewHmacCtx(seed_));
+  if (type_ == HashType::kHmacSha256) hmac_.emplace(AsBytes(seed_));
 }
-
-Masker::Masker(const Masker& other) : type_(other.type_), seed_(other.seed_) {
-  if (other.hmac_) {
-    EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(other.hmac_->ctx);
-    Check(ctx != nullptr);
-    hmac_ = std::make_unique<Hmac>(ctx);
-  }
-}
-
-Masker& Masker::operator=(const Masker& other) {
-  if (this != &other) {
-    Masker copy(other);
-    type_ = copy.type_;
-    seed_ = std::move(copy.seed_);
-    hmac_ = std::move(copy.hmac_);
-  }
-  return *this;
-}
-
-Masker::~Masker() = default;
 
 void Masker::MaskTo(std::string_view value, std::string& out) const {
   char buf[kMaxMaskSize];
@@ -196,7 +133,7 @@ void Masker::MaskTo(std::string_view value, std::string& out) const {
 char* Masker::WriteMask(std::string_view value, char* out) const {
   if (hmac_) {
     std::string hex;
-    AppendHmacHex(hmac_->ctx, value, hex);
+    AppendHmacHex(*hmac_, value, hex);
     std::memcpy(out, hex.data(), hex.size());  // 64 digits
     return out + hex.size();
   }

@@ -7,11 +7,12 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
+#include "core/hmac_sha256.h"
 #include "core/result.h"
 
 namespace strm {
@@ -34,14 +35,11 @@ enum class HashType { kMurmur3_128, kHmacSha256 };
 Result<HashType> ParseHashType(std::string_view name);
 std::string_view HashTypeName(HashType t);
 
-// Masks values with one hash type and seed. Not thread-safe (HMAC keeps a context); copy
-// one per thread (copies are cheap and independent).
+// Masks values with one hash type and seed. Copies are cheap and independent; the const
+// members are thread-safe (an HMAC starts from copies of the keyed states).
 class Masker {
  public:
   Masker(HashType type, std::string seed);
-  Masker(const Masker& other);
-  Masker& operator=(const Masker& other);
-  ~Masker();
 
   void MaskTo(std::string_view value, std::string& out) const;  // appends the mask
   std::string Mask(std::string_view value) const;
@@ -52,8 +50,7 @@ class Masker {
  private:
   HashType type_;
   std::string seed_;
-  struct Hmac;
-  std::unique_ptr<Hmac> hmac_;  // cached keyed context for HMAC_SHA256
+  std::optional<HmacSha256> hmac_;  // HMAC_SHA256's keyed states
 };
 
 }  // namespace strm
