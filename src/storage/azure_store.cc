@@ -552,6 +552,8 @@ class AzureStore final : public ObjectStore {
 
   std::string Describe() const override { return client_->Uri(); }
 
+  std::string ObjectUri(std::string_view key) const override { return client_->BlobUrl(key); }
+
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override {
     const std::string what =
         client_->What("GET", "", "List Blobs prefix '" + std::string(prefix) + "'");
@@ -569,7 +571,8 @@ class AzureStore final : public ObjectStore {
       auto page = ParseAzureBlobList(r.body);
       if (!page.ok()) return page.status().WithContext(what);
       for (ObjectInfo& o : page->blobs)  // the service filters; a proxy might not
-        if (o.key.compare(0, prefix.size(), prefix) == 0) out.push_back(std::move(o));
+        if (!IsTemporaryKey(o.key) && o.key.compare(0, prefix.size(), prefix) == 0)
+          out.push_back(std::move(o));
       if (page->next_marker.empty()) break;
       if (page->next_marker == marker)
         return Internal(what + ": the service returned the same NextMarker twice");
@@ -586,9 +589,14 @@ class AzureStore final : public ObjectStore {
     return std::unique_ptr<InputStream>(std::move(reader));
   }
 
-  Result<std::unique_ptr<OutputStream>> OpenWrite(std::string_view key) override {
+  Result<std::unique_ptr<OutputStream>> OpenWrite(std::string_view key,
+                                                  const WriteOptions&) override {
     STRM_RETURN_IF_ERROR(CheckKey(key));
     return std::unique_ptr<OutputStream>(new BlobWriter(client_, std::string(key)));
+  }
+
+  Status Copy(std::string_view from, std::string_view) override {
+    return FailedPrecondition("Azure copy of " + client_->Uri(from) + " is not supported yet");
   }
 
   Status Delete(std::string_view key) override {

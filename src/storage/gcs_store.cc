@@ -651,6 +651,8 @@ class GcsStore final : public ObjectStore {
 
   std::string Describe() const override { return "gs://" + c_->bucket(); }
 
+  std::string ObjectUri(std::string_view key) const override { return c_->GsUrl(key); }
+
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override {
     const std::string context = "cannot list " + c_->GsUrl(prefix);
     std::vector<ObjectInfo> out;
@@ -681,9 +683,14 @@ class GcsStore final : public ObjectStore {
     return std::unique_ptr<InputStream>(std::move(in));
   }
 
-  Result<std::unique_ptr<OutputStream>> OpenWrite(std::string_view key) override {
+  Result<std::unique_ptr<OutputStream>> OpenWrite(std::string_view key,
+                                                  const WriteOptions&) override {
     STRM_RETURN_IF_ERROR(CheckName(key));
     return std::unique_ptr<OutputStream>(new GcsOutput(c_, std::string(key)));
+  }
+
+  Status Copy(std::string_view from, std::string_view) override {
+    return FailedPrecondition("GCS copy of " + c_->GsUrl(from) + " is not supported yet");
   }
 
   Status Delete(std::string_view key) override {
@@ -719,7 +726,8 @@ class GcsStore final : public ObjectStore {
             info.size = size->get<uint64_t>();
           }
         }
-        if (StartsWith(info.key, prefix)) out.push_back(std::move(info));
+        if (StartsWith(info.key, prefix) && !IsTemporaryKey(info.key))
+          out.push_back(std::move(info));
       }
     }
     const auto next = j.find("nextPageToken");

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/bytes.h"
+
 namespace strm {
 
 Status ValidateObjectKey(std::string_view key) {
@@ -29,6 +31,23 @@ std::string JoinKey(std::string_view prefix, std::string_view key) {
   out += '/';
   out += key;
   return out;
+}
+
+std::string TemporaryKey(std::string_view key) {
+  const size_t slash = key.rfind('/');
+  const size_t name = slash == std::string_view::npos ? 0 : slash + 1;
+  std::string out(key.substr(0, name));
+  out += '.';
+  out += key.substr(name);
+  out += ".strm-tmp-";
+  out += NewUuidV4();
+  return out;
+}
+
+bool IsTemporaryKey(std::string_view key) {
+  const size_t slash = key.rfind('/');
+  std::string_view name = slash == std::string_view::npos ? key : key.substr(slash + 1);
+  return !name.empty() && name.front() == '.' && name.find(".strm-tmp-") != std::string_view::npos;
 }
 
 void SortByKey(std::vector<ObjectInfo>& objects) {

@@ -607,6 +607,12 @@ class S3Store final : public ObjectStore {
 
   std::string Describe() const override { return b_->Describe(); }
 
+  std::string ObjectUri(std::string_view key) const override {
+    const std::string& endpoint = b_->options().credentials.endpoint_url;
+    if (endpoint.empty()) return b_->Name(key);
+    return endpoint + "/" + b_->options().bucket + "/" + std::string(key);
+  }
+
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override {
     std::vector<ObjectInfo> out;
     std::string token;
@@ -625,7 +631,8 @@ class S3Store final : public ObjectStore {
       if (!page.ok()) return page.status().WithContext(name);
       for (ObjectInfo& o : page->objects) {
         const bool marker = o.size == 0 && !o.key.empty() && o.key.back() == '/';
-        if (!marker && o.key.compare(0, prefix.size(), prefix) == 0) out.push_back(std::move(o));
+        if (!marker && !IsTemporaryKey(o.key) && o.key.compare(0, prefix.size(), prefix) == 0)
+          out.push_back(std::move(o));
       }
       if (!page->truncated) break;
       if (page->next_continuation_token == token)
@@ -643,9 +650,14 @@ class S3Store final : public ObjectStore {
         new S3Input(b_, std::string(key), st.size, std::move(st.etag)));
   }
 
-  Result<std::unique_ptr<OutputStream>> OpenWrite(std::string_view key) override {
+  Result<std::unique_ptr<OutputStream>> OpenWrite(std::string_view key,
+                                                  const WriteOptions&) override {
     STRM_RETURN_IF_ERROR(CheckKey(key));
     return std::unique_ptr<OutputStream>(new S3Output(b_, std::string(key)));
+  }
+
+  Status Copy(std::string_view from, std::string_view) override {
+    return FailedPrecondition("S3 copy of " + b_->Name(from) + " is not supported yet");
   }
 
   Status Delete(std::string_view key) override {

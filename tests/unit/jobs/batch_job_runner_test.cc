@@ -356,7 +356,7 @@ TEST_F(JobFixture, CancelledJobAbortsEveryOutput) {
   EXPECT_THAT(OutputKeys(), IsEmpty());
   // No temporary objects are left behind either.
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir_ / "data"))
-    EXPECT_FALSE(IsLocalTempName(e.path().filename().string())) << e.path();
+    EXPECT_FALSE(IsTemporaryKey(e.path().filename().string())) << e.path();
 }
 
 TEST_F(JobFixture, SkipWritesRejectedRowsWithTheirReason) {

@@ -116,4 +116,31 @@ inline void ExpectListingIsCompleteAndSorted(ObjectStore& store, const std::stri
   EXPECT_TRUE(ListedKeys(store, prefix).empty());
 }
 
+// Copy: the copy reads as the source did when copied, and stays so when the source is
+// replaced; copying onto an object replaces it; a missing source is NotFound. Temporary names
+// (TemporaryKey) are never listed.
+inline void ExpectCopyAndTemporaries(ObjectStore& store, const std::string& prefix) {
+  const std::string src = prefix + "copy/src.csv", dst = prefix + "copy/kept/dst.csv";
+  WriteObject(store, src, "first version");
+  Status s = store.Copy(src, dst);
+  ASSERT_TRUE(s.ok()) << s.message();
+  WriteObject(store, src, "second version");
+  EXPECT_EQ(ReadObject(store, dst), "first version");
+  EXPECT_EQ(ReadObject(store, src), "second version");
+  s = store.Copy(src, dst);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(ReadObject(store, dst), "second version");
+  EXPECT_EQ(store.Copy(prefix + "copy/missing.csv", dst).code(), StatusCode::kNotFound);
+  EXPECT_EQ(ReadObject(store, dst), "second version");
+
+  const std::string hidden = TemporaryKey(prefix + "copy/hidden.csv");
+  EXPECT_TRUE(IsTemporaryKey(hidden)) << hidden;
+  WriteObject(store, hidden, "not listed");
+  EXPECT_EQ(ListedKeys(store, prefix), (std::vector<std::string>{dst, src}));
+  EXPECT_EQ(ReadObject(store, hidden), "not listed");
+  EXPECT_TRUE(store.Delete(hidden).ok());
+  for (const std::string& k : ListedKeys(store, prefix)) EXPECT_TRUE(store.Delete(k).ok()) << k;
+  EXPECT_TRUE(ListedKeys(store, prefix).empty());
+}
+
 }  // namespace strm
