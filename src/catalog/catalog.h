@@ -26,7 +26,9 @@ struct DataConnector {
   int64_t created_at = 0;   // epoch ms
 };
 
-enum class JobState { kPending, kStarted, kRunning, kFinished, kErrorStarting, kError };
+enum class JobState { kPending, kStarted, kRunning, kFinished, kErrorStarting, kError, kCancelled };
+// FINISHED, ERROR_STARTING, ERROR and CANCELLED: the job will not change any more.
+bool IsFinal(JobState s);
 std::string_view JobStateName(JobState s);  // "PENDING", ...
 Result<JobState> ParseJobState(std::string_view name);
 

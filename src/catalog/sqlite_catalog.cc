@@ -39,8 +39,8 @@ CREATE TABLE IF NOT EXISTS encryption_keys (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr const char* kStateNames[] = {"PENDING",  "STARTED",        "RUNNING",
-                                       "FINISHED", "ERROR_STARTING", "ERROR"};
+constexpr const char* kStateNames[] = {"PENDING",        "STARTED", "RUNNING",  "FINISHED",
+                                       "ERROR_STARTING", "ERROR",   "CANCELLED"};
 
 // Every row of `st`, each turned into a T by `read` (which may fail).
 template <typename T, typename Read>
@@ -250,8 +250,13 @@ Result<std::unique_ptr<KeyGroupWriter>> SqliteCatalog::OpenKeyGroup(std::string_
 
 std::string_view JobStateName(JobState s) { return kStateNames[static_cast<int>(s)]; }
 
+bool IsFinal(JobState s) {
+  return s == JobState::kFinished || s == JobState::kErrorStarting || s == JobState::kError ||
+         s == JobState::kCancelled;
+}
+
 Result<JobState> ParseJobState(std::string_view name) {
-  for (int i = 0; i < 6; ++i)
+  for (size_t i = 0; i < std::size(kStateNames); ++i)
     if (name == kStateNames[i]) return static_cast<JobState>(i);
   return InvalidArgument("unknown batch job state '" + std::string(name) + "'");
 }

@@ -93,8 +93,12 @@ struct Context {
 // Set by SIGINT/SIGTERM while a job runs: the job stops cleanly and aborts its outputs. The
 // handler resets itself, so a second Ctrl-C ends the process at once.
 std::atomic<bool> g_cancel{false};
+std::atomic<int> g_signal{0};  // the signal that cancelled, for the exit code (128 + signal)
 
-void OnInterrupt(int) { g_cancel.store(true); }
+void OnInterrupt(int sig) {
+  g_signal.store(sig);
+  g_cancel.store(true);
+}
 
 void CatchInterrupts() {
   struct sigaction sa {};
@@ -123,10 +127,13 @@ struct Flags {
   BatchDataSpec spec;
 };
 
+// Prints the error; the exit code is 1, or 128 + the signal (130 for SIGINT, 143 for SIGTERM)
+// for a run that a signal cancelled, as shells report a process that a signal ended.
 int Fail(const Status& s) {
   std::string m = s.message();
   if (!m.empty() && m.back() != '.') m += '.';
   std::cerr << "Error: " << m << '\n';
+  if (s.code() == StatusCode::kCancelled && g_signal.load() != 0) return 128 + g_signal.load();
   return 1;
 }
 

@@ -19,6 +19,7 @@ enum class StatusCode {
   kUnavailable,         // a server or store could not be reached; a retry may help
   kIo,                  // a local I/O error
   kInternal,            // a bug or an unexpected library failure
+  kCancelled,           // the operation was stopped on request (a signal, a delete)
 };
 
 // The lowercase name of a code ("invalid argument"), for logs.
@@ -57,6 +58,7 @@ inline Status PermissionDenied(std::string m) {
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status IoError(std::string m) { return {StatusCode::kIo, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
 
 }  // namespace strm
 

@@ -16,6 +16,7 @@
 #include "jobs/block_transform.h"
 #include "jobs/job_plan.h"
 #include "jobs/key_cache.h"
+#include "jobs/output_commit.h"
 #include "privacy/tink_keyset.h"
 
 namespace strm {
@@ -25,17 +26,20 @@ using Clock = std::chrono::steady_clock;
 
 struct Sink {
   std::string what;  // "encrypted_data", for messages
+  std::shared_ptr<ObjectStore> store;
   std::string key;
   std::unique_ptr<OutputStream> out;
 };
 
-Result<Sink> OpenSink(const StoreResolver& stores, const DataLocation& loc, std::string what) {
-  STRM_ASSIGN_OR_RETURN(auto store, stores(loc.connector));
-  std::string key = JoinKey(loc.path_prefix, loc.file_name);
-  auto out = store->OpenWrite(key);
-  if (!out.ok()) return out.status().WithContext(what + " (" + key + ")");
-  return Sink{std::move(what), std::move(key), std::move(out).value()};
+Result<Sink> OpenSink(const StoreResolver& stores, const JobOutput& o) {
+  STRM_ASSIGN_OR_RETURN(auto store, stores(o.location.connector));
+  std::string key = JoinKey(o.location.path_prefix, o.location.file_name);
+  auto out = store->OpenWrite(key, WriteOptions{.secret = o.secret});
+  if (!out.ok()) return out.status().WithContext(o.what + " (" + key + ")");
+  return Sink{o.what, std::move(store), std::move(key), std::move(out).value()};
 }
+
+Status CancelledStatus() { return Cancelled("the job was cancelled; no output was committed"); }
 
 // Reader and parser errors end in "in row N"; name the file as row errors do.
 Status InFile(const Status& s, const std::string& file) {
@@ -45,11 +49,9 @@ Status InFile(const Status& s, const std::string& file) {
   return Status(s.code(), m + " of " + file);
 }
 
-bool IsGlob(std::string_view name) { return name.find('*') != std::string_view::npos; }
-
 // The input objects of the job: one file, or every object matching a glob / the prefix.
 Result<std::vector<ObjectInfo>> ListInputs(ObjectStore& store, const DataLocation& src) {
-  if (!src.file_name.empty() && !IsGlob(src.file_name)) {
+  if (!HasInputPattern(src)) {
     std::string key = JoinKey(src.path_prefix, src.file_name);
     uint64_t size = 0;
     if (auto listed = store.List(key); listed.ok())
@@ -61,9 +63,7 @@ Result<std::vector<ObjectInfo>> ListInputs(ObjectStore& store, const DataLocatio
   STRM_ASSIGN_OR_RETURN(auto all, store.List(prefix));
   std::vector<ObjectInfo> out;
   for (auto& o : all) {
-    std::string_view rest = std::string_view(o.key).substr(prefix.size());
-    if (rest.find('/') != std::string_view::npos) continue;  // not in sub-folders
-    if (src.file_name.empty() ? rest.ends_with(".csv") : MatchesFieldPattern(src.file_name, rest))
+    if (IsInputName(src, std::string_view(o.key).substr(prefix.size())))
       out.push_back(std::move(o));
   }
   if (out.empty())
@@ -87,26 +87,24 @@ class JobRun {
 
   Result<JobOutcome> Run() {
     start_ = Clock::now();
+    STRM_RETURN_IF_ERROR(CheckJobLocations(config_, stores_));
     STRM_ASSIGN_OR_RETURN(auto source, stores_(config_.source.connector));
     STRM_ASSIGN_OR_RETURN(auto inputs, ListInputs(*source, config_.source));
     for (const auto& in : inputs) progress_.total_bytes += in.size;
 
     // Open every output first: a target that cannot be written fails before any work.
-    STRM_ASSIGN_OR_RETURN(Sink encrypted,
-                          OpenSink(stores_, config_.encrypted_data, "encrypted_data"));
-    sinks_.push_back(std::move(encrypted));
-    for (size_t i = 0; i < config_.derived_data.size(); ++i) {
-      STRM_ASSIGN_OR_RETURN(Sink d, OpenSink(stores_, config_.derived_data[i].target,
-                                             fmt::format("derived_data[{}]", i)));
-      sinks_.push_back(std::move(d));
+    std::optional<Sink> keys;
+    for (const JobOutput& o : JobOutputs(config_)) {
+      STRM_ASSIGN_OR_RETURN(Sink sink, OpenSink(stores_, o));
+      if (o.what == "encryption_keys_data") {
+        keys = std::move(sink);
+      } else if (o.what == "rejected_data") {
+        STRM_RETURN_IF_ERROR(sink.out->Write("row,reason,record\n"));
+        rejected_ = std::move(sink);
+      } else {
+        sinks_.push_back(std::move(sink));  // encrypted, then derived in order
+      }
     }
-    if (config_.on_error == OnError::kSkip) {
-      STRM_ASSIGN_OR_RETURN(Sink r, OpenSink(stores_, RejectedLocation(config_), "rejected_data"));
-      STRM_RETURN_IF_ERROR(r.out->Write("row,reason,record\n"));
-      rejected_ = std::move(r);
-    }
-    STRM_ASSIGN_OR_RETURN(Sink keys,
-                          OpenSink(stores_, config_.encryption_keys_data, "encryption_keys_data"));
 
     // One thread means one core: the main thread then transforms the blocks itself.
     std::optional<WorkerPool> pool;
@@ -117,21 +115,28 @@ class JobRun {
     // The keys output is formatted while the key store stores its last batch (with one
     // thread, one after the other). Both end before any output that needs the keys becomes
     // visible.
+    // A signal that came while the last blocks were processed stops the run here.
+    if (Cancelling()) return CancelledStatus();
     Status flushed;
     if (pool) {
       std::jthread flusher([this, &flushed] { flushed = keys_.Flush(); });
-      Status written = WriteKeys(*keys.out, &*pool);
+      Status written = WriteKeys(*keys->out, &*pool);
       flusher.join();
       STRM_RETURN_IF_ERROR(written);
     } else {
-      STRM_RETURN_IF_ERROR(WriteKeys(*keys.out, nullptr));
+      STRM_RETURN_IF_ERROR(WriteKeys(*keys->out, nullptr));
       flushed = keys_.Flush();
     }
     STRM_RETURN_IF_ERROR(flushed.WithContext("Cannot store encryption keys"));
-    // All rows went through: make every output visible, the keys last.
-    for (Sink& s : sinks_) STRM_RETURN_IF_ERROR(s.out->Commit().WithContext(s.what));
-    if (rejected_) STRM_RETURN_IF_ERROR(rejected_->out->Commit().WithContext("rejected_data"));
-    STRM_RETURN_IF_ERROR(keys.out->Commit().WithContext("encryption_keys_data"));
+    // All rows went through: every output becomes visible, or none does (the keys first).
+    std::vector<StagedOutput> staged;
+    auto stage = [&staged](Sink& s) {
+      staged.push_back({s.what, s.store.get(), s.key, s.out.get()});
+    };
+    stage(*keys);
+    for (Sink& s : sinks_) stage(s);
+    if (rejected_) stage(*rejected_);
+    STRM_RETURN_IF_ERROR(CommitAllOrNothing(staged, options_.cancel));
     outcome_.files = inputs.size();
     outcome_.bytes = progress_.bytes;
     outcome_.seconds = Seconds();
@@ -140,6 +145,7 @@ class JobRun {
 
  private:
   double Seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+  bool Cancelling() const { return options_.cancel != nullptr && options_.cancel->load(); }
 
   Status RunFile(ObjectStore& source, const std::string& key, WorkerPool* pool) {
     auto opened = source.OpenRead(key);
@@ -214,9 +220,7 @@ class JobRun {
     };
     refill();
     while (!in_flight.empty()) {
-      if (failure.ok() && options_.cancel && options_.cancel->load()) {
-        failure = FailedPrecondition("the job was cancelled");
-      }
+      if (failure.ok() && Cancelling()) failure = CancelledStatus();
       BlockOutput out = in_flight.front().get();
       in_flight.pop_front();
       if (failure.ok()) failure = out.error;

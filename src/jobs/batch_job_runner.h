@@ -1,8 +1,9 @@
 // Runs one batch job: source → rows → transform → sinks (DESIGN.md). The main thread reads
 // blocks of whole records and writes finished blocks in order; worker threads transform
-// blocks. At most 2 × threads blocks are in flight, so memory is bounded by threads ×
-// block size, not by file size. Every output is committed only after the whole input was
-// processed without a failing row; otherwise all are aborted and nothing is written.
+// blocks. At most 4 × threads blocks are in flight, so memory is bounded by threads ×
+// block size, not by file size. The outputs are committed only after the whole input was
+// processed without a failing row, and then all or nothing (output_commit.h): a failed or
+// cancelled run replaces no output.
 #pragma once
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include "catalog/catalog.h"
 #include "core/result.h"
 #include "jobs/batch_job_config.h"
+#include "jobs/job_locations.h"
 #include "privacy/contract.h"
 #include "storage/object_store.h"
 
@@ -31,7 +33,8 @@ struct JobRunOptions {
   size_t block_size = 1 << 20;                          // bytes of input per block
   std::function<void(const JobProgress&)> on_progress;  // called from the main thread
   // When set to true (e.g. by a signal handler), the run stops after the blocks in flight
-  // and fails with "the job was cancelled"; every output is aborted.
+  // and fails with kCancelled; no output is committed (if it is set while the outputs are
+  // committed, those already committed are put back), and every temporary is removed.
   const std::atomic<bool>* cancel = nullptr;
 };
 
@@ -43,10 +46,6 @@ struct JobOutcome {
   uint64_t files = 0;     // input files
   double seconds = 0;
 };
-
-// Opens the object store of a data connector by name.
-using StoreResolver =
-    std::function<Result<std::shared_ptr<ObjectStore>>(const std::string& connector)>;
 
 // `config.id` must be set (it is the key group when batch_job_group_id is empty).
 Result<JobOutcome> RunBatchJob(const BatchJobConfig& config, const DataContract& contract,

@@ -18,13 +18,10 @@ namespace {
 
 // The connectors a job uses, each once, in the order of the job file.
 std::vector<std::string> ConnectorsOf(const BatchJobConfig& c) {
-  std::vector<std::string> names{c.source.connector, c.encrypted_data.connector,
-                                 c.encryption_keys_data.connector};
-  for (const auto& d : c.derived_data) names.push_back(d.target.connector);
-  if (c.on_error == OnError::kSkip) names.push_back(RejectedLocation(c).connector);
-  std::vector<std::string> unique;
-  for (auto& n : names)
-    if (std::find(unique.begin(), unique.end(), n) == unique.end()) unique.push_back(n);
+  std::vector<std::string> unique{c.source.connector};
+  for (const JobOutput& o : JobOutputs(c))
+    if (std::find(unique.begin(), unique.end(), o.location.connector) == unique.end())
+      unique.push_back(o.location.connector);
   return unique;
 }
 
@@ -135,12 +132,19 @@ class LocalPlatform final : public Platform {
     job.stats = runner;
     STRM_RETURN_IF_ERROR(catalog_->CreateBatchJob(job));
 
-    // STARTED: every connector can be written to.
+    // STARTED: no two outputs are one object, and every connector can be written to.
     std::map<std::string, std::shared_ptr<ObjectStore>> stores;
-    for (const auto& name : ConnectorsOf(config)) {
-      Status s = OpenAndCheck(name, stores);
-      if (!s.ok()) return Fail(job.id, JobState::kErrorStarting, s);
-    }
+    StoreResolver resolver =
+        [&stores](const std::string& name) -> Result<std::shared_ptr<ObjectStore>> {
+      auto it = stores.find(name);
+      if (it == stores.end()) return NotFound("data connector '" + name + "' does not exist");
+      return it->second;
+    };
+    Status started = OpenStores(ConnectorsOf(config), stores);
+    if (started.ok()) started = CheckJobLocations(config, resolver);
+    for (const auto& [name, store] : stores)
+      if (started.ok()) started = CheckAccess(*store, name);
+    if (!started.ok()) return Fail(job.id, JobState::kErrorStarting, started);
     STRM_RETURN_IF_ERROR(catalog_->UpdateBatchJob(job.id, JobState::kStarted, "", runner));
     STRM_RETURN_IF_ERROR(catalog_->UpdateBatchJob(job.id, JobState::kRunning, "", runner));
 
@@ -160,15 +164,13 @@ class LocalPlatform final : public Platform {
       if (options.on_progress) options.on_progress(p);
       recorder->Offer(p);
     };
-    StoreResolver resolver =
-        [&stores](const std::string& name) -> Result<std::shared_ptr<ObjectStore>> {
-      auto it = stores.find(name);
-      if (it == stores.end()) return NotFound("data connector '" + name + "' does not exist");
-      return it->second;
-    };
     auto outcome = RunBatchJob(config, contract, *catalog_, resolver, run);
     recorder.reset();  // no RUNNING record after the final one
-    if (!outcome.ok()) return Fail(job.id, JobState::kError, outcome.status());
+    if (!outcome.ok())
+      return Fail(job.id,
+                  outcome.status().code() == StatusCode::kCancelled ? JobState::kCancelled
+                                                                    : JobState::kError,
+                  outcome.status());
     nlohmann::json stats = {{"rows", outcome->rows},   {"rejected_rows", outcome->rejected},
                             {"bytes", outcome->bytes}, {"keys", outcome->keys},
                             {"files", outcome->files}, {"seconds", outcome->seconds}};
@@ -196,8 +198,7 @@ class LocalPlatform final : public Platform {
     STRM_ASSIGN_OR_RETURN(BatchJobConfig config,
                           ParseBatchJobConfig(job.config.dump(), "batch job " + job.id));
     std::vector<std::pair<std::string, DataLocation>> parts;
-    if (!config.source.file_name.empty() && config.source.file_name.find('*') == std::string::npos)
-      parts.emplace_back("input", config.source);
+    if (!HasInputPattern(config.source)) parts.emplace_back("input", config.source);
     parts.emplace_back("encrypted_data", config.encrypted_data);
     for (size_t i = 0; i < config.derived_data.size(); ++i)
       parts.emplace_back("derived_data[" + std::to_string(i) + "]", config.derived_data[i].target);
@@ -219,9 +220,7 @@ class LocalPlatform final : public Platform {
   // A job left unfinished by a process that no longer exists will never finish: record it
   // as ERROR (once), so that it is not shown as RUNNING forever.
   Status MarkOrphaned(BatchJobRecord& job) {
-    if (job.state == JobState::kFinished || job.state == JobState::kError ||
-        job.state == JobState::kErrorStarting || !job.stats.contains("runner"))
-      return Status::Ok();
+    if (IsFinal(job.state) || !job.stats.contains("runner")) return Status::Ok();
     ProcessIdentity runner = ProcessIdentity::FromJson(job.stats["runner"]);
     if (MayBeAlive(runner)) return Status::Ok();
     job.state = JobState::kError;
@@ -246,17 +245,19 @@ class LocalPlatform final : public Platform {
     for (auto& d : config.derived_data) fill(d.masked_fields);
   }
 
-  Status OpenAndCheck(const std::string& name,
-                      std::map<std::string, std::shared_ptr<ObjectStore>>& stores) {
-    STRM_ASSIGN_OR_RETURN(DataConnector c, catalog_->GetDataConnector(name));
-    STRM_ASSIGN_OR_RETURN(auto store, OpenConnectorStore(c));
-    STRM_RETURN_IF_ERROR(CheckAccess(*store, name));
-    stores[name] = std::move(store);
+  Status OpenStores(const std::vector<std::string>& names,
+                    std::map<std::string, std::shared_ptr<ObjectStore>>& stores) {
+    for (const std::string& name : names) {
+      STRM_ASSIGN_OR_RETURN(DataConnector c, catalog_->GetDataConnector(name));
+      STRM_ASSIGN_OR_RETURN(stores[name], OpenConnectorStore(c));
+    }
     return Status::Ok();
   }
 
   Status Fail(const std::string& id, JobState state, const Status& cause) {
     (void)catalog_->UpdateBatchJob(id, state, cause.message(), {});
+    if (state == JobState::kCancelled)
+      return Cancelled("batch job " + id + " was cancelled; no output was committed");
     return Status(cause.code(), "batch job " + id + " failed: " + cause.message());
   }
 

@@ -595,8 +595,8 @@ class AzureStore final : public ObjectStore {
     return std::unique_ptr<OutputStream>(new BlobWriter(client_, std::string(key)));
   }
 
-  Status Copy(std::string_view from, std::string_view) override {
-    return FailedPrecondition("Azure copy of " + client_->Uri(from) + " is not supported yet");
+  Status Copy(std::string_view from, std::string_view to) override {
+    return CopyThroughStreams(*this, from, to);
   }
 
   Status Delete(std::string_view key) override {

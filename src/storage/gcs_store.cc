@@ -689,8 +689,8 @@ class GcsStore final : public ObjectStore {
     return std::unique_ptr<OutputStream>(new GcsOutput(c_, std::string(key)));
   }
 
-  Status Copy(std::string_view from, std::string_view) override {
-    return FailedPrecondition("GCS copy of " + c_->GsUrl(from) + " is not supported yet");
+  Status Copy(std::string_view from, std::string_view to) override {
+    return CopyThroughStreams(*this, from, to);
   }
 
   Status Delete(std::string_view key) override {

@@ -656,8 +656,8 @@ class S3Store final : public ObjectStore {
     return std::unique_ptr<OutputStream>(new S3Output(b_, std::string(key)));
   }
 
-  Status Copy(std::string_view from, std::string_view) override {
-    return FailedPrecondition("S3 copy of " + b_->Name(from) + " is not supported yet");
+  Status Copy(std::string_view from, std::string_view to) override {
+    return CopyThroughStreams(*this, from, to);
   }
 
   Status Delete(std::string_view key) override {

@@ -350,8 +350,8 @@ TEST_F(JobFixture, CancelledJobAbortsEveryOutput) {
     if (++calls == 3) cancel.store(true);
   };
   auto outcome = RunBatchJob(config_, contract_, *catalog_, resolver_, options);
-  EXPECT_EQ(outcome.status().message(), "the job was cancelled");
-  EXPECT_EQ(outcome.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(outcome.status().message(), "the job was cancelled; no output was committed");
+  EXPECT_EQ(outcome.status().code(), StatusCode::kCancelled);
   EXPECT_LT(calls, 20) << "the run stopped soon after the cancel";
   EXPECT_THAT(OutputKeys(), IsEmpty());
   // No temporary objects are left behind either.

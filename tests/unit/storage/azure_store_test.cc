@@ -525,6 +525,7 @@ TEST_F(AzureStoreOnAzurite, KeepsTheObjectStoreContract) {
   ExpectCommitIsAtomic(*store, "pre/", 12 << 20);
   ExpectObjectSemantics(*store, "pre/");
   ExpectListingIsCompleteAndSorted(*store, "pre/", 12);
+  ExpectCopyAndTemporaries(*store, "pre/");
   ExpectObjectSemantics(*store, "");
   EXPECT_EQ(services_->tokens.requests, 1) << "one token for the whole test";
 }

@@ -233,6 +233,7 @@ TEST_F(GcsStoreTest, KeepsTheObjectStoreContract) {
   ExpectCommitIsAtomic(*store, "atomic/", 12 * kMiB);  // three 4 MiB chunks
   ExpectObjectSemantics(*store, "semantics/");
   ExpectListingIsCompleteAndSorted(*store, "pages/", 25);  // four pages of 7
+  ExpectCopyAndTemporaries(*store, "copies/");
   json stats = server_->Stats();
   EXPECT_EQ(stats["sessions_completed"], 1) << stats;  // the 12 MiB object
   EXPECT_EQ(stats["open_sessions"], 0) << stats;

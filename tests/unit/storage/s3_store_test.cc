@@ -371,6 +371,7 @@ TEST_F(S3StoreTest, ListingIsCompleteAndSortedAcrossPages) {
   auto store = MustOpen(std::move(o));
   ASSERT_NE(store, nullptr);
   ExpectListingIsCompleteAndSorted(*store, prefix_, 23);  // 6 pages, and a 3-page prefix
+  ExpectCopyAndTemporaries(*store, prefix_);
 }
 
 TEST_F(S3StoreTest, ReadsRangeByRange) {
