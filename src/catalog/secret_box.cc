@@ -130,10 +130,13 @@ std::array<uint8_t, 16> SecretBox::LookupId(std::string_view message) const {
   return out;
 }
 
-Result<std::array<uint8_t, 32>> LoadOrCreateMasterKey(const std::string& home) {
+Result<std::array<uint8_t, 32>> LoadOrCreateMasterKey(const std::string& home, bool may_create) {
   if (const char* env = std::getenv("STRM_MASTER_KEY"); env && *env) return ParseMasterKey(env);
   std::string path = home + "/master.key";
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT && !may_create)
+    return NotFound("the master key of the catalog in " + home +
+                    " is missing: set STRM_MASTER_KEY, or put its master.key back");
   if (fd < 0 && errno == ENOENT) {
     std::array<uint8_t, 32> key{};
     SecureRandom(key);

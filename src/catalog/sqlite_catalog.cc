@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS batch_jobs (
 -- lookup = H(group)[8] ‖ day (4 bytes, big-endian) ‖ H(group, day, value)[16]: a run's new
 -- keys cluster by group and day in the B-tree, and no key-field value is stored.
 -- keyset = sealed key id (4 bytes, big-endian) ‖ 64-byte AES-SIV key.
+-- name -> value: 'master_key_check' holds a known text sealed with the master key.
+CREATE TABLE IF NOT EXISTS catalog_meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS encryption_keys (
   lookup BLOB PRIMARY KEY, key_link TEXT NOT NULL, keyset BLOB NOT NULL,
   expires_at INTEGER NOT NULL, policy_id TEXT NOT NULL, created_at INTEGER NOT NULL
@@ -246,6 +248,65 @@ Result<std::unique_ptr<KeyGroupWriter>> SqliteCatalog::OpenKeyGroup(std::string_
   return OpenSqliteKeyGroup({db_.get(), &mu_, &box_, home_}, group, options);
 }
 
+constexpr std::string_view kCheckName = "master_key_check";
+constexpr std::string_view kCheckText = "strm master key check";
+
+Result<bool> HoldsSealedData(SqliteDb& db) {
+  STRM_ASSIGN_OR_RETURN(
+      auto st, db.Prepare("SELECT EXISTS (SELECT 1 FROM catalog_meta) OR "
+                          "EXISTS (SELECT 1 FROM data_connectors WHERE credentials IS NOT NULL) OR "
+                          "EXISTS (SELECT 1 FROM batch_jobs) OR "
+                          "EXISTS (SELECT 1 FROM encryption_keys)"));
+  STRM_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row && st.Int(0) != 0;
+}
+
+Status WrongMasterKey(const std::string& home) {
+  return PermissionDenied("the master key is not the one the catalog in " + home +
+                          " was made with (check STRM_MASTER_KEY or " + home +
+                          "/master.key); nothing was read or written");
+}
+
+// One sealed value of `sql`'s first row (value, context) opens with `box`, if there is a row.
+Status OpensOne(SqliteDb& db, const SecretBox& box, const std::string& sql,
+                const std::string& home) {
+  STRM_ASSIGN_OR_RETURN(auto st, db.Prepare(sql));
+  STRM_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (row && !box.Open(st.Blob(0), st.Text(1)).ok()) return WrongMasterKey(home);
+  return Status::Ok();
+}
+
+// The master key's check value: a known text sealed with the key. A catalog without one (new,
+// or made before there were check values) gets one, once what it holds has been opened with
+// the key; from then on a wrong key is refused here, before any record is read or written.
+Status CheckMasterKey(SqliteDb& db, const SecretBox& box, const std::string& home) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    STRM_ASSIGN_OR_RETURN(auto get, db.Prepare("SELECT value FROM catalog_meta WHERE name = ?"));
+    get.Bind(1, kCheckName);
+    STRM_ASSIGN_OR_RETURN(bool row, get.Step());
+    if (row) {
+      auto text = box.Open(get.Blob(0), kCheckName);
+      if (!text.ok() || *text != kCheckText) return WrongMasterKey(home);
+      return Status::Ok();
+    }
+    STRM_RETURN_IF_ERROR(
+        OpensOne(db, box,
+                 "SELECT credentials, 'data_connector/' || name FROM data_connectors "
+                 "WHERE credentials IS NOT NULL LIMIT 1",
+                 home));
+    STRM_RETURN_IF_ERROR(
+        OpensOne(db, box, "SELECT config, 'batch_job/' || id FROM batch_jobs LIMIT 1", home));
+    STRM_RETURN_IF_ERROR(
+        OpensOne(db, box, "SELECT keyset, key_link FROM encryption_keys LIMIT 1", home));
+    // Another process may insert its own check at the same time: the first one stays, and the
+    // loop reads it back.
+    STRM_ASSIGN_OR_RETURN(auto put, db.Prepare("INSERT OR IGNORE INTO catalog_meta VALUES (?, ?)"));
+    put.Bind(1, kCheckName).BindBlob(2, box.Seal(kCheckText, kCheckName));
+    STRM_RETURN_IF_ERROR(put.Run());
+  }
+  return Internal("the master key check of the catalog in " + home + " cannot be read back");
+}
+
 }  // namespace
 
 std::string_view JobStateName(JobState s) { return kStateNames[static_cast<int>(s)]; }
@@ -279,11 +340,15 @@ Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& home) {
   std::error_code ec;
   std::filesystem::create_directories(home, ec);
   if (ec) return IoError("cannot create STRM_HOME " + home + ": " + ec.message());
-  STRM_ASSIGN_OR_RETURN(auto master, LoadOrCreateMasterKey(home));
   STRM_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(home + "/catalog.db"));
   STRM_RETURN_IF_ERROR(db->Exec(kSchema));
   ::chmod((home + "/catalog.db").c_str(), 0600);
-  return std::unique_ptr<Catalog>(new SqliteCatalog(home, std::move(db), SecretBox(master)));
+  // A catalog that holds something sealed has a master key already: never make a new one.
+  STRM_ASSIGN_OR_RETURN(bool sealed, HoldsSealedData(*db));
+  STRM_ASSIGN_OR_RETURN(auto master, LoadOrCreateMasterKey(home, !sealed));
+  SecretBox box(master);
+  STRM_RETURN_IF_ERROR(CheckMasterKey(*db, box, home));
+  return std::unique_ptr<Catalog>(new SqliteCatalog(home, std::move(db), box));
 }
 
 }  // namespace strm

@@ -197,10 +197,10 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
   }
 
   // Lookup ids are HMACs under the master key, so under a wrong key every lookup would miss
-  // and new keys would silently be made for data subjects that have keys: an existing key
-  // must open (PermissionDenied if not). Then note whether the group has stored keys at
-  // all: if not, no other writer can add any while this one lives, so lookups need not ask
-  // the database.
+  // and new keys would silently be made for data subjects that have keys: the catalog
+  // refused a wrong key when it opened (its master key check). Note whether the group has
+  // stored keys at all: if not, no other writer can add any while this one lives, so lookups
+  // need not ask the database.
   Status CheckStore() {
     std::lock_guard db_lock(*store_.db_mu);
     // This writer checkpoints the WAL itself, between its batches and off the callers' path:
@@ -210,11 +210,6 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     STRM_ASSIGN_OR_RETURN(bool has_setting, autocheckpoint.Step());
     if (has_setting) autocheckpoint_ = autocheckpoint.Int(0);
     STRM_RETURN_IF_ERROR(store_.db->Exec("PRAGMA wal_autocheckpoint = 0"));
-    SecretBox::Batch box(*store_.box);
-    STRM_ASSIGN_OR_RETURN(
-        auto any, store_.db->Prepare("SELECT key_link, keyset FROM encryption_keys LIMIT 1"));
-    STRM_ASSIGN_OR_RETURN(bool row, any.Step());
-    if (row) STRM_RETURN_IF_ERROR(box.Open(any.Blob(1), any.Text(0)).status());
     STRM_ASSIGN_OR_RETURN(auto st, store_.db->Prepare("SELECT 1 FROM encryption_keys "
                                                       "WHERE lookup >= ? AND lookup <= ? LIMIT 1"));
     Lookup low{}, high{};

@@ -95,6 +95,26 @@ expect_fail "decrypt without the key" 1 \
 expect_fail "decrypt with a missing keys file" 1 "cannot read keys file '$WORK/none.csv'" \
   -- decrypt -F "$out/encrypted.csv" --keys "$WORK/none.csv" --contract "$CONTRACT"
 
+# A wrong master key is refused before anything is written: the catalog and the outputs stay as
+# they were, and the right key still reads every job.
+jobs_before=$(job_count)
+catalog_sum=$(sha256sum <"$STRM_HOME/catalog.db")
+outputs_sum=$(cat "$out"/* | sha256sum)
+STRM_MASTER_KEY=$(printf 'b%.0s' $(seq 64)) expect_fail "a wrong master key" 1 \
+  "the master key is not the one the catalog in $STRM_HOME was made with" \
+  "nothing was read or written" -- create batch-job -F "$JOB"
+expect_eq "the wrong key wrote nothing to the catalog" "$catalog_sum" \
+  "$(sha256sum <"$STRM_HOME/catalog.db")"
+expect_eq "the wrong key wrote no output" "$outputs_sum" "$(cat "$out"/* | sha256sum)"
+STRM_MASTER_KEY=$(printf 'b%.0s' $(seq 64)) expect_fail "a wrong master key lists nothing" 1 \
+  "the master key is not the one" -- list batch-jobs
+expect_eq "the right key lists every job" "$jobs_before" "$(job_count)"
+mv "$STRM_HOME/master.key" "$WORK/master.key"
+expect_fail "a lost key file" 1 "the master key of the catalog in $STRM_HOME is missing" \
+  -- list batch-jobs
+expect_eq "no new key file was made" "" "$(ls "$STRM_HOME"/master.key 2>/dev/null || true)"
+mv "$WORK/master.key" "$STRM_HOME/master.key"
+
 # No server mode yet: a set STRM_API_URL is refused rather than ignored.
 export STRM_API_URL=http://localhost:1
 expect_fail "STRM_API_URL set" 1 "STRM_API_URL is set" "unset it" -- list batch-jobs

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "catalog/catalog.h"
+#include "catalog/sqlite_db.h"
 #include "core/bytes.h"
 #include "testing/test_support.h"
 
@@ -25,10 +26,6 @@ using ::strm::testing::MasterKeyEnv;
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-
-constexpr std::string_view kDecryptError =
-    "cannot decrypt a stored secret: the master key is not the one it was sealed with, or the "
-    "catalog was altered";
 
 std::string ReadFile(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -447,7 +444,7 @@ TEST_F(SqliteCatalogTest, KeyFieldValuesAndKeysAreNotStoredInTheClear) {
   EXPECT_EQ(raw.find(Base64Encode((*keys)[0].keyset.key).substr(0, 20)), std::string::npos);
 }
 
-TEST_F(SqliteCatalogTest, ADifferentMasterKeyCannotReadSecrets) {
+TEST_F(SqliteCatalogTest, ADifferentMasterKeyIsRefusedBeforeAnythingIsWritten) {
   catalog_.reset();
   fs::remove_all(home_);
   env_.Set(std::string(64, 'a'));
@@ -458,24 +455,15 @@ TEST_F(SqliteCatalogTest, ADifferentMasterKeyCannotReadSecrets) {
   auto original = catalog_->GetOrCreateKeys("group-1", {{"alice", 19029}});
   ASSERT_TRUE(original.ok()) << original.status().message();
   catalog_.reset();
+  const std::string before = RawDbBytes();
 
   env_.Set(std::string(64, 'b'));
-  auto wrong = Open();
-  ASSERT_NE(wrong, nullptr);
-  auto c = wrong->GetDataConnector("databert-demo");
-  EXPECT_EQ(c.status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(c.status().message(), kDecryptError);
-  auto j = wrong->GetBatchJob("job-1");
-  EXPECT_EQ(j.status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(j.status().message(), kDecryptError);
-  for (const std::vector<KeyRequest>& req :
-       {std::vector<KeyRequest>{{"alice", 19029}}, std::vector<KeyRequest>{{"bob", 19029}}}) {
-    auto k = wrong->GetOrCreateKeys("group-1", req);
-    ASSERT_FALSE(k.ok()) << "a wrong master key must not silently make a second set of keys";
-    EXPECT_EQ(k.status().code(), StatusCode::kPermissionDenied);
-    EXPECT_EQ(k.status().message(), kDecryptError);
-  }
-  wrong.reset();
+  auto wrong = OpenSqliteCatalog(home_);
+  EXPECT_EQ(wrong.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(wrong.status().message(), "the master key is not the one the catalog in " + home_ +
+                                          " was made with (check STRM_MASTER_KEY or " + home_ +
+                                          "/master.key); nothing was read or written");
+  EXPECT_EQ(RawDbBytes(), before) << "a wrong key writes nothing";
 
   env_.Set(std::string(64, 'a'));  // the right key still works, and nothing was added
   catalog_ = Open();
@@ -485,6 +473,55 @@ TEST_F(SqliteCatalogTest, ADifferentMasterKeyCannotReadSecrets) {
   ASSERT_TRUE(again.ok()) << again.status().message();
   EXPECT_EQ((*again)[0].key_link, (*original)[0].key_link);
   EXPECT_EQ((*again)[0].keyset, (*original)[0].keyset);
+}
+
+// A catalog made before master key checks existed has none: its sealed records are tried
+// instead, and the right key then gets its check.
+TEST_F(SqliteCatalogTest, ACatalogWithoutACheckIsCheckedOnWhatItHolds) {
+  catalog_.reset();
+  fs::remove_all(home_);
+  for (const char* what : {"connector", "job", "key"}) {
+    SCOPED_TRACE(what);
+    fs::remove_all(home_);
+    env_.Set(std::string(64, 'a'));
+    catalog_ = Open();
+    ASSERT_NE(catalog_, nullptr);
+    if (std::string_view(what) == "connector") {
+      ASSERT_TRUE(catalog_->CreateDataConnector(Connector("databert-demo", "s3cr3t")).ok());
+    } else if (std::string_view(what) == "job") {
+      ASSERT_TRUE(catalog_->CreateBatchJob(Job("job-1", 1000)).ok());
+    } else {
+      ASSERT_TRUE(catalog_->GetOrCreateKeys("group-1", {{"alice", 19029}}).ok());
+    }
+    catalog_.reset();
+    {
+      auto db = SqliteDb::Open(home_ + "/catalog.db");
+      ASSERT_TRUE(db.ok());
+      ASSERT_TRUE((*db)->Exec("DELETE FROM catalog_meta").ok());
+    }
+    env_.Set(std::string(64, 'b'));
+    EXPECT_EQ(OpenSqliteCatalog(home_).status().code(), StatusCode::kPermissionDenied);
+    env_.Set(std::string(64, 'a'));
+    catalog_ = Open();
+    ASSERT_NE(catalog_, nullptr);
+    catalog_.reset();
+    auto db = SqliteDb::Open(home_ + "/catalog.db");
+    auto st = (*db)->Prepare("SELECT count(*) FROM catalog_meta");
+    ASSERT_TRUE(st.ok() && *st->Step());
+    EXPECT_EQ(st->Int(0), 1) << "the right key wrote its check";
+  }
+}
+
+TEST_F(SqliteCatalogTest, AMissingKeyFileOfACatalogWithSecretsIsNotReplaced) {
+  ASSERT_TRUE(catalog_->CreateDataConnector(Connector("databert-demo", "s3cr3t")).ok());
+  catalog_.reset();
+  fs::remove(fs::path(home_) / "master.key");
+  auto reopened = OpenSqliteCatalog(home_);
+  EXPECT_EQ(reopened.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(reopened.status().message(),
+            "the master key of the catalog in " + home_ +
+                " is missing: set STRM_MASTER_KEY, or put its master.key back");
+  EXPECT_FALSE(fs::exists(fs::path(home_) / "master.key")) << "no new key was made";
 }
 
 TEST_F(SqliteCatalogTest, ConcurrentCatalogsAgreeOnEveryKey) {
