@@ -62,11 +62,13 @@ struct CsvBlockReader::Cut {
   uint64_t rows = 0;          // complete records before `end`
   size_t blank_from = kNone;  // start of the run of blank lines that ends at `end`
   uint64_t blank_rows = 0;    // records in that run
+  bool too_long = false;      // the record that starts at `end` is over the limit
 };
 
-CsvBlockReader::CsvBlockReader(InputStream* in, size_t target_block_size)
+CsvBlockReader::CsvBlockReader(InputStream* in, size_t target_block_size, uint64_t max_record_bytes)
     : in_(in),
       target_(std::max<size_t>(target_block_size, 1)),
+      max_record_(std::max<uint64_t>(max_record_bytes, 1)),
       tail_read_(std::min(target_, kTailRead)) {}
 
 // Finds the record ends in buf[scan_pos_, size): newlines outside quoted fields. A quote
@@ -81,7 +83,10 @@ void CsvBlockReader::Scan(std::string_view buf, Cut& cut) {
   size_t quote = kNone, newline = kNone;  // next occurrence at or after pos (once searched)
   while (pos < size) {
     if (quote == kNone || quote < pos) quote = Find(buf, pos, '"');
-    if (!in_quotes_ && quote == size) {
+    // Records after the last quote are counted in bulk, unless the bytes they span could
+    // hold one over the limit (never with the default limit and block sizes): then each
+    // newline is looked at below.
+    if (!in_quotes_ && quote == size && size - cut.end <= max_record_) {
       CountPlainRecords(buf, pos, cut);
       break;
     }
@@ -93,6 +98,10 @@ void CsvBlockReader::Scan(std::string_view buf, Cut& cut) {
       continue;
     }
     if (newline == kNone || newline < pos) newline = Find(buf, pos, '\n');
+    if (newline < quote && newline - cut.end > max_record_) {
+      cut.too_long = true;
+      break;
+    }
     if (newline < quote) {
       bool blank = newline == cut.end || (newline == cut.end + 1 && buf[cut.end] == '\r');
       if (!blank) {
@@ -159,6 +168,7 @@ void CsvBlockReader::Rewind(std::string buf) {
 }
 
 Result<CsvBlock> CsvBlockReader::Next() {
+  if (!failed_.ok()) return failed_;
   // The bytes are read into memory that is not zero-filled first (the read overwrites it:
   // zero-filling every byte of the input was 1.5% of a batch job), sized for the whole block,
   // which then owns it.
@@ -178,6 +188,23 @@ Result<CsvBlock> CsvBlockReader::Next() {
       bom_checked_ = true;
     }
     if (bom_checked_) Scan(buf(), cut);
+    // A record over the limit, ended or not: no more is read.
+    if (cut.too_long || size - cut.end > max_record_) {
+      failed_ = InvalidArgument(RowError(
+          "record longer than max_record_bytes (" + std::to_string(max_record_) + " bytes)",
+          next_row_ + cut.rows));
+      if (cut.end == 0) return failed_;
+      // The records before it first (blank lines included: more follows them), so that
+      // errors come in stream order.
+      CsvBlock block;
+      block.first_row = next_row_;
+      block.rows = cut.rows;
+      std::shared_ptr<const char[]> owner(std::move(bytes));
+      block.data = std::string_view(owner.get(), cut.end);
+      block.storage = std::move(owner);
+      next_row_ += cut.rows;
+      return block;
+    }
     if (eof_) break;
     // Blank lines at the end stay in the carry until it is known whether more records follow.
     if ((cut.blank_from == kNone ? cut.end : cut.blank_from) >= target_) break;

@@ -25,6 +25,9 @@
 
 namespace strm {
 
+// The default limit on one record's size (SPEC §2 max_record_bytes): 16 MiB.
+inline constexpr uint64_t kDefaultMaxRecordBytes = uint64_t{16} << 20;
+
 struct CsvBlock {
   // Whole records, the last one ending in a newline (or at EOF). The bytes are `storage`'s
   // in a block from the reader; a block made by hand may point at bytes its maker keeps.
@@ -39,13 +42,18 @@ class CsvBlockReader {
   // `in` must outlive the reader. Blocks hold at least `target_block_size` bytes unless
   // the stream ends, and end at the last record end of the bytes read so far (reads go to
   // the target and min(target, 64 KiB) past it), so a block exceeds the target by at most
-  // about 64 KiB, or by a record longer than that.
-  explicit CsvBlockReader(InputStream* in, size_t target_block_size = 4 << 20);
+  // about 64 KiB, or by a record longer than that. No record may be longer than
+  // `max_record_bytes` (its bytes before the LF that ends it), so the reader holds at most
+  // about twice that, plus a block, whatever the input: one huge quoted field, no newline.
+  explicit CsvBlockReader(InputStream* in, size_t target_block_size = 4 << 20,
+                          uint64_t max_record_bytes = kDefaultMaxRecordBytes);
 
   // The next block; a block with empty `data` means the end of the stream. A quote left
-  // open at the end of the stream is an error naming the record where it started
-  // ("unterminated quoted field in row N"), returned after a block of the records before it,
-  // so that errors come in stream order whatever the block size.
+  // open at the end of the stream ("unterminated quoted field in row N", naming the record
+  // where it started) and a record over the limit ("record longer than max_record_bytes
+  // (16777216 bytes) in row N") are errors returned after a block of the records before
+  // them, so that errors come in stream order whatever the block size; once one is
+  // returned, every later call returns it again.
   Result<CsvBlock> Next();
 
   uint64_t bytes_read() const { return bytes_read_; }
@@ -58,6 +66,8 @@ class CsvBlockReader {
 
   InputStream* in_;
   size_t target_;
+  uint64_t max_record_;
+  Status failed_;  // the error every call returns, once a record was too long
   size_t tail_read_;
   std::string carry_;       // bytes after the last complete record
   size_t scan_pos_ = 0;     // bytes of carry_ already scanned for quotes and newlines

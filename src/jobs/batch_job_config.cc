@@ -306,11 +306,11 @@ Result<DerivedDataConfig> ReadDerived(const JsonDocument& doc, const std::string
 }
 
 Result<BatchJobConfig> ReadJob(const JsonDocument& doc) {
-  STRM_ASSIGN_OR_RETURN(
-      JsonObjectReader root,
-      Open(doc, "", "",
-           {"ref", "source_data", "consent", "encryption", "event_contract_ref", "encrypted_data",
-            "encryption_keys_data", "derived_data", "masked_fields", "on_error", "rejected_data"}));
+  STRM_ASSIGN_OR_RETURN(JsonObjectReader root,
+                        Open(doc, "", "",
+                             {"ref", "source_data", "consent", "encryption", "event_contract_ref",
+                              "encrypted_data", "encryption_keys_data", "derived_data",
+                              "masked_fields", "on_error", "rejected_data", "max_record_bytes"}));
   BatchJobConfig c;
   STRM_ASSIGN_OR_RETURN(std::optional<JsonObjectReader> ref, Member(doc, root, "ref", "", {"id"}));
   if (ref) {
@@ -347,6 +347,14 @@ Result<BatchJobConfig> ReadJob(const JsonDocument& doc) {
                         "'on_error' must be \"FAIL\" or \"SKIP\", got \"" + on_error + "\"");
   }
   STRM_ASSIGN_OR_RETURN(c.rejected_data, ReadTargetHolder(doc, root, "rejected_data", false));
+  STRM_ASSIGN_OR_RETURN(
+      int64_t max_record,
+      root.GetInt("max_record_bytes", static_cast<int64_t>(kDefaultMaxRecordBytes)));
+  if (max_record < 1 || static_cast<uint64_t>(max_record) > kMaxMaxRecordBytes)
+    return root.ErrorAt("max_record_bytes", "'max_record_bytes' must be from 1 to " +
+                                                std::to_string(kMaxMaxRecordBytes) + ", got " +
+                                                std::to_string(max_record));
+  c.max_record_bytes = static_cast<uint64_t>(max_record);
   return c;
 }
 
@@ -425,6 +433,7 @@ json BatchJobConfigToJson(const BatchJobConfig& c) {
   if (c.masked_fields) j["masked_fields"] = MaskedFieldsToJson(*c.masked_fields);
   j["on_error"] = c.on_error == OnError::kSkip ? "SKIP" : "FAIL";
   if (c.rejected_data) j["rejected_data"]["target"] = LocationToJson(*c.rejected_data);
+  if (c.max_record_bytes != kDefaultMaxRecordBytes) j["max_record_bytes"] = c.max_record_bytes;
   return j;
 }
 

@@ -13,6 +13,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "core/result.h"
+#include "formats/csv_reader.h"
 #include "privacy/consent.h"
 #include "privacy/contract.h"
 #include "privacy/masking.h"
@@ -66,7 +67,12 @@ struct BatchJobConfig {
   // Where rejected rows go with on_error SKIP (rejected_data.target); absent: next to the
   // encrypted data, named "<encrypted stem>-rejected.csv".
   std::optional<DataLocation> rejected_data;
+  // The longest record (CSV row, without its line end) the job accepts, 1 B to 1 GiB; a
+  // longer one is an error that names the row and the limit.
+  uint64_t max_record_bytes = kDefaultMaxRecordBytes;
 };
+
+inline constexpr uint64_t kMaxMaxRecordBytes = uint64_t{1} << 30;
 
 // Parses a job file. `source_name` names the file in messages. Checks what can be checked
 // without the catalog: required members, levels >= 0, purposes valid, file names present,

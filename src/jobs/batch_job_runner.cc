@@ -154,7 +154,7 @@ class JobRun {
     if (!IsUtf8Charset(config_.source.charset)) {
       STRM_ASSIGN_OR_RETURN(in, NewUtf8Converter(std::move(in), config_.source.charset));
     }
-    CsvBlockReader reader(in.get(), options_.block_size);
+    CsvBlockReader reader(in.get(), options_.block_size, config_.max_record_bytes);
     auto first_block = reader.Next();
     if (!first_block.ok()) return InFile(first_block.status(), key);
     CsvBlock first = std::move(first_block).value();
@@ -177,7 +177,11 @@ class JobRun {
       transformers.push_back(std::make_unique<BlockTransformer>(&plan, &keys_, config_.on_error));
 
     std::deque<std::future<BlockOutput>> in_flight;
+    std::deque<size_t> in_flight_sizes;  // the input bytes of each block in flight
+    size_t in_flight_bytes = 0;
     auto submit = [&](CsvBlock block, size_t skip) {
+      in_flight_sizes.push_back(block.data.size());
+      in_flight_bytes += block.data.size();
       auto shared = std::make_shared<CsvBlock>(std::move(block));
       BlockOutput out;
       if (!spare_outputs_.empty()) {  // reuse a written block's buffers
@@ -202,9 +206,12 @@ class JobRun {
     Status failure;
     Status read_failure;  // reported after the blocks before it, which may hold earlier errors
     // Four blocks a worker in flight: a worker whose block took longer (new keys to create,
-    // a preemption) holds the others up only once the queue behind it has drained.
+    // a preemption) holds the others up only once the queue behind it has drained. Records
+    // of up to max_record_bytes make larger blocks: then the bytes in flight are the bound.
+    const size_t max_blocks = static_cast<size_t>(4 * threads_);
+    const size_t max_bytes = max_blocks * options_.block_size;
     auto refill = [&] {
-      while (!eof && failure.ok() && in_flight.size() < static_cast<size_t>(4 * threads_)) {
+      while (!eof && failure.ok() && in_flight.size() < max_blocks && in_flight_bytes < max_bytes) {
         auto block = reader.Next();
         if (!block.ok()) {
           read_failure = InFile(block.status(), key);
@@ -223,6 +230,8 @@ class JobRun {
       if (failure.ok() && Cancelling()) failure = CancelledStatus();
       BlockOutput out = in_flight.front().get();
       in_flight.pop_front();
+      in_flight_bytes -= in_flight_sizes.front();
+      in_flight_sizes.pop_front();
       if (failure.ok()) failure = out.error;
       // The freed place goes to the workers before this block is written: a worker that
       // finished its block then finds the next one waiting, not the main thread writing.

@@ -82,6 +82,14 @@ expect_fail "timestamp format with an unknown letter" 1 "badformat.json" \
   "unsupported pattern letter 'q'" -- create batch-job -F "$WORK/badformat.json"
 expect_eq "a job refused at create is not listed" 2 "$(job_count)"
 
+# A record over max_record_bytes (16 MiB by default), here 20 MB without a newline: the job
+# fails naming the row and the limit, and leaves nothing behind.
+{ head -1 "$DEMO/input.csv"; head -c 20000000 /dev/zero | tr '\0' x; } | put_input
+expect_fail "a record over the limit" 1 \
+  "Record longer than max_record_bytes (16777216 bytes) in row 1 of input.csv" \
+  -- create batch-job -F "$JOB"
+expect_eq "the long record left no file" "" "$(find "$DATA" -type f -not -name input.csv)"
+
 # Decrypt with a keys file that lacks a key: the row that needs it is named.
 put_input <"$DEMO/input.csv"
 strm_ok create batch-job -F "$JOB" -o plain

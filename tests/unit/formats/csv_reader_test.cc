@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -343,6 +344,95 @@ TEST(CsvReader, ErrorsComeInStreamOrderWhateverTheBlockSize) {
     b = reader.Next();
     ASSERT_FALSE(b.ok());
     EXPECT_EQ(b.status().message(), "unterminated quoted field in row 2");
+  }
+}
+
+// Reads `csv` with a record limit; the rows before the first error, and the error.
+std::pair<Rows, Status> ReadLimited(std::string csv, uint64_t limit, size_t target, size_t chunk) {
+  StringInputStream in(std::move(csv), chunk);
+  CsvBlockReader reader(&in, target, limit);
+  CsvRecords records;
+  Rows rows;
+  for (;;) {
+    auto block = reader.Next();
+    if (!block.ok()) {
+      EXPECT_EQ(reader.Next().status().message(), block.status().message()) << "it stays";
+      return {rows, block.status()};
+    }
+    if (block->data.empty()) return {rows, Status::Ok()};
+    Status s = records.Parse(*block, true);
+    if (!s.ok()) return {rows, s};
+    for (size_t i = 0; i < records.size(); ++i)
+      rows.emplace_back(records[i].begin(), records[i].end());
+  }
+}
+
+TEST(CsvReader, RecordsUpToTheLimitPassAndLongerOnesAreNamed) {
+  // Records of exactly 10 bytes before their LF pass; row 3 has 11.
+  const std::vector<std::string> inputs = {
+      "h,eadermax\n0123456789\n012345678\n01234567890\nabc\n",         // plain
+      "h,eadermax\n\"12345678\"\n012345678\n\"1\n\"\"45678\"\nabc\n",  // quoted
+      "h,eadermax\n\n\n01234567890\n",                                 // blank rows before it
+      "h,eadermax\n0123456789\n012345678\n0123456789012345",           // last, no newline
+  };
+  for (const std::string& csv : inputs) {
+    for (size_t target : {1, 3, 16, 64, 1 << 20}) {
+      for (size_t chunk : {1, 5, 1 << 20}) {
+        auto [rows, status] = ReadLimited(csv, 10, target, chunk);
+        EXPECT_EQ(status.message(), "record longer than max_record_bytes (10 bytes) in row 3")
+            << csv << " target " << target << " chunk " << chunk;
+        EXPECT_EQ(rows.size(), 3u) << "the rows before it come first: " << csv;
+      }
+    }
+  }
+  auto [rows, status] = ReadLimited("a\n0123456789\n", 10, 4, 3);
+  EXPECT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(rows.size(), 2u);
+  EXPECT_EQ(ReadLimited("0123456789ab\n", 10, 1 << 20, 1 << 20).second.message(),
+            "record longer than max_record_bytes (10 bytes) in row 0");
+}
+
+// An endless stream of one byte: never a newline, or one quoted field that never closes.
+class EndlessInput final : public InputStream {
+ public:
+  explicit EndlessInput(std::string start, char fill) : start_(std::move(start)), fill_(fill) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    size_t i = 0;
+    for (; i < n && pos_ < start_.size(); ++i) buf[i] = start_[pos_++];
+    std::memset(buf + i, fill_, n - i);
+    served_ += n;
+    return n;
+  }
+  uint64_t served() const { return served_; }
+
+ private:
+  std::string start_;
+  size_t pos_ = 0;
+  char fill_;
+  uint64_t served_ = 0;
+};
+
+TEST(CsvReader, MemoryStaysBoundedWhateverTheInput) {
+  constexpr uint64_t kLimit = 1 << 20;
+  struct Case {
+    std::string start;
+    char fill;
+    uint64_t rows;  // complete records before the endless one
+  };
+  for (const Case& c :
+       std::vector<Case>{{"a,b\n1,2\n", 'x', 2},    // no newline ever
+                         {"a,b\n1,\"", '\n', 1},    // a quoted field of newlines that never closes
+                         {"a,b\n1,\"", 'y', 1}}) {  // a quoted field that never closes
+    EndlessInput in(c.start, c.fill);
+    CsvBlockReader reader(&in, 64 << 10, kLimit);
+    auto first = reader.Next();
+    ASSERT_TRUE(first.ok()) << first.status().message();
+    EXPECT_EQ(first->rows, c.rows);
+    auto second = reader.Next();
+    EXPECT_EQ(
+        second.status().message(),
+        "record longer than max_record_bytes (1048576 bytes) in row " + std::to_string(c.rows));
+    EXPECT_LE(in.served(), 2 * kLimit + (4 << 20)) << "it stopped reading soon after the limit";
   }
 }
 

@@ -527,6 +527,31 @@ TEST(BatchJobConfig, OptionalMembers) {
   EXPECT_FALSE(BatchJobConfigToJson(c)["consent"].contains("consent_level_extractor"));
 }
 
+TEST(BatchJobConfig, MaxRecordBytes) {
+  EXPECT_EQ(Parse(Demo()).max_record_bytes, 16u << 20) << "16 MiB by default";
+  EXPECT_FALSE(BatchJobConfigToJson(Parse(Demo())).contains("max_record_bytes"));
+  for (const char* spelling : {"max_record_bytes", "maxRecordBytes"}) {
+    BatchJobConfig c = Parse(Edit(
+        R"("source_data": {)", std::string("\"") + spelling + "\": 4096,\n  \"source_data\": {"));
+    EXPECT_EQ(c.max_record_bytes, 4096u);
+    EXPECT_EQ(BatchJobConfigToJson(c)["max_record_bytes"], 4096);
+    EXPECT_EQ(Parse(BatchJobConfigToJson(c).dump()).max_record_bytes, 4096u);
+  }
+  EXPECT_EQ(Parse(Edit(R"("source_data": {)", R"("max_record_bytes": "1073741824",
+  "source_data": {)"))
+                .max_record_bytes,
+            1u << 30);
+  for (const char* bad : {"0", "-1", "1073741825", "-9223372036854775808"})
+    EXPECT_EQ(
+        Error(Edit(R"("source_data": {)",
+                   std::string("\"max_record_bytes\": ") + bad + ",\n  \"source_data\": {")),
+        std::string("job.json line 3: 'max_record_bytes' must be from 1 to 1073741824, got ") +
+            bad);
+  EXPECT_EQ(Error(Edit(R"("source_data": {)", R"("max_record_bytes": "lots",
+  "source_data": {)")),
+            "job.json line 3: 'max_record_bytes' must be a number");
+}
+
 TEST(BatchJobConfig, RedactSecretsHidesEverySeed) {
   BatchJobConfig c = Parse(Demo());
   c.masked_fields = MaskedFieldsConfig{HashType::kMurmur3_128, "job-seed", {}};
