@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
+#include <cstdint>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -156,6 +158,22 @@ Status PrintEntity(Context& ctx, const nlohmann::json& json, const Table& table)
   return Status::Ok();
 }
 
+// A whole number from `min` to `max`, written in decimal digits: CLI11 alone would read "-1"
+// into an unsigned count as 2^64 - 1, and "1e3" or "2.5" as numbers.
+CLI::Validator WholeNumber(uint64_t min, uint64_t max) {
+  return CLI::Validator(
+      [min, max](std::string& text) -> std::string {
+        uint64_t v = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        const bool digits = !text.empty() && text.find_first_not_of("0123456789") == text.npos;
+        if (!digits || ec != std::errc() || end != text.data() + text.size() || v < min || v > max)
+          return "must be a whole number from " + std::to_string(min) + " to " +
+                 std::to_string(max) + ", got '" + text + "'";
+        return {};
+      },
+      "", "WholeNumber");
+}
+
 void AddOutputFlag(CLI::App* cmd, Context& ctx) {
   cmd->add_option("-o,--output", ctx.output, "Output format: json, table or plain");
 }
@@ -256,7 +274,7 @@ int Main(int argc, char** argv) {
   auto* create_job = create->add_subcommand("batch-job", "Create a batch job and run it");
   create_job->add_option("-F,--file", f.job_file, "Batch job definition (JSON)")->required();
   create_job->add_option("--threads", f.threads, "Worker threads (default: the number of cores)")
-      ->check(CLI::Range(0, 256));
+      ->check(WholeNumber(0, 256));
   AddOutputFlag(create_job, ctx);
   Action(create_job, exit_code, [&ctx, &f]() -> Status {
     STRM_ASSIGN_OR_RETURN(std::string text, ReadFile(f.job_file, "batch job"));
@@ -297,7 +315,8 @@ int Main(int argc, char** argv) {
   auto* get_job = get->add_subcommand("batch-job", "Show a batch job");
   get_job->add_option("id", f.get_name)->required();
   get_job->add_flag("--preview", f.preview, "Show the first rows of input and outputs");
-  get_job->add_option("--rows", f.preview_rows, "Rows per preview table (default 5)");
+  get_job->add_option("--rows", f.preview_rows, "Rows per preview table (default 5)")
+      ->check(WholeNumber(1, 1000));
   AddOutputFlag(get_job, ctx);
   Action(get_job, exit_code, [&ctx, &f]() -> Status {
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
@@ -410,10 +429,15 @@ int Main(int argc, char** argv) {
   // simulate
   auto* simulate = app.add_subcommand("simulate", "Generate demo data")->require_subcommand(1);
   auto* sim_batch = simulate->add_subcommand("batch-data", "Write demo-shaped CSV rows to stdout");
-  sim_batch->add_option("--rows", f.spec.rows, "Number of rows")->required();
-  sim_batch->add_option("--users", f.spec.users, "Number of distinct users (default 100)");
-  sim_batch->add_option("--days", f.spec.days, "Days the timestamps span (default 7)");
-  sim_batch->add_option("--seed", f.spec.seed, "Random seed (default 1)");
+  sim_batch->add_option("--rows", f.spec.rows, "Number of rows")
+      ->required()
+      ->check(WholeNumber(0, kMaxSimulatedRows));
+  sim_batch->add_option("--users", f.spec.users, "Number of distinct users (default 100)")
+      ->check(WholeNumber(1, kMaxSimulatedUsers));
+  sim_batch->add_option("--days", f.spec.days, "Days the timestamps span (default 7)")
+      ->check(WholeNumber(1, kMaxSimulatedDays));
+  sim_batch->add_option("--seed", f.spec.seed, "Random seed (default 1)")
+      ->check(WholeNumber(0, UINT64_MAX));
   Action(sim_batch, exit_code, [&f]() -> Status {
     FdOutput out(1);
     return WriteSimulatedBatchData(f.spec, out);

@@ -90,7 +90,9 @@ class LineSax {
     // The byte position counts the characters read (1-based), so the offending character is
     // at byte - 1; at the end of the input it points one past the end.
     size_t offset = std::min(byte == 0 ? 0 : byte - 1, text_.size());
-    size_t line_start = text_.rfind('\n', offset == 0 ? std::string_view::npos : offset - 1);
+    // The line starts after the last newline before the offending character (none before
+    // the first character: rfind from npos would find the last newline of the whole text).
+    size_t line_start = offset == 0 ? std::string_view::npos : text_.rfind('\n', offset - 1);
     line_start = line_start == std::string_view::npos ? 0 : line_start + 1;
     int line = 1 + static_cast<int>(std::count(text_.begin(), text_.begin() + offset, '\n'));
     size_t column = offset - line_start + 1;

@@ -47,13 +47,20 @@ void CivilFromDays(int64_t z, int& y, unsigned& m, unsigned& d) {
 }  // namespace
 
 Status WriteSimulatedBatchData(const BatchDataSpec& spec, OutputStream& out) {
+  auto bound = [](const char* what, uint64_t v, uint64_t lo, uint64_t hi) {
+    if (v >= lo && v <= hi) return Status::Ok();
+    return InvalidArgument(fmt::format("{} must be from {} to {}, got {}", what, lo, hi, v));
+  };
+  STRM_RETURN_IF_ERROR(bound("rows", spec.rows, 0, kMaxSimulatedRows));
+  STRM_RETURN_IF_ERROR(bound("users", spec.users, 1, kMaxSimulatedUsers));
+  STRM_RETURN_IF_ERROR(bound("days", spec.days, 1, kMaxSimulatedDays));
   Rng rng{spec.seed * 0x2545F4914F6CDD1DULL + 1};
   std::string buf =
       "SessionId,UserName,Timestamp,Email,PublicFieldA,PublicFieldB,PrivateFieldA,"
       "PrivateFieldB,PrivacyPlane\n";
-  const uint64_t users = spec.users == 0 ? 1 : spec.users;
+  const uint64_t users = spec.users;
   const int64_t start_us = int64_t{1644102000} * 1000000;  // 2022-02-06T00:00:00+01:00
-  const int64_t span_us = static_cast<int64_t>(spec.days == 0 ? 1 : spec.days) * 86400000000LL;
+  const int64_t span_us = static_cast<int64_t>(spec.days) * 86400000000LL;
   const int64_t step_us = spec.rows > 0 ? span_us / static_cast<int64_t>(spec.rows) : 0;
   const int64_t local_start_us = start_us + 3600000000LL;  // the written times are in +01:00
   for (uint64_t i = 0; i < spec.rows; ++i) {

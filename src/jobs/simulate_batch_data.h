@@ -19,7 +19,13 @@ struct BatchDataSpec {
   uint64_t seed = 1;
 };
 
-// Writes the header and `spec.rows` rows to `out` (without committing it).
+// The bounds of a spec: rows up to 10^12, users from 1 to 10^9, days from 1 to 36,500.
+inline constexpr uint64_t kMaxSimulatedRows = 1'000'000'000'000;
+inline constexpr uint64_t kMaxSimulatedUsers = 1'000'000'000;
+inline constexpr uint64_t kMaxSimulatedDays = 36'500;
+
+// Writes the header and `spec.rows` rows to `out` (without committing it). InvalidArgument
+// for a spec out of its bounds ("users must be from 1 to 1000000000, got 0").
 Status WriteSimulatedBatchData(const BatchDataSpec& spec, OutputStream& out);
 
 }  // namespace strm

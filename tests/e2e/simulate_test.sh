@@ -71,4 +71,26 @@ strm_ok decrypt -F "$out/encrypted.csv" --keys "$out/keys.csv" --contract "$CONT
 expect_eq "decrypt restores the simulated input" "$(cut -d, -f1-2,4-9 "$sim")" \
   "$(cut -d, -f1-8 <<<"$OUT")"
 
+# Counts are whole numbers in range: "-1" is not read as 2^64 - 1 (which ran without end).
+expect_fail "negative rows" 2 "--rows: must be a whole number from 0 to 1000000000000, got '-1'" \
+  -- simulate batch-data --rows -1
+expect_fail "negative users" 2 "--users: must be a whole number from 1 to 1000000000, got '-5'" \
+  -- simulate batch-data --rows 3 --users -5
+expect_fail "no users" 2 "--users: must be a whole number from 1" -- simulate batch-data \
+  --rows 3 --users 0
+expect_fail "no days" 2 "--days: must be a whole number from 1 to 36500, got '0'" \
+  -- simulate batch-data --rows 3 --days 0
+expect_fail "a fraction" 2 "--rows: must be a whole number" "got '2.5'" \
+  -- simulate batch-data --rows 2.5
+expect_fail "an exponent" 2 "--rows: must be a whole number" "got '1e3'" \
+  -- simulate batch-data --rows 1e3
+expect_fail "a negative seed" 2 "--seed: must be a whole number" -- simulate batch-data \
+  --rows 3 --seed -1
+expect_fail "negative threads" 2 "--threads: must be a whole number from 0 to 256, got '-1'" \
+  -- create batch-job -F "$DEMO/job.json" --threads -1
+expect_fail "negative preview rows" 2 "--rows: must be a whole number from 1 to 1000, got '-5'" \
+  -- get batch-job some-id --preview --rows -5
+strm_ok simulate batch-data --rows 0
+expect_eq "no rows: the header alone" 1 "$(wc -l <<<"$OUT")"
+
 finish

@@ -107,6 +107,15 @@ TEST(JsonDocument, SyntaxErrorsNameLineAndColumn) {
             "job.json line 1, column 8: unexpected number literal; expected '}'");
 }
 
+// A bad first byte was once reported at column 18446744073709551606: the line's start was
+// looked for from the end of the text, past newlines further on.
+TEST(JsonDocument, ABadFirstByteIsAtLineOneColumnOne) {
+  for (const std::string text : {"\xff\n{}\n\n\n\n\n\n\n\n", "x\n\n", "}\n{\"a\": 1}\n"}) {
+    const std::string m = ParseError(text);
+    EXPECT_TRUE(m.starts_with("job.json line 1, column 1: ")) << m;
+  }
+}
+
 TEST(JsonDocument, NestingIsLimited) {
   // Found with large inputs to json_config_fuzzer: the member index grew with the square of
   // the depth (200 KB of '[' took over 2 GB).
