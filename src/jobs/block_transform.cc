@@ -104,6 +104,9 @@ Status BlockTransformer::CheckRow(std::span<const std::string_view> fields, uint
       if (!IsValidUtf8(f)) return InvalidArgument("Invalid UTF-8" + where());
   std::string_view ts = fields[plan_->timestamp_input];
   auto millis = timestamp_.ParseEpochMillis(ts);
+  if (!millis.ok() && plan_->timestamp_personal)
+    return InvalidArgument("Invalid timestamp" + where() +
+                           " (personal data, not shown): " + millis.status().message());
   if (!millis.ok())
     return InvalidArgument("Invalid timestamp '" + std::string(ts) + "'" + where() + ": " +
                            millis.status().message());

@@ -133,7 +133,16 @@ Result<JobPlan> CompileJobPlan(const BatchJobConfig& config, const DataContract&
     // RE2::Quiet leaves every option affecting matches at its default, as SimpleRegex needs.
     plan.validations.push_back({in, v.field, std::move(re), SimpleRegex::Compile(v.regex)});
   }
-  plan.consent = ConsentExtractor(config.consent);
+  // A field is personal data when the contract lists it as PII, whatever else it is.
+  auto personal = [&contract](std::string_view column) {
+    for (const auto& [path, level] : contract.pii_fields)
+      if (ToColumn(path) == column) return true;
+    return false;
+  };
+  plan.timestamp_personal = personal(ToColumn(config.timestamp.field));
+  plan.consent =
+      ConsentExtractor(config.consent, config.consent.extractor_field &&
+                                           personal(ToColumn(*config.consent.extractor_field)));
   STRM_ASSIGN_OR_RETURN(
       auto ts, TimestampFormat::Compile(config.timestamp.format, config.timestamp.default_zone));
   plan.timestamp = std::move(ts);

@@ -48,6 +48,7 @@ struct JobPlan {
   size_t input_fields = 0;  // fields per record (the header's count)
   std::vector<OutputColumn> columns;
   size_t timestamp_input = 0;
+  bool timestamp_personal = false;  // a PII field: its values never appear in messages
   size_t key_input = 0;
   std::optional<size_t> consent_input;
   std::vector<FieldValidation> validations;

@@ -49,7 +49,8 @@ std::optional<ConsentLevels> ParseLevels(std::string_view value) {
 
 }  // namespace
 
-ConsentExtractor::ConsentExtractor(ConsentConfig config) : config_(std::move(config)) {
+ConsentExtractor::ConsentExtractor(ConsentConfig config, bool personal)
+    : config_(std::move(config)), personal_(personal) {
   if (config_.default_levels) Normalize(&*config_.default_levels);
   for (auto& [value, levels] : config_.field_patterns) Normalize(&levels);
 }
@@ -63,6 +64,9 @@ Result<ConsentLevels> ConsentExtractor::Extract(std::string_view value) const {
   if (it != config_.field_patterns.end()) return it->second;
   if (std::optional<ConsentLevels> parsed = ParseLevels(value)) return *std::move(parsed);
   if (config_.default_levels) return *config_.default_levels;
+  if (personal_)
+    return InvalidArgument("unknown consent value in field '" + *config_.extractor_field +
+                           "' (personal data, not shown) and no default_consent_levels");
   return InvalidArgument("unknown consent value '" + std::string(value) + "' in field '" +
                          *config_.extractor_field + "' and no default_consent_levels");
 }

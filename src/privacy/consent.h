@@ -26,17 +26,22 @@ struct ConsentConfig {
 
 class ConsentExtractor {
  public:
-  explicit ConsentExtractor(ConsentConfig config);
+  // `personal`: the extractor field is personal data (a PII field of the contract), so its
+  // values never appear in messages.
+  explicit ConsentExtractor(ConsentConfig config, bool personal = false);
   const ConsentConfig& config() const { return config_; }
 
   // The levels of a row whose extractor field holds `value` (ignored without an
   // extractor): the field_patterns entry for that exact value; else the value read as an
   // integer ("1") or a list ("[1,2]", "1,2", "[]"); else the default. Error when none
-  // applies: "unknown consent value 'x' in field 'F' and no default_consent_levels".
+  // applies: "unknown consent value 'x' in field 'F' and no default_consent_levels", or for a
+  // personal field "unknown consent value in field 'F' (personal data, not shown) and no
+  // default_consent_levels".
   Result<ConsentLevels> Extract(std::string_view value) const;
 
  private:
   ConsentConfig config_;
+  bool personal_;
 };
 
 enum class ConsentLevelType { kCumulative, kGranular };

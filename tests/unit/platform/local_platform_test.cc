@@ -221,7 +221,8 @@ TEST_F(LocalPlatformTest, ConnectorOnAReadOnlyDirectoryIsNotCreated) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), StatusCode::kPermissionDenied);
   EXPECT_THAT(c.status().message(),
-              StartsWith("data connector 'locked-dir': cannot write a test object: cannot create " +
+              StartsWith("data connector 'locked-dir': cannot write a test object: cannot create "
+                         "a temporary file for " +
                          locked.string() + "/.strm_test_"));
   EXPECT_THAT(c.status().message(), EndsWith(": Permission denied"));
   EXPECT_THAT(*platform_->ListDataConnectors(), IsEmpty());
@@ -434,6 +435,58 @@ TEST_F(LocalPlatformTest, AJobThatFailsOnARowIsStoredWithStateError) {
   ASSERT_EQ(preview->size(), 1u);
   EXPECT_EQ((*preview)[0].title, "input (input.csv)");
   EXPECT_EQ((*preview)[0].rows.size(), 2u);
+}
+
+// A timestamp or consent field that the contract declares PII: its value appears in no
+// message, and so neither in the job's record nor anywhere in the catalog's files.
+TEST_F(LocalPlatformTest, PersonalValuesAreNeverQuotedNorStored) {
+  auto c = platform_->CreateDataConnector(Local("databert-demo", data_));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  nlohmann::json schema = nlohmann::json::parse(ReadTestFile("demo/schema.json"));
+  schema["nodes"].push_back({{"type", "STRING"}, {"name", "Timestamp"}});
+  auto contract = platform_->CreateDataContract(
+      *ContractRef::Parse(kDemoRef), schema.dump(),
+      R"({"keyField": "UserName", "piiFields": {"Email": 1, "Timestamp": 1, "PrivacyPlane": 2}})");
+  ASSERT_TRUE(contract.ok()) << contract.status().message();
+  const std::string header =
+      ReadTestFile("demo/input.csv").substr(0, ReadTestFile("demo/input.csv").find('\n') + 1);
+  struct Case {
+    std::string row;
+    std::string secret;   // the personal value in the row
+    std::string message;  // the job's message
+    nlohmann::json job;
+  };
+  nlohmann::json no_default = DemoJob();
+  no_default["consent"].erase("default_consent_levels");
+  const std::vector<Case> cases = {
+      {"s,u,born 1970-03-14 in Utrecht,e@x.y,a,1,b,2,1\n", "born 1970-03-14 in Utrecht",
+       "Invalid timestamp in row 1 of input.csv (personal data, not shown): expected "
+       "yyyy-MM-dd HH.mm.ss.nnnnnn:Z",
+       DemoJob()},
+      {"s,u,2022-02-06 06.43.12.962083:+0100,e@x.y,a,1,b,2,member-since-1970-03-14\n",
+       "member-since-1970-03-14",
+       "Invalid consent in row 1 of input.csv: unknown consent value in field 'PrivacyPlane' "
+       "(personal data, not shown) and no default_consent_levels",
+       no_default},
+  };
+  for (const Case& k : cases) {
+    WriteFile(data_ / "input.csv", header + k.row);
+    auto job = RunJob(k.job);
+    ASSERT_FALSE(job.ok());
+    EXPECT_THAT(job.status().message(), EndsWith(k.message));
+    EXPECT_EQ(job.status().message().find(k.secret), std::string::npos);
+  }
+  for (const auto& j : *platform_->ListBatchJobs()) {
+    EXPECT_EQ(j.state, JobState::kError);
+    for (const Case& k : cases) EXPECT_EQ(j.message.find(k.secret), std::string::npos);
+  }
+  platform_.reset();  // every byte written, then look at the files themselves
+  for (const auto& e : fs::directory_iterator(dir_ / "home")) {
+    std::ifstream in(e.path(), std::ios::binary);
+    const std::string bytes(std::istreambuf_iterator<char>(in), {});
+    for (const Case& k : cases)
+      EXPECT_EQ(bytes.find(k.secret), std::string::npos) << e.path() << " holds " << k.secret;
+  }
 }
 
 TEST_F(LocalPlatformTest, AJobWhoseConnectorBrokeEndsInErrorStarting) {

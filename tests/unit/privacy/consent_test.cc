@@ -79,6 +79,10 @@ TEST(ConsentExtractor, NoDefaultIsAnError) {
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(r.status().message(),
             "unknown consent value 'x' in field 'PrivacyPlane' and no default_consent_levels");
+  // A field that is personal data: its value is not shown.
+  EXPECT_EQ(ConsentExtractor(config, /*personal=*/true).Extract("x").status().message(),
+            "unknown consent value in field 'PrivacyPlane' (personal data, not shown) and no "
+            "default_consent_levels");
 }
 
 TEST(ConsentExtractor, WithoutExtractorEveryRowGetsTheDefault) {
