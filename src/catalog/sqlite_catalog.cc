@@ -6,9 +6,11 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <mutex>
 
 #include "catalog/catalog.h"
+#include "catalog/key_chunks.h"
 #include "catalog/secret_box.h"
 #include "catalog/sqlite_db.h"
 #include "catalog/sqlite_key_group.h"
@@ -30,19 +32,16 @@ CREATE TABLE IF NOT EXISTS data_contracts (
 CREATE TABLE IF NOT EXISTS batch_jobs (
   id TEXT PRIMARY KEY, config BLOB NOT NULL, state TEXT NOT NULL, message TEXT NOT NULL,
   stats TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
--- lookup = H(group)[8] ‖ day (4 bytes, big-endian) ‖ H(group, day, value)[16]: a run's new
--- keys cluster by group and day in the B-tree, and no key-field value is stored.
--- keyset = sealed key id (4 bytes, big-endian) ‖ 64-byte AES-SIV key.
 -- name -> value: 'master_key_check' holds a known text sealed with the master key.
 CREATE TABLE IF NOT EXISTS catalog_meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+-- Keys one a row, as catalogs made before key_chunks (key_chunks.h) hold them; still read.
+-- lookup = H(group)[8] ‖ day (4 bytes, big-endian) ‖ H(group, day, value)[16], so no
+-- key-field value is stored; keyset = sealed key id (4 bytes, big-endian) ‖ 64-byte key.
 CREATE TABLE IF NOT EXISTS encryption_keys (
   lookup BLOB PRIMARY KEY, key_link TEXT NOT NULL, keyset BLOB NOT NULL,
   expires_at INTEGER NOT NULL, policy_id TEXT NOT NULL, created_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql";
-
-constexpr const char* kStateNames[] = {"PENDING",        "STARTED", "RUNNING",  "FINISHED",
-                                       "ERROR_STARTING", "ERROR",   "CANCELLED"};
 
 // Every row of `st`, each turned into a T by `read` (which may fail).
 template <typename T, typename Read>
@@ -180,7 +179,29 @@ class SqliteCatalog final : public Catalog {
   Result<std::vector<DataKey>> GetOrCreateKeys(std::string_view group,
                                                const std::vector<KeyRequest>& requests) override {
     STRM_ASSIGN_OR_RETURN(auto writer, OpenKeyGroup(group));
-    STRM_ASSIGN_OR_RETURN(auto keys, writer->GetOrCreate(requests));
+    std::vector<KeyLookup> lookups;
+    for (const KeyRequest& r : requests) lookups.push_back(writer->Lookup(r));
+    std::vector<std::optional<DataKey>> stored(requests.size());
+    STRM_RETURN_IF_ERROR(writer->FindStored(lookups, stored));
+    std::map<KeyLookup, size_t> made;  // lookup -> its key in `keys`
+    std::vector<DataKey> keys(requests.size());
+    std::vector<KeyLookup> new_lookups;
+    std::vector<DataKey> new_keys;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (stored[i]) {
+        keys[i] = std::move(*stored[i]);
+      } else if (auto it = made.find(lookups[i]); it != made.end()) {
+        keys[i] = new_keys[it->second];
+      } else {
+        std::array<uint8_t, kNewKeyRandomBytes> random;
+        SecureRandom(random);
+        keys[i] = NewDataKey(random, requests[i].day);
+        made.emplace(lookups[i], new_keys.size());
+        new_lookups.push_back(lookups[i]);
+        new_keys.push_back(keys[i]);
+      }
+    }
+    STRM_RETURN_IF_ERROR(writer->AddNew(new_lookups, new_keys));
     STRM_RETURN_IF_ERROR(writer->Flush());
     return keys;
   }
@@ -256,7 +277,8 @@ Result<bool> HoldsSealedData(SqliteDb& db) {
       auto st, db.Prepare("SELECT EXISTS (SELECT 1 FROM catalog_meta) OR "
                           "EXISTS (SELECT 1 FROM data_connectors WHERE credentials IS NOT NULL) OR "
                           "EXISTS (SELECT 1 FROM batch_jobs) OR "
-                          "EXISTS (SELECT 1 FROM encryption_keys)"));
+                          "EXISTS (SELECT 1 FROM encryption_keys) OR "
+                          "EXISTS (SELECT 1 FROM key_chunks)"));
   STRM_ASSIGN_OR_RETURN(bool row, st.Step());
   return row && st.Int(0) != 0;
 }
@@ -298,6 +320,9 @@ Status CheckMasterKey(SqliteDb& db, const SecretBox& box, const std::string& hom
         OpensOne(db, box, "SELECT config, 'batch_job/' || id FROM batch_jobs LIMIT 1", home));
     STRM_RETURN_IF_ERROR(
         OpensOne(db, box, "SELECT keyset, key_link FROM encryption_keys LIMIT 1", home));
+    STRM_RETURN_IF_ERROR(OpensOne(
+        db, box, "SELECT sealed, " + std::string(kChunkContextSql) + " FROM key_chunks LIMIT 1",
+        home));
     // Another process may insert its own check at the same time: the first one stays, and the
     // loop reads it back.
     STRM_ASSIGN_OR_RETURN(auto put, db.Prepare("INSERT OR IGNORE INTO catalog_meta VALUES (?, ?)"));
@@ -309,39 +334,13 @@ Status CheckMasterKey(SqliteDb& db, const SecretBox& box, const std::string& hom
 
 }  // namespace
 
-std::string_view JobStateName(JobState s) { return kStateNames[static_cast<int>(s)]; }
-
-bool IsFinal(JobState s) {
-  return s == JobState::kFinished || s == JobState::kErrorStarting || s == JobState::kError ||
-         s == JobState::kCancelled;
-}
-
-Result<JobState> ParseJobState(std::string_view name) {
-  for (size_t i = 0; i < std::size(kStateNames); ++i)
-    if (name == kStateNames[i]) return static_cast<JobState>(i);
-  return InvalidArgument("unknown batch job state '" + std::string(name) + "'");
-}
-
-int64_t DefaultKeyExpiry(int64_t day) {
-  using namespace date;
-  year_month_day ymd{sys_days{days{day}}};
-  year_month_day later = year{int(ymd.year()) + 7} / ymd.month() / ymd.day();
-  if (!later.ok()) later = later.year() / later.month() / last;  // Feb 29 -> Feb 28
-  return sys_days{later}.time_since_epoch().count() * int64_t{86400000};
-}
-
-int64_t NowMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& home) {
   std::error_code ec;
   std::filesystem::create_directories(home, ec);
   if (ec) return IoError("cannot create STRM_HOME " + home + ": " + ec.message());
   STRM_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(home + "/catalog.db"));
   STRM_RETURN_IF_ERROR(db->Exec(kSchema));
+  STRM_RETURN_IF_ERROR(db->Exec(kKeyChunksSchema));
   ::chmod((home + "/catalog.db").c_str(), 0600);
   // A catalog that holds something sealed has a master key already: never make a new one.
   STRM_ASSIGN_OR_RETURN(bool sealed, HoldsSealedData(*db));

@@ -13,28 +13,19 @@
 #include <thread>
 #include <vector>
 
+#include "catalog/key_chunks.h"
 #include "core/bytes.h"
 
 namespace strm {
 namespace {
 
-using Lookup = std::array<uint8_t, 28>;
-constexpr size_t kKey = 68, kLink = 16, kNonce = 12;
-constexpr size_t kSealed = kNonce + kKey + 16;
-constexpr size_t kBatch = 1 << 16;  // keys per store, at least; larger batches write fewer pages
+constexpr size_t kBatch = 1 << 16;  // keys per store, at least: fewer, larger runs
 // New keys not yet stored, the batch being stored included, past which callers wait.
 constexpr size_t kMaxUnstored = 3 * kBatch;
 constexpr size_t kReserveMargin = 16384;  // a call's keys past kMaxUnstored (a block's, say)
-constexpr size_t kRowsPerInsert = 64;     // most of a one-row INSERT's cost is the statement
 
-// A keyset at rest: key id (4 bytes, big-endian) ‖ the 64-byte key.
-std::array<uint8_t, kKey> EncodeKey(const TinkKeyset& k) {
-  std::array<uint8_t, kKey> raw{};
-  for (int i = 0; i < 4; ++i) raw[i] = static_cast<uint8_t>(k.key_id >> (24 - 8 * i));
-  std::memcpy(raw.data() + 4, k.key.data(), k.key.size());
-  return raw;
-}
-
+// A keyset of the table encryption_keys, where keys were kept one a row before key_chunks: key
+// id (4 bytes, big-endian) ‖ the 64-byte key, sealed. Such keys are still found.
 Result<TinkKeyset> DecodeKey(std::string_view raw) {
   TinkKeyset k;
   if (raw.size() != 4 + k.key.size()) return Internal("catalog: a stored key has a wrong size");
@@ -43,123 +34,28 @@ Result<TinkKeyset> DecodeKey(std::string_view raw) {
   return k;
 }
 
-// A created key until it is stored, in fixed-size fields (no heap): many thousands wait.
+// lookup = H(group)[8] ‖ day (4 bytes, big-endian) ‖ H(group, day, value)[16].
+int64_t DayOf(const KeyLookup& l) {
+  return static_cast<int32_t>(static_cast<uint32_t>(LoadBe64(l.bytes.data() + 4)));
+}
+KeyId16 IdOf(const KeyLookup& l) {
+  KeyId16 id;
+  std::memcpy(id.data(), l.bytes.data() + 12, 16);
+  return id;
+}
+
+// A key added and not yet stored, in fixed-size fields (no heap): many thousands wait.
 struct Pending {
-  Lookup lookup;
+  KeyLookup lookup;
+  KeyId16 link;
   TinkKeyset keyset;
-  std::array<char, 36> key_link;
   int64_t expires_at;
-  DataKey Key() const {
-    return {std::string(key_link.data(), key_link.size()), keyset, expires_at, ""};
-  }
 };
-
 using Batch = std::vector<Pending>;
-
-// Finds a lookup among a batch's keys: open addressing over (index in the batch + 1) << 32 |
-// 32 bits of the lookup's HMAC as a tag (0 = empty), so a probe that misses rarely reads
-// the batch. Flat: a node-based map cost an allocation and a hash of 28 bytes per new key.
-class BatchIndex {
- public:
-  const Pending* Find(const Lookup& l, const Batch& batch) const {
-    if (slots_.empty()) return nullptr;
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = Home(l) & mask; slots_[i] != 0; i = (i + 1) & mask) {
-      if (static_cast<uint32_t>(slots_[i]) != Tag(l)) continue;
-      const Pending& p = batch[(slots_[i] >> 32) - 1];
-      if (p.lookup == l) return &p;
-    }
-    return nullptr;
-  }
-  // Indexes batch[index], whose lookup is not indexed yet.
-  void Add(size_t index, const Batch& batch) {
-    if ((count_ + 1) * 2 > slots_.size()) {  // load at most 1/2
-      std::vector<uint64_t> old(std::max<size_t>(1024, slots_.size() * 2), 0);
-      old.swap(slots_);
-      for (uint64_t s : old)
-        if (s != 0) Insert(s, batch[(s >> 32) - 1].lookup);
-    }
-    Insert((static_cast<uint64_t>(index) + 1) << 32 | Tag(batch[index].lookup),
-           batch[index].lookup);
-    ++count_;
-  }
-  void clear() {
-    std::fill(slots_.begin(), slots_.end(), 0);
-    count_ = 0;
-  }
-  void swap(BatchIndex& other) {
-    slots_.swap(other.slots_);
-    std::swap(count_, other.count_);
-  }
-
- private:
-  // HMAC bytes of the lookup (12..28): already uniform.
-  static uint64_t Home(const Lookup& l) {
-    uint64_t h;
-    std::memcpy(&h, l.data() + 20, sizeof h);
-    return h;
-  }
-  static uint32_t Tag(const Lookup& l) {
-    uint32_t t;
-    std::memcpy(&t, l.data() + 16, sizeof t);
-    return t;
-  }
-  void Insert(uint64_t slot, const Lookup& l) {
-    const size_t mask = slots_.size() - 1;
-    size_t i = Home(l) & mask;
-    while (slots_[i] != 0) i = (i + 1) & mask;
-    slots_[i] = slot;
-  }
-  std::vector<uint64_t> slots_;
-  size_t count_ = 0;
-};
 
 void Cleanse(Batch& batch) {
   for (Pending& p : batch) OPENSSL_cleanse(p.keyset.key.data(), p.keyset.key.size());
 }
-
-// 64-bit fingerprints of stored lookups (open addressing, 0 = empty), 8-11 bytes a key. A
-// slot's home is the fingerprint's low bits, so slots probed together share those: the rest
-// (43 bits or more) must tell them apart. A false positive costs one database lookup, which
-// waits for a batch being stored; with 32-bit fingerprints that happened hundreds of times a
-// run (11 bits left to compare), now about never. Never a wrong key.
-class FingerprintSet {
- public:
-  static uint64_t Of(const Lookup& l) {
-    uint64_t f;
-    std::memcpy(&f, l.data() + 12, sizeof f);  // HMAC bytes: already uniform
-    return f == 0 ? 1 : f;
-  }
-  bool MayContain(const Lookup& l) const {
-    if (slots_.empty()) return false;
-    const uint64_t f = Of(l);
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = f & mask; slots_[i] != 0; i = (i + 1) & mask)
-      if (slots_[i] == f) return true;
-    return false;
-  }
-  void Add(const Lookup& l) {
-    if ((count_ + 1) * 4 > slots_.size() * 3) {  // load at most 3/4
-      std::vector<uint64_t> old(std::max<size_t>(1024, slots_.size() * 2), 0);
-      old.swap(slots_);
-      count_ = 0;
-      for (uint64_t f : old)
-        if (f != 0) Insert(f);
-    }
-    Insert(Of(l));
-  }
-
- private:
-  void Insert(uint64_t f) {
-    const size_t mask = slots_.size() - 1;
-    size_t i = f & mask;
-    while (slots_[i] != 0 && slots_[i] != f) i = (i + 1) & mask;
-    if (slots_[i] == 0) ++count_;
-    slots_[i] = f;
-  }
-  std::vector<uint64_t> slots_;
-  size_t count_ = 0;
-};
 
 // Exclusion across threads and processes is an OFD byte-range lock on
 // $STRM_HOME/keygroups.lock at an offset derived from the group's lookup id: released by the
@@ -212,73 +108,57 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     STRM_RETURN_IF_ERROR(store_.db->Exec("PRAGMA wal_autocheckpoint = 0"));
     STRM_ASSIGN_OR_RETURN(auto st, store_.db->Prepare("SELECT 1 FROM encryption_keys "
                                                       "WHERE lookup >= ? AND lookup <= ? LIMIT 1"));
-    Lookup low{}, high{};
-    high.fill(0xff);
-    std::memcpy(low.data(), group_id_.data(), 8);
-    std::memcpy(high.data(), group_id_.data(), 8);
-    st.BindBlob(1, low).BindBlob(2, high);
-    STRM_ASSIGN_OR_RETURN(stored_at_open_, st.Step());
+    KeyLookup low, high;
+    high.bytes.fill(0xff);
+    std::memcpy(low.bytes.data(), group_id_.data(), 8);
+    std::memcpy(high.bytes.data(), group_id_.data(), 8);
+    st.BindBlob(1, low.bytes).BindBlob(2, high.bytes);
+    STRM_ASSIGN_OR_RETURN(legacy_at_open_, st.Step());
+    STRM_ASSIGN_OR_RETURN(bool chunked, OpenChunks());
+    stored_at_open_ = legacy_at_open_ || chunked;
     return Status::Ok();
   }
 
-  Result<std::vector<DataKey>> GetOrCreate(const std::vector<KeyRequest>& requests) override {
-    // The costly parts need no lock: lookup ids (HMACs) and random bytes for every request.
-    SecretBox::Batch box(*store_.box);
-    std::vector<Lookup> lookups(requests.size());
-    std::string message;
-    for (size_t i = 0; i < requests.size(); ++i) lookups[i] = MakeLookup(box, requests[i], message);
-    Bytes random(requests.size() * (kKey + kLink));
-    SecureRandom(random);
+  KeyLookup Lookup(const KeyRequest& r) const override {
+    // group \0 day \0 value: unambiguous, and the lookup id reveals none of it.
+    thread_local std::string message;
+    message.assign(group_);
+    message += '\0';
+    message += std::to_string(r.day);
+    message += '\0';
+    message += r.value;
+    KeyLookup lookup;
+    std::memcpy(lookup.bytes.data(), group_id_.data(), 8);
+    const uint32_t day = static_cast<uint32_t>(r.day);
+    for (int i = 0; i < 4; ++i) lookup.bytes[8 + i] = static_cast<uint8_t>(day >> (24 - 8 * i));
+    const auto id = store_.box->LookupId(message);
+    std::memcpy(lookup.bytes.data() + 12, id.data(), 16);
+    return lookup;
+  }
 
-    std::vector<DataKey> out(requests.size());
+  Status FindStored(std::span<const KeyLookup> lookups,
+                    std::span<std::optional<DataKey>> found) override {
+    if (!stored_at_open_ || lookups.empty()) return Status::Ok();
+    std::lock_guard db_lock(*store_.db_mu);
+    SqliteDb& db = *store_.db;
+    STRM_RETURN_IF_ERROR(db.Exec("BEGIN"));  // one snapshot, one lock, for all of them
+    Status s = SelectMany(lookups, found);
+    Status end = db.Exec(s.ok() ? "COMMIT" : "ROLLBACK");
+    return s.ok() ? end : s;
+  }
+
+  Status AddNew(std::span<const KeyLookup> lookups, std::span<const DataKey> keys) override {
     std::unique_lock lock(mu_);
     if (!error_.ok()) return error_;
-    auto known = [this](const Lookup& l) -> const Pending* {
-      if (const Pending* p = pending_index_.Find(l, pending_)) return p;
-      return storing_index_.Find(l, storing_);
-    };
-    // The keys that may be stored, asked for in one read transaction.
-    std::vector<size_t> ask;
-    for (size_t i = 0; i < requests.size(); ++i)
-      if (known(lookups[i]) == nullptr && (stored_at_open_ || stored_.MayContain(lookups[i])))
-        ask.push_back(i);
-    std::vector<std::optional<DataKey>> found(requests.size());
-    if (!ask.empty()) {
-      if (Status st = SelectMany(box, lookups, ask, found); !st.ok()) {
-        OPENSSL_cleanse(random.data(), random.size());
-        return st;
-      }
+    for (size_t i = 0; i < lookups.size(); ++i)
+      pending_.push_back({lookups[i], keys[i].key_link, keys[i].keyset, keys[i].expires_at});
+    if (pending_.size() < kBatch) return Status::Ok();
+    if (!options_.store_in_background) {
+      STRM_RETURN_IF_ERROR(StorePending());
+      return Checkpoint();
     }
-    for (size_t i = 0; i < requests.size(); ++i) {
-      const Lookup& lookup = lookups[i];
-      if (const Pending* p = known(lookup)) {
-        out[i] = p->Key();
-        continue;
-      }
-      if (found[i]) {
-        out[i] = std::move(*found[i]);
-        continue;
-      }
-      const uint8_t* r = random.data() + i * (kKey + kLink);
-      Pending& p = pending_.emplace_back();
-      p.lookup = lookup;
-      p.keyset = TinkKeysetFromRandom(std::span<const uint8_t, kKey>(r, kKey));
-      const std::string link = UuidV4FromRandom(std::span<const uint8_t, kLink>(r + kKey, kLink));
-      std::memcpy(p.key_link.data(), link.data(), p.key_link.size());
-      p.expires_at = DefaultKeyExpiry(requests[i].day);
-      pending_index_.Add(pending_.size() - 1, pending_);
-      out[i] = p.Key();
-    }
-    OPENSSL_cleanse(random.data(), random.size());
-    if (pending_.size() >= kBatch) {
-      if (!options_.store_in_background) {
-        STRM_RETURN_IF_ERROR(StorePending());
-        STRM_RETURN_IF_ERROR(Checkpoint());
-      } else {
-        StartStore(lock);
-      }
-    }
-    return out;
+    StartStore(lock);
+    return error_;
   }
 
   // The last checkpoint also makes every stored key durable (synchronous = NORMAL syncs the
@@ -300,17 +180,16 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
   // Stores the pending keys now; mu_ is held.
   Status StorePending() {
     if (pending_.empty()) return Status::Ok();
-    STRM_RETURN_IF_ERROR(Store(pending_));
-    for (const Pending& p : pending_) stored_.Add(p.lookup);
+    Status s = Store(pending_);
     Cleanse(pending_);
     pending_.clear();
-    pending_index_.clear();
-    return Status::Ok();
+    if (!s.ok()) error_ = s.WithContext("cannot store encryption keys");
+    return error_;
   }
 
   // Hands the pending keys to the storer thread. While it stores a batch, callers go on
-  // creating keys (a day's first rows need a new key each, faster than they are stored)
-  // until kMaxUnstored keys are not stored; only then do they wait for it.
+  // adding keys (a day's first rows need a new key each, faster than they are stored) until
+  // kMaxUnstored keys are not stored; only then do they wait for it.
   void StartStore(std::unique_lock<std::mutex>& lock) {
     if (storing_active_ && pending_.size() + storing_.size() < kMaxUnstored) return;
     cv_.wait(lock, [this] { return !storing_active_; });
@@ -323,31 +202,24 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
 
   void TakePendingLocked() {
     storing_.swap(pending_);
-    storing_index_.swap(pending_index_);
     pending_.clear();
-    pending_index_.clear();
     storing_active_ = true;
   }
 
-  // The storer thread: stores each batch handed over and publishes it, then takes the next
-  // full batch, or else checkpoints while callers fill one.
+  // The storer thread: stores each batch handed over, then takes the next full batch, or
+  // else checkpoints while callers fill one.
   void StoreLoop() {
     std::unique_lock lock(mu_);
     for (;;) {
       cv_.wait(lock, [this] { return stop_ || storing_active_; });
       if (!storing_active_) return;  // stopping
       lock.unlock();
-      // storing_ is only read while active (GetOrCreate reads it too): no lock needed here.
+      // storing_ is only touched by this thread while active: no lock needed here.
       Status s = Store(storing_);
       lock.lock();
-      if (s.ok()) {
-        for (const Pending& p : storing_) stored_.Add(p.lookup);
-      } else {
-        error_ = s.WithContext("cannot store encryption keys");
-      }
+      if (!s.ok()) error_ = s.WithContext("cannot store encryption keys");
       Cleanse(storing_);
       storing_.clear();
-      storing_index_.clear();
       storing_active_ = false;
       if (s.ok() && pending_.size() >= kBatch) TakePendingLocked();
       cv_.notify_all();
@@ -365,131 +237,90 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     return store_.db->Exec("PRAGMA wal_checkpoint(PASSIVE)");
   }
 
-  // lookup = H(group)[8] ‖ day (4 bytes, big-endian) ‖ H(group, day, value)[16] (kSchema).
-  Lookup MakeLookup(SecretBox::Batch& box, const KeyRequest& r, std::string& message) const {
-    // group \0 day \0 value: unambiguous, and the lookup id reveals none of it.
-    message.assign(group_);
-    message += '\0';
-    message += std::to_string(r.day);
-    message += '\0';
-    message += r.value;
-    Lookup lookup;
-    std::memcpy(lookup.data(), group_id_.data(), 8);
-    const uint32_t day = static_cast<uint32_t>(r.day);
-    for (int i = 0; i < 4; ++i) lookup[8 + i] = static_cast<uint8_t>(day >> (24 - 8 * i));
-    const auto id = box.LookupId(message);
-    std::memcpy(lookup.data() + 12, id.data(), 16);
-    return lookup;
+  // The group's runs of chunks, read afresh (key_chunks.h); true if it has any. db_mu held.
+  Result<bool> OpenChunks() {
+    std::array<uint8_t, 8> group;
+    std::memcpy(group.data(), group_id_.data(), 8);
+    chunks_.emplace(store_.db, store_.box, group);
+    return chunks_->Open();
   }
 
-  // found[i] for each i of `ask`: the stored key of lookups[i], if any.
-  Status SelectMany(SecretBox::Batch& box, const std::vector<Lookup>& lookups,
-                    const std::vector<size_t>& ask, std::vector<std::optional<DataKey>>& found) {
-    std::lock_guard db_lock(*store_.db_mu);
-    SqliteDb& db = *store_.db;
-    STRM_RETURN_IF_ERROR(db.Exec("BEGIN"));  // one snapshot, one lock, for all of them
-    Status s = [&]() -> Status {
-      STRM_ASSIGN_OR_RETURN(auto st, db.Prepare("SELECT key_link, keyset, expires_at, policy_id "
-                                                "FROM encryption_keys WHERE lookup=?"));
-      for (size_t i : ask) {
-        st.Reset();
-        st.BindBlob(1, lookups[i]);
-        STRM_ASSIGN_OR_RETURN(bool row, st.Step());
-        if (!row) continue;
-        DataKey key;
-        key.key_link = st.Text(0);
-        STRM_ASSIGN_OR_RETURN(std::string raw, box.Open(st.Blob(1), key.key_link));
-        auto keyset = DecodeKey(raw);
-        OPENSSL_cleanse(raw.data(), raw.size());
-        if (!keyset.ok()) return keyset.status();
-        key.keyset = *keyset;
-        key.expires_at = st.Int(2);
-        key.policy_id = st.Text(3);
-        found[i] = std::move(key);
-      }
-      return Status::Ok();
-    }();
-    Status end = db.Exec(s.ok() ? "COMMIT" : "ROLLBACK");
-    return s.ok() ? end : s;
-  }
-
-  // Seals `batch` and inserts it in lookup order (each B-tree page written once), in one
-  // transaction.
-  Status Store(const Batch& batch) {
-    SecretBox::Batch box(*store_.box);
-    Bytes nonces(batch.size() * kNonce);
-    SecureRandom(nonces);
-    std::vector<std::array<uint8_t, kSealed>> sealed(batch.size());
-    for (size_t i = 0; i < batch.size(); ++i) {
-      auto raw = EncodeKey(batch[i].keyset);
-      Bytes s = box.Seal(AsChars(raw),
-                         std::string_view(batch[i].key_link.data(), batch[i].key_link.size()),
-                         std::span<const uint8_t, kNonce>(nonces.data() + i * kNonce, kNonce));
-      OPENSSL_cleanse(raw.data(), raw.size());
-      std::memcpy(sealed[i].data(), s.data(), kSealed);
+  // found[i] for each lookup stored in chunks or, for catalogs that hold some, one a row.
+  Status SelectMany(std::span<const KeyLookup> lookups, std::span<std::optional<DataKey>> found) {
+    for (size_t i = 0; i < lookups.size(); ++i) {
+      STRM_ASSIGN_OR_RETURN(std::optional<ChunkKey> k,
+                            chunks_->Find(DayOf(lookups[i]), IdOf(lookups[i])));
+      if (!k) continue;
+      found[i] = DataKey{k->link, k->keyset, k->expires_at, ""};
+      OPENSSL_cleanse(k->keyset.key.data(), k->keyset.key.size());
     }
-    // By the first 16 bytes of each lookup as two big-endian integers: the order of its
-    // bytes, without a memcmp call per comparison (a batch has tens of thousands).
+    if (!legacy_at_open_) return Status::Ok();
+    SecretBox::Batch box(*store_.box);
+    STRM_ASSIGN_OR_RETURN(auto st,
+                          store_.db->Prepare("SELECT key_link, keyset, expires_at, policy_id "
+                                             "FROM encryption_keys WHERE lookup=?"));
+    for (size_t i = 0; i < lookups.size(); ++i) {
+      if (found[i]) continue;
+      st.Reset();
+      st.BindBlob(1, lookups[i].bytes);
+      STRM_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) continue;
+      const std::string link = st.Text(0);
+      DataKey key;
+      if (!ParseUuid(link, key.key_link))
+        return Internal("catalog: a stored keyLink is not a lowercase UUID");
+      STRM_ASSIGN_OR_RETURN(std::string raw, box.Open(st.Blob(1), link));
+      auto keyset = DecodeKey(raw);
+      OPENSSL_cleanse(raw.data(), raw.size());
+      if (!keyset.ok()) return keyset.status();
+      key.keyset = *keyset;
+      key.expires_at = st.Int(2);
+      key.policy_id = st.Text(3);
+      found[i] = std::move(key);
+    }
+    return Status::Ok();
+  }
+
+  // Stores `batch` in one transaction: one run of chunks for each day it holds
+  // (key_chunks.h).
+  Status Store(const Batch& batch) {
+    // By the lookup's first 16 bytes as two big-endian integers (group, day, then the id's
+    // first bytes): the order of its bytes, without a memcmp call per comparison.
     struct Sort {
       uint64_t hi, lo;
       uint32_t index;
     };
-    std::vector<Sort> keys(batch.size());
-    for (uint32_t i = 0; i < keys.size(); ++i)
-      keys[i] = {LoadBe64(batch[i].lookup.data()), LoadBe64(batch[i].lookup.data() + 8), i};
-    std::sort(keys.begin(), keys.end(), [&batch](const Sort& a, const Sort& b) {
+    std::vector<Sort> order(batch.size());
+    for (uint32_t i = 0; i < order.size(); ++i)
+      order[i] = {LoadBe64(batch[i].lookup.bytes.data()),
+                  LoadBe64(batch[i].lookup.bytes.data() + 8), i};
+    std::sort(order.begin(), order.end(), [&batch](const Sort& a, const Sort& b) {
       if (a.hi != b.hi) return a.hi < b.hi;
       if (a.lo != b.lo) return a.lo < b.lo;
       return batch[a.index].lookup < batch[b.index].lookup;  // the rest of the bytes
     });
-    std::vector<uint32_t> order(batch.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = keys[i].index;
-
+    std::vector<ChunkKey> day_keys;
+    day_keys.reserve(batch.size());
     std::lock_guard db_lock(*store_.db_mu);
     SqliteDb& db = *store_.db;
     STRM_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
-    Status s = Insert(db, batch, sealed, order);
+    Status s;
+    for (size_t at = 0; at < order.size() && s.ok();) {
+      const int64_t day = DayOf(batch[order[at].index].lookup);
+      day_keys.clear();
+      for (; at < order.size() && DayOf(batch[order[at].index].lookup) == day; ++at) {
+        const Pending& p = batch[order[at].index];
+        day_keys.push_back({IdOf(p.lookup), p.link, p.keyset, p.expires_at});
+      }
+      s = chunks_->WriteRun(day, day_keys);
+    }
+    for (ChunkKey& k : day_keys) OPENSSL_cleanse(k.keyset.key.data(), k.keyset.key.size());
+    if (s.ok()) s = db.Exec("COMMIT");
     if (!s.ok()) {
       (void)db.Exec("ROLLBACK");
-      return s;
+      (void)OpenChunks();  // its view of the runs may be ahead of the table now
     }
-    return db.Exec("COMMIT");
-  }
-
-  static Status Insert(SqliteDb& db, const Batch& batch,
-                       const std::vector<std::array<uint8_t, kSealed>>& sealed,
-                       const std::vector<uint32_t>& order) {
-    const int64_t now = NowMillis();
-    auto prepare = [&db](size_t rows) {
-      std::string sql = "INSERT INTO encryption_keys VALUES (?,?,?,?,?,?)";
-      for (size_t i = 1; i < rows; ++i) sql += ",(?,?,?,?,?,?)";
-      return db.Prepare(sql);
-    };
-    STRM_ASSIGN_OR_RETURN(auto full, prepare(kRowsPerInsert));
-    for (size_t at = 0; at < order.size();) {
-      const size_t rows = std::min(kRowsPerInsert, order.size() - at);
-      std::optional<SqliteStatement> tail;
-      if (rows < kRowsPerInsert) {
-        STRM_ASSIGN_OR_RETURN(auto st, prepare(rows));
-        tail.emplace(std::move(st));
-      }
-      SqliteStatement& insert = tail ? *tail : full;
-      insert.Reset();
-      for (size_t r = 0; r < rows; ++r) {
-        const Pending& p = batch[order[at + r]];
-        const int base = static_cast<int>(6 * r);
-        // The batch and `sealed` outlive the statement's run: no copies.
-        insert.BindBlobBorrowed(base + 1, p.lookup)
-            .BindBorrowed(base + 2, std::string_view(p.key_link.data(), p.key_link.size()))
-            .BindBlobBorrowed(base + 3, sealed[order[at + r]])
-            .Bind(base + 4, p.expires_at)
-            .BindBorrowed(base + 5, "")  // new keys have no policy
-            .Bind(base + 6, now);
-      }
-      STRM_RETURN_IF_ERROR(insert.Run());
-      at += rows;
-    }
-    return Status::Ok();
+    return s;
   }
 
   const SqliteKeyStore store_;
@@ -497,20 +328,19 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
   const std::array<uint8_t, 16> group_id_;
   const int lock_fd_;
   const KeyGroupOptions options_;
-  bool stored_at_open_ = true;  // set once, before any other thread sees the writer
-  int64_t autocheckpoint_ = 0;  // the connection's setting before this writer (pages)
+  int64_t autocheckpoint_ = 0;       // the connection's setting before this writer (pages)
+  bool stored_at_open_ = true;       // set once, before any other thread sees the writer
+  bool legacy_at_open_ = false;      // the group has keys in encryption_keys (likewise)
+  std::optional<KeyChunks> chunks_;  // used with *store_.db_mu held
 
   mutable std::mutex mu_;  // everything below; never taken while holding *store_.db_mu
   std::condition_variable cv_;
-  Status error_;   // of a background store: every later call fails with it
-  Batch pending_;  // created, not yet handed to the storer
-  BatchIndex pending_index_;
+  Status error_;   // of a store: every later call fails with it
+  Batch pending_;  // added, not yet handed to the storer
   Batch storing_;  // being stored by storer_
-  BatchIndex storing_index_;
   bool storing_active_ = false;
-  bool stop_ = false;      // the storer thread ends
-  std::thread storer_;     // started with the first batch handed over
-  FingerprintSet stored_;  // of the keys this writer stored
+  bool stop_ = false;   // the storer thread ends
+  std::thread storer_;  // started with the first batch handed over
 };
 
 }  // namespace

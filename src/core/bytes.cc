@@ -198,17 +198,38 @@ std::string NewUuidV4() {
 }
 
 std::string UuidV4FromRandom(std::span<const uint8_t, 16> random) {
+  std::array<uint8_t, 16> b;
+  std::memcpy(b.data(), random.data(), 16);
+  b[6] = (b[6] & 0x0f) | 0x40;  // version 4
+  b[8] = (b[8] & 0x3f) | 0x80;  // RFC 4122 variant
+  return UuidText(b);
+}
+
+std::string UuidText(std::span<const uint8_t, 16> bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(36, '-');
   for (size_t i = 0, o = 0; i < 16; ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) ++o;  // the dashes
-    uint8_t b = random[i];
-    if (i == 6) b = (b & 0x0f) | 0x40;  // version 4
-    if (i == 8) b = (b & 0x3f) | 0x80;  // RFC 4122 variant
-    out[o++] = kHex[b >> 4];
-    out[o++] = kHex[b & 15];
+    out[o++] = kHex[bytes[i] >> 4];
+    out[o++] = kHex[bytes[i] & 15];
   }
   return out;
+}
+
+bool ParseUuid(std::string_view text, std::array<uint8_t, 16>& out) {
+  if (text.size() != 36) return false;
+  size_t b = 0;
+  for (size_t i = 0; i < 36;) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (text[i++] != '-') return false;
+      continue;
+    }
+    const int hi = LowerHexValue(text[i]), lo = LowerHexValue(text[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[b++] = static_cast<uint8_t>(hi << 4 | lo);
+    i += 2;
+  }
+  return true;
 }
 
 bool IsUuid(std::string_view s) {

@@ -4,6 +4,7 @@
 
 #include <emmintrin.h>
 
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -116,5 +117,10 @@ std::string NewUuidV4();
 // The same from 16 bytes the caller drew from a secure random source.
 std::string UuidV4FromRandom(std::span<const uint8_t, 16> random);
 bool IsUuid(std::string_view s);
+// The lowercase 8-4-4-4-12 text of a UUID's 16 bytes, as they are.
+std::string UuidText(std::span<const uint8_t, 16> bytes);
+// The bytes of a UUID in lowercase 8-4-4-4-12 text; false for anything else (so that the text
+// written back from them is exactly the text read).
+bool ParseUuid(std::string_view text, std::array<uint8_t, 16>& out);
 
 }  // namespace strm

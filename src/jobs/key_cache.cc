@@ -1,5 +1,7 @@
 #include "jobs/key_cache.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <cstring>
 #include <new>
@@ -19,26 +21,6 @@ constexpr uint64_t kIndexMask = 0xffffffffULL;
 uint64_t Tag(const KeyId& id) { return id.h1 & ~kIndexMask; }
 size_t Home(const KeyId& id, size_t mask) {
   return static_cast<size_t>(id.h1 ^ static_cast<uint64_t>(id.day) * 0x9e3779b97f4a7c15ULL) & mask;
-}
-
-constexpr bool IsDash(size_t i) { return i == 8 || i == 13 || i == 18 || i == 23; }
-
-// The 16 bytes of a canonical lowercase UUID text; false for anything else, so that the
-// text written back is exactly the text stored.
-bool ParseKeyLink(std::string_view text, std::array<uint8_t, 16>& out) {
-  if (text.size() != 36) return false;
-  size_t b = 0;
-  for (size_t i = 0; i < 36;) {
-    if (IsDash(i)) {
-      if (text[i++] != '-') return false;
-      continue;
-    }
-    const int hi = LowerHexValue(text[i]), lo = LowerHexValue(text[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[b++] = static_cast<uint8_t>(hi << 4 | lo);
-    i += 2;
-  }
-  return true;
 }
 
 }  // namespace
@@ -121,13 +103,7 @@ void KeyCache::GrowLocked() {
   }
 }
 
-KeyEntry* KeyCache::InsertLocked(const KeyId& id, DataKey&& key, Status& error) {
-  if (KeyEntry* e = FindLocked(id)) return e;  // another thread added it meanwhile
-  std::array<uint8_t, 16> link{};
-  if (!ParseKeyLink(key.key_link, link)) {
-    error = Internal("catalog: a stored keyLink is not a lowercase UUID");
-    return nullptr;
-  }
+KeyEntry* KeyCache::InsertLocked(const KeyId& id, DataKey&& key) {
   // Load at most 3/4: the tags keep probes that miss cheap.
   if ((count_ + 1) * 4 > slot_count_ * 3) GrowLocked();
   if ((count_ >> kChunkBits) == chunks_.size())
@@ -135,7 +111,7 @@ KeyEntry* KeyCache::InsertLocked(const KeyId& id, DataKey&& key, Status& error) 
   KeyEntry& e = *new (&Entry(count_++)) KeyEntry;
   e.id = id;
   e.keyset = key.keyset;
-  e.key_link = link;
+  e.key_link = key.key_link;
   e.expires_at = key.expires_at;
   if (!key.policy_id.empty()) {
     auto it = std::find(policies_.begin(), policies_.end(), key.policy_id);
@@ -151,8 +127,7 @@ KeyEntry* KeyCache::InsertLocked(const KeyId& id, DataKey&& key, Status& error) 
 }
 
 Status KeyCache::Resolve(std::span<const Request> requests, std::span<KeyEntry*> out) {
-  std::vector<KeyRequest> missing;
-  std::vector<size_t> missing_at;
+  std::vector<size_t> missing;  // indices of requests not cached
   {
     std::shared_lock lock(mu_);  // lookups only: the workers look up side by side
     // The table and the entries are far larger than the caches: fetch each lookup's slot
@@ -169,8 +144,7 @@ Status KeyCache::Resolve(std::span<const Request> requests, std::span<KeyEntry*>
       if (out[i] != nullptr) {
         out[i]->MarkUsed(requests[i].row);
       } else {
-        missing.push_back({std::string(requests[i].value), requests[i].id.day});
-        missing_at.push_back(i);
+        missing.push_back(i);
       }
     }
   }
@@ -183,16 +157,45 @@ Status KeyCache::Resolve(std::span<const Request> requests, std::span<KeyEntry*>
     }
     writer = writer_.get();
   }
-  STRM_ASSIGN_OR_RETURN(std::vector<DataKey> keys, writer->GetOrCreate(missing));
-  std::unique_lock lock(mu_);
-  Status error;
+  // Outside the cache's lock, so that the other workers keep finding their keys: where the
+  // missing keys are stored (HMACs), those stored before this run, and random bytes for the
+  // rest. The keys are made under the lock, each once whatever the threads asking for it.
+  std::vector<KeyLookup> lookups(missing.size());
   for (size_t j = 0; j < missing.size(); ++j) {
-    size_t i = missing_at[j];
-    out[i] = InsertLocked(requests[i].id, std::move(keys[j]), error);
-    if (out[i] == nullptr) return error;
-    out[i]->MarkUsed(requests[i].row);
+    const Request& r = requests[missing[j]];
+    lookups[j] = writer->Lookup({std::string(r.value), r.id.day});
   }
-  return Status::Ok();
+  std::vector<std::optional<DataKey>> stored(missing.size());
+  STRM_RETURN_IF_ERROR(writer->FindStored(lookups, stored));
+  const size_t random_size = missing.size() * kNewKeyRandomBytes;
+  auto random = std::make_unique_for_overwrite<uint8_t[]>(random_size);
+  SecureRandom(std::span<uint8_t>(random.get(), random_size));
+
+  std::vector<KeyLookup> new_lookups;
+  std::vector<DataKey> new_keys;
+  {
+    std::unique_lock lock(mu_);
+    for (size_t j = 0; j < missing.size(); ++j) {
+      const Request& r = requests[missing[j]];
+      KeyEntry* e = FindLocked(r.id);  // another thread may have added it meanwhile
+      if (e == nullptr && stored[j]) {
+        e = InsertLocked(r.id, std::move(*stored[j]));
+      } else if (e == nullptr) {
+        DataKey key = NewDataKey(std::span<const uint8_t, kNewKeyRandomBytes>(
+                                     random.get() + j * kNewKeyRandomBytes, kNewKeyRandomBytes),
+                                 r.id.day);
+        e = InsertLocked(r.id, DataKey(key));
+        new_lookups.push_back(lookups[j]);
+        new_keys.push_back(std::move(key));
+      }
+      e->MarkUsed(r.row);
+      out[missing[j]] = e;
+    }
+  }
+  OPENSSL_cleanse(random.get(), random_size);
+  Status added = writer->AddNew(new_lookups, new_keys);
+  for (DataKey& k : new_keys) OPENSSL_cleanse(k.keyset.key.data(), k.keyset.key.size());
+  return added;
 }
 
 Status KeyCache::Flush() {

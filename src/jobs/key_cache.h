@@ -113,9 +113,9 @@ class KeyCache {
   // whose tag matches, read from the slots alone (to prefetch it).
   KeyEntry* ProbeLocked(const KeyId& id, bool compare) const;
   KeyEntry* FindLocked(const KeyId& id) const { return ProbeLocked(id, true); }
-  void PrefetchLocked(const KeyId& id) const;       // its home slot
-  void PrefetchEntryLocked(const KeyId& id) const;  // its entry, if its home slot has it
-  KeyEntry* InsertLocked(const KeyId& id, DataKey&& key, Status& error);
+  void PrefetchLocked(const KeyId& id) const;              // its home slot
+  void PrefetchEntryLocked(const KeyId& id) const;         // its entry, if its home slot has it
+  KeyEntry* InsertLocked(const KeyId& id, DataKey&& key);  // `id` is not in the table
   void GrowLocked();
   KeyEntry& Entry(uint64_t index) const {  // 0-based
     return static_cast<KeyEntry*>(

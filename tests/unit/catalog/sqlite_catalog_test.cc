@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "catalog/catalog.h"
+#include "catalog/secret_box.h"
 #include "catalog/sqlite_db.h"
 #include "core/bytes.h"
 #include "testing/test_support.h"
@@ -370,7 +372,8 @@ TEST_F(SqliteCatalogTest, KeysAreCreatedOnce) {
   ASSERT_TRUE(first.ok()) << first.status().message();
   ASSERT_EQ(first->size(), 1u);
   const DataKey& k = (*first)[0];
-  EXPECT_TRUE(IsUuid(k.key_link)) << k.key_link;
+  EXPECT_TRUE(IsUuid(k.KeyLinkText())) << k.KeyLinkText();
+  EXPECT_EQ(k.KeyLinkText()[14], '4') << "a version-4 UUID";
   EXPECT_EQ(k.expires_at, DefaultKeyExpiry(19029));
   EXPECT_EQ(k.expires_at, 1865030400000);
   EXPECT_EQ(k.policy_id, "");
@@ -396,8 +399,8 @@ TEST_F(SqliteCatalogTest, KeysDifferByGroupValueAndDay) {
   auto day2 = catalog_->GetOrCreateKeys("group-1", {{"alice", 19030}});
   auto group2 = catalog_->GetOrCreateKeys("group-2", {{"alice", 19029}});
   ASSERT_TRUE(keys.ok() && day2.ok() && group2.ok());
-  std::set<std::string> links = {(*keys)[0].key_link, (*keys)[1].key_link, (*day2)[0].key_link,
-                                 (*group2)[0].key_link};
+  std::set<std::array<uint8_t, 16>> links = {(*keys)[0].key_link, (*keys)[1].key_link,
+                                             (*day2)[0].key_link, (*group2)[0].key_link};
   EXPECT_EQ(links.size(), 4u);
   std::set<uint32_t> ids = {(*keys)[0].keyset.key_id, (*keys)[1].keyset.key_id,
                             (*day2)[0].keyset.key_id, (*group2)[0].keyset.key_id};
@@ -432,12 +435,58 @@ TEST_F(SqliteCatalogTest, NoRequestsNoKeys) {
   EXPECT_THAT(*keys, IsEmpty());
 }
 
+// Catalogs made before key_chunks hold their keys one a row in encryption_keys: such a key
+// is still found, and reused, never made again.
+TEST_F(SqliteCatalogTest, KeysStoredOneARowByEarlierVersionsAreStillFound) {
+  catalog_.reset();
+  auto master = LoadOrCreateMasterKey(home_);
+  ASSERT_TRUE(master.ok());
+  SecretBox box(*master);
+  const std::string group = "group-1", value = "alice";
+  const int64_t day = 19029;
+  std::array<uint8_t, 28> lookup{};
+  const auto group_id = box.LookupId(std::string("group\0", 6) + group);
+  std::memcpy(lookup.data(), group_id.data(), 8);
+  for (int i = 0; i < 4; ++i) lookup[8 + i] = static_cast<uint8_t>(day >> (24 - 8 * i));
+  const auto id = box.LookupId(group + '\0' + std::to_string(day) + '\0' + value);
+  std::memcpy(lookup.data() + 12, id.data(), 16);
+  TinkKeyset keyset = GenerateTinkKeyset();
+  std::string raw(4, '\0');
+  for (int i = 0; i < 4; ++i) raw[i] = static_cast<char>(keyset.key_id >> (24 - 8 * i));
+  raw += AsChars(keyset.key);
+  const std::string link = NewUuidV4();
+  {
+    auto db = SqliteDb::Open(home_ + "/catalog.db");
+    ASSERT_TRUE(db.ok());
+    auto st = (*db)->Prepare("INSERT INTO encryption_keys VALUES (?,?,?,?,?,?)");
+    ASSERT_TRUE(st.ok());
+    st->BindBlob(1, lookup).Bind(2, link).BindBlob(3, box.Seal(raw, link)).Bind(4, int64_t{42});
+    st->Bind(5, "policy-7").Bind(6, int64_t{1});
+    ASSERT_TRUE(st->Run().ok());
+  }
+  catalog_ = Open();
+  ASSERT_NE(catalog_, nullptr);
+  auto keys = catalog_->GetOrCreateKeys(group, {{"bob", day}, {value, day}});
+  ASSERT_TRUE(keys.ok()) << keys.status().message();
+  EXPECT_EQ((*keys)[1].KeyLinkText(), link);
+  EXPECT_EQ((*keys)[1].keyset, keyset);
+  EXPECT_EQ((*keys)[1].expires_at, 42);
+  EXPECT_EQ((*keys)[1].policy_id, "policy-7");
+  EXPECT_NE((*keys)[0].KeyLinkText(), link) << "bob had no key: a new one";
+  auto again = catalog_->GetOrCreateKeys(group, {{"bob", day}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].key_link, (*keys)[0].key_link) << "the new one is stored, in chunks";
+}
+
 TEST_F(SqliteCatalogTest, KeyFieldValuesAndKeysAreNotStoredInTheClear) {
   auto keys = catalog_->GetOrCreateKeys("group-1", {{"subject-alice@example.com", 19029}});
   ASSERT_TRUE(keys.ok()) << keys.status().message();
   std::string raw = RawDbBytes();
-  ASSERT_NE(raw.find((*keys)[0].key_link), std::string::npos) << "the raw read sees the row";
+  // The raw read sees the key's chunk: its row holds the chunk's context, in the clear.
+  ASSERT_NE(raw.find("key_chunks"), std::string::npos) << "the table is in the file";
   EXPECT_EQ(raw.find("subject-alice"), std::string::npos);
+  EXPECT_EQ(raw.find((*keys)[0].KeyLinkText()), std::string::npos) << "the keyLink is sealed too";
+  EXPECT_EQ(raw.find(AsChars((*keys)[0].key_link)), std::string::npos);
   EXPECT_EQ(raw.find("group-1"), std::string::npos);
   std::string key_bytes(AsChars((*keys)[0].keyset.key));
   EXPECT_EQ(raw.find(key_bytes.substr(0, 16)), std::string::npos);
@@ -543,7 +592,7 @@ TEST_F(SqliteCatalogTest, ConcurrentCatalogsAgreeOnEveryKey) {
         *status = keys.status();
         return;
       }
-      for (size_t i = 0; i < 10; ++i) (*links)[start + i] = (*keys)[i].key_link;
+      for (size_t i = 0; i < 10; ++i) (*links)[start + i] = (*keys)[i].KeyLinkText();
     }
   };
   std::vector<std::string> links_a, links_b;
@@ -567,37 +616,42 @@ TEST_F(SqliteCatalogTest, ConcurrentCatalogsAgreeOnEveryKey) {
 
   auto after = catalog_->GetOrCreateKeys("concurrent", requests);
   ASSERT_TRUE(after.ok()) << after.status().message();
-  for (size_t i = 0; i < requests.size(); ++i) EXPECT_EQ((*after)[i].key_link, links_a[i]);
+  for (size_t i = 0; i < requests.size(); ++i) EXPECT_EQ((*after)[i].KeyLinkText(), links_a[i]);
+}
+
+// New keys for `requests` through `writer`, as a job's KeyCache adds them (each once).
+std::vector<DataKey> AddKeys(KeyGroupWriter& writer, const std::vector<KeyRequest>& requests) {
+  std::vector<KeyLookup> lookups;
+  std::vector<DataKey> keys;
+  for (const KeyRequest& r : requests) {
+    lookups.push_back(writer.Lookup(r));
+    std::array<uint8_t, kNewKeyRandomBytes> random;
+    SecureRandom(random);
+    keys.push_back(NewDataKey(random, r.day));
+  }
+  Status s = writer.AddNew(lookups, keys);
+  EXPECT_TRUE(s.ok()) << s.message();
+  return keys;
 }
 
 TEST_F(SqliteCatalogTest, KeyGroupWriterStoresKeysOnlyWhenFlushed) {
   auto writer = catalog_->OpenKeyGroup("group-w");
   ASSERT_TRUE(writer.ok()) << writer.status().message();
-  auto keys = (*writer)->GetOrCreate({{"alice", 19029}, {"bob", 19029}, {"alice", 19029}});
-  ASSERT_TRUE(keys.ok()) << keys.status().message();
-  ASSERT_EQ(keys->size(), 3u);
-  EXPECT_EQ((*keys)[0].key_link, (*keys)[2].key_link) << "equal requests share a key";
-  EXPECT_NE((*keys)[0].key_link, (*keys)[1].key_link);
+  EXPECT_EQ((*writer)->Lookup({"alice", 19029}), (*writer)->Lookup({"alice", 19029}));
+  EXPECT_NE((*writer)->Lookup({"alice", 19029}), (*writer)->Lookup({"bob", 19029}));
+  EXPECT_NE((*writer)->Lookup({"alice", 19029}), (*writer)->Lookup({"alice", 19030}));
+  auto keys = AddKeys(**writer, {{"alice", 19029}, {"bob", 19029}});
   EXPECT_EQ((*writer)->pending(), 2u);
-  // Pending keys are found again by the same writer.
-  auto again = (*writer)->GetOrCreate({{"bob", 19029}});
-  ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)[0].key_link, (*keys)[1].key_link);
-  EXPECT_EQ((*again)[0].keyset, (*keys)[1].keyset);
-
   ASSERT_TRUE((*writer)->Flush().ok());
   EXPECT_EQ((*writer)->pending(), 0u);
-  // Flushed keys are found by the writer that made them, and by others once it is closed.
-  auto after = (*writer)->GetOrCreate({{"alice", 19029}});
-  ASSERT_TRUE(after.ok());
-  EXPECT_EQ((*after)[0].key_link, (*keys)[0].key_link);
-  EXPECT_EQ((*writer)->pending(), 0u);
   writer->reset();
+  // Stored: another writer, of another catalog, finds them.
   auto other = Open()->GetOrCreateKeys("group-w", {{"alice", 19029}, {"bob", 19029}});
   ASSERT_TRUE(other.ok()) << other.status().message();
-  EXPECT_EQ((*other)[0].key_link, (*keys)[0].key_link);
-  EXPECT_EQ((*other)[0].keyset, (*keys)[0].keyset);
-  EXPECT_EQ((*other)[1].key_link, (*keys)[1].key_link);
+  EXPECT_EQ((*other)[0].key_link, keys[0].key_link);
+  EXPECT_EQ((*other)[0].keyset, keys[0].keyset);
+  EXPECT_EQ((*other)[0].expires_at, keys[0].expires_at);
+  EXPECT_EQ((*other)[1].key_link, keys[1].key_link);
 }
 
 // Flush checkpoints: the keys are then in the database file itself, not only in the WAL
@@ -605,8 +659,7 @@ TEST_F(SqliteCatalogTest, KeyGroupWriterStoresKeysOnlyWhenFlushed) {
 TEST_F(SqliteCatalogTest, FlushedKeysAreInTheDatabaseFileItself) {
   auto writer = catalog_->OpenKeyGroup("group-c");
   ASSERT_TRUE(writer.ok()) << writer.status().message();
-  auto keys = (*writer)->GetOrCreate({{"alice", 19029}, {"bob", 19030}});
-  ASSERT_TRUE(keys.ok()) << keys.status().message();
+  auto keys = AddKeys(**writer, {{"alice", 19029}, {"bob", 19030}});
   ASSERT_TRUE((*writer)->Flush().ok());
   // A copy of the database file alone, while the writer and its catalog are still open.
   const fs::path copy = dir_ / "copy";
@@ -617,19 +670,17 @@ TEST_F(SqliteCatalogTest, FlushedKeysAreInTheDatabaseFileItself) {
   ASSERT_TRUE(opened.ok()) << opened.status().message();
   auto found = (*opened)->GetOrCreateKeys("group-c", {{"alice", 19029}, {"bob", 19030}});
   ASSERT_TRUE(found.ok()) << found.status().message();
-  EXPECT_EQ((*found)[0].key_link, (*keys)[0].key_link);
-  EXPECT_EQ((*found)[1].key_link, (*keys)[1].key_link);
-  EXPECT_EQ((*found)[1].keyset, (*keys)[1].keyset);
+  EXPECT_EQ((*found)[0].key_link, keys[0].key_link);
+  EXPECT_EQ((*found)[1].key_link, keys[1].key_link);
+  EXPECT_EQ((*found)[1].keyset, keys[1].keyset);
 }
 
 TEST_F(SqliteCatalogTest, KeysOfAWriterClosedWithoutFlushAreDropped) {
-  std::string dropped;
+  std::array<uint8_t, 16> dropped{};
   {
     auto writer = catalog_->OpenKeyGroup("group-d");
     ASSERT_TRUE(writer.ok());
-    auto keys = (*writer)->GetOrCreate({{"alice", 19029}});
-    ASSERT_TRUE(keys.ok());
-    dropped = (*keys)[0].key_link;
+    dropped = AddKeys(**writer, {{"alice", 19029}})[0].key_link;
   }
   auto keys = catalog_->GetOrCreateKeys("group-d", {{"alice", 19029}});
   ASSERT_TRUE(keys.ok());
@@ -639,10 +690,9 @@ TEST_F(SqliteCatalogTest, KeysOfAWriterClosedWithoutFlushAreDropped) {
 TEST_F(SqliteCatalogTest, AnOpenKeyGroupMakesOtherWritersOfItWait) {
   auto writer = catalog_->OpenKeyGroup("group-x");
   ASSERT_TRUE(writer.ok());
-  auto mine = (*writer)->GetOrCreate({{"alice", 19029}});
-  ASSERT_TRUE(mine.ok());
+  auto mine = AddKeys(**writer, {{"alice", 19029}});
   std::atomic<bool> done{false};
-  std::string theirs;
+  std::array<uint8_t, 16> theirs{};
   std::thread other([&] {
     auto catalog = Open();  // another catalog (as another process would)
     auto keys = catalog->GetOrCreateKeys("group-x", {{"alice", 19029}});
@@ -658,7 +708,7 @@ TEST_F(SqliteCatalogTest, AnOpenKeyGroupMakesOtherWritersOfItWait) {
   writer->reset();
   other.join();
   EXPECT_TRUE(done);
-  EXPECT_EQ(theirs, (*mine)[0].key_link) << "it then sees the key the first writer stored";
+  EXPECT_EQ(theirs, mine[0].key_link) << "it then sees the key the first writer stored";
 }
 
 TEST_F(SqliteCatalogTest, KeyGroupWriterOfAGroupWithStoredKeysFindsThem) {
@@ -667,33 +717,31 @@ TEST_F(SqliteCatalogTest, KeyGroupWriterOfAGroupWithStoredKeysFindsThem) {
   auto other = Open();
   auto writer = other->OpenKeyGroup("group-s");
   ASSERT_TRUE(writer.ok());
-  auto keys = (*writer)->GetOrCreate({{"bob", 19029}, {"alice", 19029}});
-  ASSERT_TRUE(keys.ok());
-  EXPECT_EQ((*keys)[1].key_link, (*stored)[0].key_link);
-  EXPECT_EQ((*keys)[1].keyset, (*stored)[0].keyset);
-  EXPECT_EQ((*writer)->pending(), 1u) << "only bob's key is new";
+  std::vector<KeyLookup> lookups = {(*writer)->Lookup({"bob", 19029}),
+                                    (*writer)->Lookup({"alice", 19029})};
+  std::vector<std::optional<DataKey>> found(2);
+  ASSERT_TRUE((*writer)->FindStored(lookups, found).ok());
+  EXPECT_FALSE(found[0].has_value()) << "bob has no key";
+  ASSERT_TRUE(found[1].has_value());
+  EXPECT_EQ(found[1]->key_link, (*stored)[0].key_link);
+  EXPECT_EQ(found[1]->keyset, (*stored)[0].keyset);
+  EXPECT_EQ(found[1]->expires_at, (*stored)[0].expires_at);
 }
 
-// More keys than two full batches, in blocks as a job asks for them; stored by the
-// background thread, or in line.
+// More keys than two full batches, in blocks as a job adds them; stored by the background
+// thread, or in line.
 void StoreManyKeys(Catalog& catalog, Catalog& other, const std::string& group,
                    KeyGroupOptions options) {
   constexpr int kKeys = 140000, kBlock = 5000;  // batches are 65,536 keys
-  std::vector<std::string> links;
+  std::vector<std::array<uint8_t, 16>> links;
   {
     auto writer = catalog.OpenKeyGroup(group, options);
     ASSERT_TRUE(writer.ok());
     for (int at = 0; at < kKeys; at += kBlock) {
       std::vector<KeyRequest> block;
-      for (int i = at; i < at + kBlock; ++i) block.push_back({"user_" + std::to_string(i), 19029});
-      auto keys = (*writer)->GetOrCreate(block);
-      ASSERT_TRUE(keys.ok()) << keys.status().message();
-      for (const DataKey& k : *keys) links.push_back(k.key_link);
-      // Keys being stored, or stored, are found again, not made anew.
-      auto again = (*writer)->GetOrCreate({{"user_0", 19029}, {block.back().value, 19029}});
-      ASSERT_TRUE(again.ok());
-      EXPECT_EQ((*again)[0].key_link, links[0]);
-      EXPECT_EQ((*again)[1].key_link, links.back());
+      for (int i = at; i < at + kBlock; ++i)
+        block.push_back({"user_" + std::to_string(i), 19029 + i % 3});
+      for (const DataKey& k : AddKeys(**writer, block)) links.push_back(k.key_link);
     }
     // Full batches are stored before any Flush: in line at once, in the background soon.
     while ((*writer)->pending() >= static_cast<size_t>(kKeys))
@@ -702,11 +750,11 @@ void StoreManyKeys(Catalog& catalog, Catalog& other, const std::string& group,
     EXPECT_EQ((*writer)->pending(), 0u);
   }
   std::vector<KeyRequest> some;
-  for (int i = 0; i < kKeys; i += 997) some.push_back({"user_" + std::to_string(i), 19029});
+  for (int i = 0; i < kKeys; i += 997) some.push_back({"user_" + std::to_string(i), 19029 + i % 3});
   auto stored = other.GetOrCreateKeys(group, some);
   ASSERT_TRUE(stored.ok()) << stored.status().message();
   for (size_t j = 0; j < some.size(); ++j) EXPECT_EQ((*stored)[j].key_link, links[j * 997]);
-  std::set<std::string> distinct(links.begin(), links.end());
+  std::set<std::array<uint8_t, 16>> distinct(links.begin(), links.end());
   EXPECT_EQ(distinct.size(), static_cast<size_t>(kKeys));
 }
 
