@@ -92,8 +92,12 @@ struct KeyLookup {
 class KeyGroupWriter {
  public:
   virtual ~KeyGroupWriter() = default;
-  // The lookup of `request`. Pure; any thread, without waiting.
-  virtual KeyLookup Lookup(const KeyRequest& request) const = 0;
+  // The lookup of the key of `value` (a key-field value) on `day`. Pure; any thread, without
+  // waiting.
+  virtual KeyLookup Lookup(std::string_view value, int64_t day) const = 0;
+  // Whether the group had stored keys when this writer opened: if not (a job's own group,
+  // the usual case), FindStored finds nothing and need not be asked.
+  virtual bool has_stored_keys() const = 0;
   // found[i] (found.size() == lookups.size()) is set to the key of lookups[i] if it was
   // stored before this writer opened, and left empty otherwise. PermissionDenied if a stored
   // key does not open.

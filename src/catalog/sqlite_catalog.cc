@@ -180,7 +180,7 @@ class SqliteCatalog final : public Catalog {
                                                const std::vector<KeyRequest>& requests) override {
     STRM_ASSIGN_OR_RETURN(auto writer, OpenKeyGroup(group));
     std::vector<KeyLookup> lookups;
-    for (const KeyRequest& r : requests) lookups.push_back(writer->Lookup(r));
+    for (const KeyRequest& r : requests) lookups.push_back(writer->Lookup(r.value, r.day));
     std::vector<std::optional<DataKey>> stored(requests.size());
     STRM_RETURN_IF_ERROR(writer->FindStored(lookups, stored));
     std::map<KeyLookup, size_t> made;  // lookup -> its key in `keys`

@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <condition_variable>
 #include <cstring>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "catalog/key_chunks.h"
@@ -53,9 +55,8 @@ struct Pending {
 };
 using Batch = std::vector<Pending>;
 
-void Cleanse(Batch& batch) {
-  for (Pending& p : batch) OPENSSL_cleanse(p.keyset.key.data(), p.keyset.key.size());
-}
+static_assert(std::is_trivially_copyable_v<Pending>);
+void Cleanse(Batch& batch) { OPENSSL_cleanse(batch.data(), batch.size() * sizeof(Pending)); }
 
 // Exclusion across threads and processes is an OFD byte-range lock on
 // $STRM_HOME/keygroups.lock at an offset derived from the group's lookup id: released by the
@@ -119,22 +120,25 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     return Status::Ok();
   }
 
-  KeyLookup Lookup(const KeyRequest& r) const override {
+  KeyLookup Lookup(std::string_view value, int64_t day_number) const override {
     // group \0 day \0 value: unambiguous, and the lookup id reveals none of it.
     thread_local std::string message;
     message.assign(group_);
     message += '\0';
-    message += std::to_string(r.day);
+    char digits[24];
+    message.append(digits, std::to_chars(digits, digits + sizeof digits, day_number).ptr);
     message += '\0';
-    message += r.value;
+    message += value;
     KeyLookup lookup;
     std::memcpy(lookup.bytes.data(), group_id_.data(), 8);
-    const uint32_t day = static_cast<uint32_t>(r.day);
+    const uint32_t day = static_cast<uint32_t>(day_number);
     for (int i = 0; i < 4; ++i) lookup.bytes[8 + i] = static_cast<uint8_t>(day >> (24 - 8 * i));
     const auto id = store_.box->LookupId(message);
     std::memcpy(lookup.bytes.data() + 12, id.data(), 16);
     return lookup;
   }
+
+  bool has_stored_keys() const override { return stored_at_open_; }
 
   Status FindStored(std::span<const KeyLookup> lookups,
                     std::span<std::optional<DataKey>> found) override {
@@ -286,11 +290,9 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
   Status Store(const Batch& batch) {
     // By the lookup's first 16 bytes as two big-endian integers (group, day, then the id's
     // first bytes): the order of its bytes, without a memcmp call per comparison.
-    struct Sort {
-      uint64_t hi, lo;
-      uint32_t index;
-    };
-    std::vector<Sort> order(batch.size());
+    // Kept from batch to batch: fresh vectors of this size were fresh pages to fault in.
+    std::vector<Sort>& order = order_;
+    order.resize(batch.size());
     for (uint32_t i = 0; i < order.size(); ++i)
       order[i] = {LoadBe64(batch[i].lookup.bytes.data()),
                   LoadBe64(batch[i].lookup.bytes.data() + 8), i};
@@ -299,7 +301,7 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
       if (a.lo != b.lo) return a.lo < b.lo;
       return batch[a.index].lookup < batch[b.index].lookup;  // the rest of the bytes
     });
-    std::vector<ChunkKey> day_keys;
+    std::vector<ChunkKey>& day_keys = day_keys_;
     day_keys.reserve(batch.size());
     std::lock_guard db_lock(*store_.db_mu);
     SqliteDb& db = *store_.db;
@@ -314,7 +316,7 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
       }
       s = chunks_->WriteRun(day, day_keys);
     }
-    for (ChunkKey& k : day_keys) OPENSSL_cleanse(k.keyset.key.data(), k.keyset.key.size());
+    OPENSSL_cleanse(day_keys.data(), day_keys.size() * sizeof(ChunkKey));
     if (s.ok()) s = db.Exec("COMMIT");
     if (!s.ok()) {
       (void)db.Exec("ROLLBACK");
@@ -332,6 +334,14 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
   bool stored_at_open_ = true;       // set once, before any other thread sees the writer
   bool legacy_at_open_ = false;      // the group has keys in encryption_keys (likewise)
   std::optional<KeyChunks> chunks_;  // used with *store_.db_mu held
+  // Store's scratch: one Store runs at a time (the storer thread's, or a caller's holding mu_
+  // while no store is active).
+  struct Sort {
+    uint64_t hi, lo;
+    uint32_t index;
+  };
+  std::vector<Sort> order_;
+  std::vector<ChunkKey> day_keys_;
 
   mutable std::mutex mu_;  // everything below; never taken while holding *store_.db_mu
   std::condition_variable cv_;

@@ -113,9 +113,12 @@ class KeyCache {
   // whose tag matches, read from the slots alone (to prefetch it).
   KeyEntry* ProbeLocked(const KeyId& id, bool compare) const;
   KeyEntry* FindLocked(const KeyId& id) const { return ProbeLocked(id, true); }
-  void PrefetchLocked(const KeyId& id) const;              // its home slot
-  void PrefetchEntryLocked(const KeyId& id) const;         // its entry, if its home slot has it
-  KeyEntry* InsertLocked(const KeyId& id, DataKey&& key);  // `id` is not in the table
+  void PrefetchLocked(const KeyId& id) const;       // its home slot
+  void PrefetchEntryLocked(const KeyId& id) const;  // its entry, if its home slot has it
+  // The entry of `id`; if there is none, a new one holding make() (a DataKey), inserted at
+  // the empty slot that the search for `id` ended at. Exclusive lock held.
+  template <typename Make>
+  KeyEntry* FindOrInsertLocked(const KeyId& id, Make make);
   void GrowLocked();
   KeyEntry& Entry(uint64_t index) const {  // 0-based
     return static_cast<KeyEntry*>(

@@ -624,7 +624,7 @@ std::vector<DataKey> AddKeys(KeyGroupWriter& writer, const std::vector<KeyReques
   std::vector<KeyLookup> lookups;
   std::vector<DataKey> keys;
   for (const KeyRequest& r : requests) {
-    lookups.push_back(writer.Lookup(r));
+    lookups.push_back(writer.Lookup(r.value, r.day));
     std::array<uint8_t, kNewKeyRandomBytes> random;
     SecureRandom(random);
     keys.push_back(NewDataKey(random, r.day));
@@ -637,9 +637,9 @@ std::vector<DataKey> AddKeys(KeyGroupWriter& writer, const std::vector<KeyReques
 TEST_F(SqliteCatalogTest, KeyGroupWriterStoresKeysOnlyWhenFlushed) {
   auto writer = catalog_->OpenKeyGroup("group-w");
   ASSERT_TRUE(writer.ok()) << writer.status().message();
-  EXPECT_EQ((*writer)->Lookup({"alice", 19029}), (*writer)->Lookup({"alice", 19029}));
-  EXPECT_NE((*writer)->Lookup({"alice", 19029}), (*writer)->Lookup({"bob", 19029}));
-  EXPECT_NE((*writer)->Lookup({"alice", 19029}), (*writer)->Lookup({"alice", 19030}));
+  EXPECT_EQ((*writer)->Lookup("alice", 19029), (*writer)->Lookup("alice", 19029));
+  EXPECT_NE((*writer)->Lookup("alice", 19029), (*writer)->Lookup("bob", 19029));
+  EXPECT_NE((*writer)->Lookup("alice", 19029), (*writer)->Lookup("alice", 19030));
   auto keys = AddKeys(**writer, {{"alice", 19029}, {"bob", 19029}});
   EXPECT_EQ((*writer)->pending(), 2u);
   ASSERT_TRUE((*writer)->Flush().ok());
@@ -717,8 +717,8 @@ TEST_F(SqliteCatalogTest, KeyGroupWriterOfAGroupWithStoredKeysFindsThem) {
   auto other = Open();
   auto writer = other->OpenKeyGroup("group-s");
   ASSERT_TRUE(writer.ok());
-  std::vector<KeyLookup> lookups = {(*writer)->Lookup({"bob", 19029}),
-                                    (*writer)->Lookup({"alice", 19029})};
+  std::vector<KeyLookup> lookups = {(*writer)->Lookup("bob", 19029),
+                                    (*writer)->Lookup("alice", 19029)};
   std::vector<std::optional<DataKey>> found(2);
   ASSERT_TRUE((*writer)->FindStored(lookups, found).ok());
   EXPECT_FALSE(found[0].has_value()) << "bob has no key";
