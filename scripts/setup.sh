@@ -10,6 +10,9 @@ packages=(
   libhowardhinnant-date-dev tzdata libsqlite3-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev openssl libcpp-httplib-dev
   clang-format
+  # scripts/fuzz.sh: clang 14; libFuzzer and the sanitizer runtimes (only recommended by
+  # clang, and setup installs no recommends); llvm-symbolizer for readable stack traces.
+  clang libclang-rt-14-dev llvm
 )
 
 # Node.js and npm run the connector tests' servers (scripts/services.sh). A machine that

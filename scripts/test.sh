@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The README's second command (and CI's): installs what is needed, builds with warnings as
 # errors, runs every test (unit, end-to-end), then builds the unit tests with ASan + UBSan
-# and runs them again. Exits non-zero on any failure.
+# and runs them again, and runs each fuzzer for a short time (scripts/fuzz.sh: 3.5 minutes
+# on 2 cores, its clang build included). Exits non-zero on any failure.
+# STRM_SKIP_ASAN=1 and STRM_SKIP_FUZZ=1 skip those two stages; STRM_FUZZ_SECONDS sets the
+# time per fuzzer (default 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -27,4 +30,9 @@ if [[ ${STRM_SKIP_ASAN:-0} != 1 ]]; then
   echo "== unit tests under ASan + UBSan"
   bash scripts/build.sh asan
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --preset asan -j "$jobs"
+fi
+
+if [[ ${STRM_SKIP_FUZZ:-0} != 1 ]]; then
+  echo "== fuzzers, ${STRM_FUZZ_SECONDS:-20} s each (clang, ASan + UBSan)"
+  bash scripts/fuzz.sh "${STRM_FUZZ_SECONDS:-20}"
 fi

@@ -74,13 +74,21 @@ class Utf8Converter final : public InputStream {
       // Keep the unconsumed tail (an incomplete sequence) in front of the new bytes.
       std::memmove(in_buf_.data(), in_buf_.data() + in_pos_, in_len_);
       in_pos_ = 0;
-      Result<size_t> r = in_->Read(in_buf_.data() + in_len_, in_buf_.size() - in_len_);
-      if (!r.ok()) {
-        error_ = r.status();
-        return;
+      // Read until the buffer is full or the input ends, so that iconv gets the same pieces
+      // of the input however `in_` cuts it: a charset with state (UTF-7) names the offset
+      // where it noticed a bad sequence, which depended on the pieces.
+      const size_t pending = in_len_;
+      while (!in_eof_ && in_len_ < in_buf_.size()) {
+        Result<size_t> r = in_->Read(in_buf_.data() + in_len_, in_buf_.size() - in_len_);
+        if (!r.ok()) {
+          error_ = r.status();
+          return;
+        }
+        in_eof_ = *r == 0;
+        in_len_ += *r;
       }
-      if (*r == 0) {
-        if (in_len_ > 0) {  // a multibyte sequence cut off by the end of the input
+      if (in_len_ == pending) {  // the end of the input
+        if (in_len_ > 0) {       // a multibyte sequence cut off by the end of the input
           error_ = InvalidSequence();
           return;
         }
@@ -91,7 +99,6 @@ class Utf8Converter final : public InputStream {
         done_ = true;
         return;
       }
-      in_len_ += *r;
     }
     char* in = in_buf_.data() + in_pos_;
     size_t in_left = in_len_;
@@ -129,6 +136,7 @@ class Utf8Converter final : public InputStream {
   size_t out_pos_ = 0, out_len_ = 0;  // converted output not yet returned
   uint64_t offset_ = 0;               // input bytes converted so far
   bool incomplete_ = false;           // the pending input ends inside a sequence
+  bool in_eof_ = false;               // `in_` has returned its end
   bool done_ = false;
   Status error_;
 };

@@ -15,42 +15,79 @@ namespace {
 
 using nlohmann::json;
 
-// Both syntaxes are validated as one JSON tree, so that JSON and YAML schemas give the
-// same errors. Plain YAML scalars get their YAML 1.2 core meaning (bool, null, integer);
-// quoted ones stay strings.
-json YamlToJson(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map: {
-      json o = json::object();
-      for (const auto& kv : n) o[kv.first.as<std::string>()] = YamlToJson(kv.second);
-      return o;
-    }
-    case YAML::NodeType::Sequence: {
-      json a = json::array();
-      for (const auto& e : n) a.push_back(YamlToJson(e));
-      return a;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string& s = n.Scalar();
-      if (n.Tag() != "?") return s;  // quoted or explicitly tagged
-      if (s == "true" || s == "True" || s == "TRUE") return true;
-      if (s == "false" || s == "False" || s == "FALSE") return false;
-      if (s == "null" || s == "Null" || s == "NULL" || s == "~") return nullptr;
-      const size_t digits = s.size() - (!s.empty() && s[0] == '-' ? 1 : 0);
-      if (digits > 0 && digits <= 18 &&
-          std::all_of(s.end() - digits, s.end(), [](unsigned char c) { return std::isdigit(c); })) {
-        return std::stoll(s);
-      }
-      return s;
-    }
-    default:
-      return nullptr;
-  }
-}
-
 // Schemas are parsed recursively: a hostile nesting depth must be an error, not a stack
 // overflow. Each schema level is two JSON levels (a node and its "nodes" list).
 constexpr int kMaxDepth = 128;
+
+// YAML's aliases make a document a graph: "&a [*a]" holds itself, and a few lines of aliases
+// of aliases ("billion laughs") stand for billions of values. Its tree is cut off at
+// kMaxDepth levels, and at the document's size plus this many bytes, written out with every
+// alias replaced by what it names: far more than a schema needs, little work to refuse.
+constexpr size_t kMaxYamlGrowth = 256 << 10;
+
+Status YamlGrowsTooMuch() {
+  return InvalidArgument("schema: YAML aliases expand the document by more than 256 KiB");
+}
+
+// Both syntaxes are validated as one JSON tree, so that JSON and YAML schemas give the
+// same errors. Plain YAML scalars get their YAML 1.2 core meaning (bool, null, integer);
+// quoted ones stay strings. `n` is at `depth` (the root at 0); `bytes_left` counts down one
+// for each value and each character of a scalar or key, an alias counting each time it is
+// used, and is out when the tree would be larger than the document can be without aliases.
+Status YamlToJson(const YAML::Node& n, int depth, size_t& bytes_left, json& out) {
+  const size_t size = 1 + (n.IsScalar() ? n.Scalar().size() : 0);
+  if (bytes_left < size) return YamlGrowsTooMuch();
+  bytes_left -= size;
+  if ((n.IsMap() || n.IsSequence()) && n.size() > 0 && depth == kMaxDepth) {
+    return InvalidArgument("schema: nested deeper than " + std::to_string(kMaxDepth) + " levels");
+  }
+  switch (n.Type()) {
+    case YAML::NodeType::Map: {
+      out = json::object();
+      for (const auto& kv : n) {
+        json v;
+        STRM_RETURN_IF_ERROR(YamlToJson(kv.second, depth + 1, bytes_left, v));
+        std::string key = kv.first.as<std::string>();
+        if (bytes_left < key.size()) return YamlGrowsTooMuch();
+        bytes_left -= key.size();
+        out[std::move(key)] = std::move(v);
+      }
+      return Status::Ok();
+    }
+    case YAML::NodeType::Sequence: {
+      out = json::array();
+      for (const auto& e : n) {
+        json v;
+        STRM_RETURN_IF_ERROR(YamlToJson(e, depth + 1, bytes_left, v));
+        out.push_back(std::move(v));
+      }
+      return Status::Ok();
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string& s = n.Scalar();
+      const size_t digits = s.size() - (!s.empty() && s[0] == '-' ? 1 : 0);
+      if (n.Tag() != "?") {  // quoted or explicitly tagged
+        out = s;
+      } else if (s == "true" || s == "True" || s == "TRUE") {
+        out = true;
+      } else if (s == "false" || s == "False" || s == "FALSE") {
+        out = false;
+      } else if (s == "null" || s == "Null" || s == "NULL" || s == "~") {
+        out = nullptr;
+      } else if (digits > 0 && digits <= 18 &&
+                 std::all_of(s.end() - digits, s.end(),
+                             [](unsigned char c) { return std::isdigit(c); })) {
+        out = std::stoll(s);
+      } else {
+        out = s;
+      }
+      return Status::Ok();
+    }
+    default:
+      out = nullptr;
+      return Status::Ok();
+  }
+}
 
 // True if `j` has containers nested more than `limit` deep (recursing at most that far).
 bool DeeperThan(const json& j, int limit) {
@@ -256,7 +293,8 @@ Result<SimpleSchema> ParseSimpleSchema(std::string_view text) {
     }
   } else {
     try {
-      tree = YamlToJson(YAML::Load(std::string(text)));
+      size_t bytes_left = text.size() + kMaxYamlGrowth;
+      STRM_RETURN_IF_ERROR(YamlToJson(YAML::Load(std::string(text)), 0, bytes_left, tree));
     } catch (const std::exception& e) {
       return InvalidArgument(std::string("schema: invalid YAML: ") + e.what());
     }

@@ -50,7 +50,8 @@ struct SchemaField {
 // Errors name the node and the problem: unknown type, missing name, duplicate name, a NODE
 // without nodes, a leaf with nodes, an unknown key ("node 'customer/id': unknown type
 // 'STRNG'"). STRM's `avro_name`/`avroName` is accepted and ignored. YAML must be UTF-8, and
-// nesting deeper than 128 JSON levels (about 63 nested NODEs) is an error.
+// nesting deeper than 128 JSON levels (about 63 nested NODEs) is an error, as are YAML
+// aliases that expand the document by more than 256 KiB.
 Result<SimpleSchema> ParseSimpleSchema(std::string_view text);
 
 std::vector<SchemaField> Leaves(const SimpleSchema& schema);

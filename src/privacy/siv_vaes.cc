@@ -10,6 +10,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define STRM_VAES_X86 1
+#include <cpuid.h>
 #include <immintrin.h>
 // Compiled per function, as aes_block.cc does for AES-NI: they run only after
 // VaesAvailable() said yes.
@@ -411,9 +412,12 @@ bool VaesAvailable() {
 #if STRM_VAES_X86
   static const bool available = [] {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("aes") && __builtin_cpu_supports("vaes") &&
-           __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vbmi");
+    // clang 14 does not know "vaes" for __builtin_cpu_supports: CPUID.(EAX=7,ECX=0):ECX[9].
+    unsigned eax, ebx, ecx, edx;
+    const bool vaes = __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 9));
+    return __builtin_cpu_supports("aes") && vaes && __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+           __builtin_cpu_supports("avx512vbmi");
   }();
   return available;
 #else

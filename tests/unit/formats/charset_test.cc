@@ -185,6 +185,17 @@ TEST(Charset, InvalidByteSequence) {
   EXPECT_EQ(c.status.message(), "invalid UTF-16LE byte sequence at byte offset 2");
 }
 
+TEST(Charset, ErrorOffsetDoesNotDependOnTheReads) {
+  // Found by charset_fuzzer: glibc's UTF-7 names the offset where it noticed the bad
+  // sequence, which depended on the pieces the source handed out: 6 when read 1 to 6 bytes at
+  // a time. ("+APn" is U+00F9 and two bits, which "fff" make a low surrogate alone.)
+  for (size_t chunk : {size_t{1}, size_t{2}, size_t{3}, size_t{6}, SIZE_MAX}) {
+    Converted c = Convert("+APnfff", "UTF-7", chunk, /*read_size=*/7);
+    EXPECT_EQ(c.status.message(), "invalid UTF-7 byte sequence at byte offset 4") << chunk;
+    EXPECT_EQ(c.data, "\xC3\xB9") << chunk;
+  }
+}
+
 TEST(Charset, UnknownCharset) {
   Converted c = Convert("x", "no-such-charset");
   EXPECT_EQ(c.status.code(), StatusCode::kInvalidArgument);

@@ -246,6 +246,31 @@ TEST(ParseSimpleSchema, NestingIsLimited) {
             "schema: nested deeper than 128 levels");
 }
 
+TEST(ParseSimpleSchema, YamlAliasesAreLimited) {
+  // Found while seeding contract_fuzzer with YAML aliases: an alias inside the node it names
+  // is a cycle, converted to JSON until the stack overflowed.
+  EXPECT_EQ(ErrorOf("name: x\nnodes: &a [*a]\n"), "schema: nested deeper than 128 levels");
+  // And "billion laughs": 586 bytes of aliases of aliases stand for 9^9 values, converted
+  // for minutes and gigabytes.
+  std::string laughs = "name: laughs\nx0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (int i = 1; i < 10; ++i) {
+    const std::string a = "*a" + std::to_string(i - 1);
+    laughs += "x" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + a;
+    for (int k = 1; k < 9; ++k) laughs += ", " + a;
+    laughs += "]\n";
+  }
+  laughs += "nodes: [{type: string, name: a}]\n";
+  ASSERT_EQ(laughs.size(), 586u);
+  EXPECT_EQ(ErrorOf(laughs), "schema: YAML aliases expand the document by more than 256 KiB");
+  // Aliases that repeat a node are fine.
+  Result<SimpleSchema> ok = ParseSimpleSchema(
+      "name: s\nnodes:\n  - &id {type: STRING, name: id}\n  - type: NODE\n    name: c\n"
+      "    nodes: [*id]\n");
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  ASSERT_EQ(Leaves(*ok).size(), 2u);
+  EXPECT_EQ(Leaves(*ok)[1].path, "c/id");
+}
+
 TEST(ParseSimpleSchema, YamlErrorsMatchJsonErrors) {
   EXPECT_EQ(ErrorOf("name: s\nnodes:\n  - type: STRNG\n    name: x\n"),
             "node 'x': unknown type 'STRNG'");
