@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end benchmark of `strm create batch-job` with the demo job (issue 3).
 # Usage: bash bench/e2e.sh [ROWS] [THREADS...]     (defaults: 10000000 rows, threads "1 2")
+#        STRM_BENCH_DAYS=8 bash bench/e2e.sh 1000000 2     (the key-heavy shape: a key for
+#                                                            every other row)
 #
-# Generates `strm simulate batch-data --rows ROWS --users 100000 --days 7` once into
+# Generates `strm simulate batch-data --rows ROWS --users 100000 --days DAYS` (DAYS from
+# $STRM_BENCH_DAYS, default 7) once into
 # $STRM_BENCH_DIR/data/input.csv (default /tmp/strm-bench; reused when it has the same row
 # count), then for each thread count runs the demo job on a fresh $STRM_HOME under
 # /usr/bin/time -v and prints one line per run: threads, rows, seconds, rows/s, input MB/s
@@ -27,6 +30,8 @@ threads=("$@")
 for t in "${threads[@]}"; do
   [[ $t =~ ^[1-9][0-9]*$ ]] || { echo "e2e: THREADS must be positive integers" >&2; exit 2; }
 done
+days=${STRM_BENCH_DAYS:-7}
+[[ $days =~ ^[1-9][0-9]*$ ]] || { echo "e2e: STRM_BENCH_DAYS must be a positive integer" >&2; exit 2; }
 
 die() { echo "e2e: FAILED: $*" >&2; exit 1; }
 
@@ -56,13 +61,13 @@ trap cleanup EXIT
 
 # ---- input ----------------------------------------------------------------------------------
 input=$data/input.csv
-stamp="rows=$rows users=100000 days=7"
+stamp="rows=$rows users=100000 days=$days"
 if [[ -f $input && -f $data/input.spec && $(cat "$data/input.spec") == "$stamp" ]]; then
   echo "e2e: reusing $input ($stamp)" >&2
 else
   echo "e2e: generating $input ($stamp)" >&2
   rm -f "$input" "$data/input.spec"
-  "$strm" simulate batch-data --rows "$rows" --users 100000 --days 7 > "$input.tmp"
+  "$strm" simulate batch-data --rows "$rows" --users 100000 --days "$days" > "$input.tmp"
   mv "$input.tmp" "$input"
   echo "$stamp" > "$data/input.spec"
 fi
@@ -71,7 +76,7 @@ lines=$(wc -l < "$input")
 ((lines == rows + 1)) || die "$input has $lines lines, expected $((rows + 1))"
 
 # ---- runs -----------------------------------------------------------------------------------
-declare -A secs rss cpu
+declare -A secs rss cpu keys
 for t in "${threads[@]}"; do
   run=$work/t$t
   mkdir -p "$run/home"
@@ -99,6 +104,7 @@ for t in "${threads[@]}"; do
   grep -q '"state": *"FINISHED"' "$run/job.json" || { cat "$run/job.json" >&2; die "job not FINISHED"; }
   job_rows=$(grep -o '"rows": *[0-9]*' "$run/job.json" | head -1 | grep -o '[0-9]*$' || true)
   [[ $job_rows == "$rows" ]] || { cat "$run/job.json" >&2; die "job reports rows=$job_rows, expected $rows"; }
+  keys[$t]=$(grep -o '"keys": *[0-9]*' "$run/job.json" | head -1 | grep -o '[0-9]*$' || true)
   for f in encrypted.csv derived-2.csv keys.csv; do
     [[ -s $data/out/$f ]] || die "output out/$f is missing or empty"
   done
@@ -113,15 +119,15 @@ for t in "${threads[@]}"; do
 done
 
 # ---- report ---------------------------------------------------------------------------------
-echo "# strm create batch-job, demo job, $rows rows, input $(awk -v b="$input_bytes" \
+echo "# strm create batch-job, demo job, $rows rows of 100000 users over $days days, input $(awk -v b="$input_bytes" \
   'BEGIN { printf "%.1f", b / 1e6 }') MB, $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-printf '%-8s %-10s %-9s %-11s %-9s %-13s %-8s %-8s %-7s %s\n' threads rows seconds rows/s MB/s \
-  peak_RSS_MiB cpu_s speedup idle_s steal_s
+printf '%-8s %-10s %-8s %-9s %-11s %-9s %-13s %-8s %-8s %-7s %s\n' threads rows keys seconds \
+  rows/s MB/s peak_RSS_MiB cpu_s speedup idle_s steal_s
 for t in "${threads[@]}"; do
-  awk -v t="$t" -v r="$rows" -v s="${secs[$t]}" -v b="$input_bytes" -v m="${rss[$t]}" \
+  awk -v t="$t" -v r="$rows" -v k="${keys[$t]:-?}" -v s="${secs[$t]}" -v b="$input_bytes" -v m="${rss[$t]}" \
     -v c="${cpu[$t]}" -v s1="${secs[1]:-}" -v i="${idle[$t]}" -v st="${steal[$t]}" 'BEGIN {
       sp = s1 == "" ? "-" : sprintf("%.2fx", s1 / s)
-      printf "%-8d %-10d %-9.3f %-11.0f %-9.1f %-13.1f %-8.1f %-8s %-7.1f %.1f\n", t, r, s, r / s,
+      printf "%-8d %-10d %-8s %-9.3f %-11.0f %-9.1f %-13.1f %-8.1f %-8s %-7.1f %.1f\n", t, r, k, s, r / s,
         b / 1e6 / s, m, c, sp, i, st
     }'
 done

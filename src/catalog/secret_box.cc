@@ -18,6 +18,7 @@ namespace strm {
 namespace {
 
 constexpr size_t kNonce = 12, kTag = 16;
+constexpr size_t kEvpSealFrom = 1024;  // plaintext bytes from which Seal uses EVP
 
 std::array<uint8_t, 32> Derive(std::span<const uint8_t, 32> master, std::string_view label) {
   return HmacSha256(master).Mac(label);
@@ -41,13 +42,17 @@ SecretBox::SecretBox(std::span<const uint8_t, 32> master_key)
 struct SecretBox::Batch::Contexts {
   // Sealing: OpenSSL's GCM mode over our AES block (AES-NI where the CPU has it). Through
   // EVP, a seal cost 660 ns, most of it in the calls around 7 blocks of work; once per new
-  // key of a job. The same bytes as EVP's AES-256-GCM (tested), which opens them.
+  // key of a job. The same bytes as EVP's AES-256-GCM (tested), which opens them. Longer
+  // plaintexts (the key store's chunks) go through EVP, whose stitched AES-NI/CLMUL code is
+  // several times faster per byte than a call per block.
   AesBlock aes;
   GCM128_CONTEXT* gcm = nullptr;
+  EVP_CIPHER_CTX* seal = nullptr;
   EVP_CIPHER_CTX* open = nullptr;
   const SecretBox* box = nullptr;  // for lookup ids (its HmacSha256 is thread-safe)
   ~Contexts() {
     if (gcm != nullptr) CRYPTO_gcm128_release(gcm);  // wipes it
+    EVP_CIPHER_CTX_free(seal);
     EVP_CIPHER_CTX_free(open);
   }
   static void Block(const unsigned char in[16], unsigned char out[16], const void* key) {
@@ -60,8 +65,11 @@ struct SecretBox::Batch::Contexts {
 SecretBox::Batch::Batch(const SecretBox& box) : c_(std::make_unique<Contexts>()) {
   bool ok = c_->aes.SetKey(box.seal_key_).ok();
   c_->gcm = ok ? CRYPTO_gcm128_new(&c_->aes, &Contexts::Block) : nullptr;
+  c_->seal = EVP_CIPHER_CTX_new();
   c_->open = EVP_CIPHER_CTX_new();
-  ok = ok && c_->gcm && c_->open &&
+  ok = ok && c_->gcm && c_->seal && c_->open &&
+       EVP_EncryptInit_ex(c_->seal, EVP_aes_256_gcm(), nullptr, box.seal_key_.data(), nullptr) ==
+           1 &&
        EVP_DecryptInit_ex(c_->open, EVP_aes_256_gcm(), nullptr, box.seal_key_.data(), nullptr) == 1;
   c_->box = &box;
   if (!ok) std::abort();
@@ -73,6 +81,22 @@ Bytes SecretBox::Batch::Seal(std::string_view plaintext, std::string_view contex
                              std::span<const uint8_t, 12> nonce) {
   Bytes out(kNonce + plaintext.size() + kTag);
   std::memcpy(out.data(), nonce.data(), kNonce);
+  if (plaintext.size() >= kEvpSealFrom) {
+    EVP_CIPHER_CTX* ctx = c_->seal;
+    int len = 0;
+    bool ok = EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, out.data()) == 1;
+    ok = ok &&
+         EVP_EncryptUpdate(ctx, nullptr, &len, reinterpret_cast<const uint8_t*>(context.data()),
+                           static_cast<int>(context.size())) == 1;
+    ok = ok && EVP_EncryptUpdate(ctx, out.data() + kNonce, &len,
+                                 reinterpret_cast<const uint8_t*>(plaintext.data()),
+                                 static_cast<int>(plaintext.size())) == 1;
+    ok = ok && EVP_EncryptFinal_ex(ctx, out.data() + kNonce + len, &len) == 1;
+    ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTag,
+                                   out.data() + kNonce + plaintext.size()) == 1;
+    if (!ok) std::abort();
+    return out;
+  }
   GCM128_CONTEXT* gcm = c_->gcm;
   CRYPTO_gcm128_setiv(gcm, out.data(), kNonce);  // the key's state is kept
   const bool ok = CRYPTO_gcm128_aad(gcm, reinterpret_cast<const uint8_t*>(context.data()),

@@ -19,6 +19,7 @@ namespace strm {
 namespace {
 
 constexpr std::string_view kSchema = R"sql(
+PRAGMA page_size = 65536;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA cache_size = -8192;

@@ -24,6 +24,11 @@ namespace {
 constexpr size_t kBatch = 1 << 16;  // keys per store, at least: fewer, larger runs
 // New keys not yet stored, the batch being stored included, past which callers wait.
 constexpr size_t kMaxUnstored = 3 * kBatch;
+// Keys stored between two checkpoints of a run, at least (about 230 MB of chunks in the WAL).
+// A checkpoint's two fsyncs wait behind the job's outputs on the same disk (100-200 ms each);
+// done after every batch, they held the storer, and then the workers, for most of a run
+// that creates a key for every other row. A run with fewer keys checkpoints once, in Flush.
+constexpr size_t kCheckpointKeys = size_t{1} << 21;
 constexpr size_t kReserveMargin = 16384;  // a call's keys past kMaxUnstored (a block's, say)
 
 // A keyset of the table encryption_keys, where keys were kept one a row before key_chunks: key
@@ -158,8 +163,9 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
       pending_.push_back({lookups[i], keys[i].key_link, keys[i].keyset, keys[i].expires_at});
     if (pending_.size() < kBatch) return Status::Ok();
     if (!options_.store_in_background) {
+      const size_t stored = pending_.size();
       STRM_RETURN_IF_ERROR(StorePending());
-      return Checkpoint();
+      return CheckpointEvery(stored);
     }
     StartStore(lock);
     return error_;
@@ -223,16 +229,25 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
       lock.lock();
       if (!s.ok()) error_ = s.WithContext("cannot store encryption keys");
       Cleanse(storing_);
+      const size_t stored = storing_.size();
       storing_.clear();
       storing_active_ = false;
       if (s.ok() && pending_.size() >= kBatch) TakePendingLocked();
       cv_.notify_all();
-      if (!s.ok() || storing_active_) continue;
+      if (!s.ok()) continue;
       lock.unlock();
-      Status c = Checkpoint();
+      Status c = CheckpointEvery(stored);
       lock.lock();
       if (!c.ok() && error_.ok()) error_ = c.WithContext("cannot store encryption keys");
     }
+  }
+
+  // Counts `stored` keys, and checkpoints once kCheckpointKeys were stored since the last.
+  Status CheckpointEvery(size_t stored) {
+    unchecked_keys_ += stored;
+    if (unchecked_keys_ < kCheckpointKeys) return Status::Ok();
+    unchecked_keys_ = 0;
+    return Checkpoint();
   }
 
   // Copies the WAL's pages into the database, as far as other connections' readers allow.
@@ -342,6 +357,7 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
   };
   std::vector<Sort> order_;
   std::vector<ChunkKey> day_keys_;
+  size_t unchecked_keys_ = 0;  // stored since the last checkpoint (the storing thread's)
 
   mutable std::mutex mu_;  // everything below; never taken while holding *store_.db_mu
   std::condition_variable cv_;

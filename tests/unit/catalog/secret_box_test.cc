@@ -200,6 +200,16 @@ TEST(SecretBoxTest, SealIsAes256GcmWithEitherAesBackend) {
       plain += static_cast<char>(n);
       if (n % 3 == 0) aad += static_cast<char>('A' + n % 26);
     }
+    // Around the length from which Seal goes through EVP, and a key store chunk's.
+    for (size_t n : {size_t{1023}, size_t{1024}, size_t{1025}, size_t{64 * 108 + 4}}) {
+      plain.assign(n, static_cast<char>(n));
+      nonce[n % 12] ^= 0x5a;
+      const Bytes sealed = batch.Seal(plain, aad, nonce);
+      EXPECT_EQ(HexEncode(sealed), HexEncode(evp_seal(plain, aad, nonce))) << n;
+      auto opened = box.Open(sealed, aad);
+      ASSERT_TRUE(opened.ok()) << opened.status().message();
+      EXPECT_EQ(*opened, plain);
+    }
   }
 }
 
