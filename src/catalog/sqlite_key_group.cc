@@ -17,6 +17,7 @@
 
 #include "catalog/key_chunks.h"
 #include "core/bytes.h"
+#include "core/huge_pages.h"
 
 namespace strm {
 namespace {
@@ -58,7 +59,9 @@ struct Pending {
   TinkKeyset keyset;
   int64_t expires_at;
 };
-using Batch = std::vector<Pending>;
+// Batches, and Store's scratch below, are tens of MB filled once and reused: in huge pages,
+// a few dozen page faults instead of ten thousands.
+using Batch = std::vector<Pending, HugePageAllocator<Pending>>;
 
 static_assert(std::is_trivially_copyable_v<Pending>);
 void Cleanse(Batch& batch) { OPENSSL_cleanse(batch.data(), batch.size() * sizeof(Pending)); }
@@ -306,7 +309,7 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     // By the lookup's first 16 bytes as two big-endian integers (group, day, then the id's
     // first bytes): the order of its bytes, without a memcmp call per comparison.
     // Kept from batch to batch: fresh vectors of this size were fresh pages to fault in.
-    std::vector<Sort>& order = order_;
+    auto& order = order_;
     order.resize(batch.size());
     for (uint32_t i = 0; i < order.size(); ++i)
       order[i] = {LoadBe64(batch[i].lookup.bytes.data()),
@@ -316,7 +319,7 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
       if (a.lo != b.lo) return a.lo < b.lo;
       return batch[a.index].lookup < batch[b.index].lookup;  // the rest of the bytes
     });
-    std::vector<ChunkKey>& day_keys = day_keys_;
+    auto& day_keys = day_keys_;
     day_keys.reserve(batch.size());
     std::lock_guard db_lock(*store_.db_mu);
     SqliteDb& db = *store_.db;
@@ -355,8 +358,8 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     uint64_t hi, lo;
     uint32_t index;
   };
-  std::vector<Sort> order_;
-  std::vector<ChunkKey> day_keys_;
+  std::vector<Sort, HugePageAllocator<Sort>> order_;
+  std::vector<ChunkKey, HugePageAllocator<ChunkKey>> day_keys_;
   size_t unchecked_keys_ = 0;  // stored since the last checkpoint (the storing thread's)
 
   mutable std::mutex mu_;  // everything below; never taken while holding *store_.db_mu

@@ -8,9 +8,13 @@
 
 namespace strm {
 
-HugePageBuffer::HugePageBuffer(size_t bytes) {
-  if (bytes == 0) return;
-  const size_t size = (bytes + kPageSize - 1) / kPageSize * kPageSize;
+namespace {
+constexpr size_t kPageSize = HugePageBuffer::kPageSize;
+size_t RoundUp(size_t bytes) { return (bytes + kPageSize - 1) / kPageSize * kPageSize; }
+}  // namespace
+
+void* MapHugePages(size_t bytes) {
+  const size_t size = RoundUp(bytes);
   // Mapped one page larger, then trimmed to a 2 MiB-aligned range: a huge page needs one.
   const size_t mapped = size + kPageSize;
   void* p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -20,9 +24,19 @@ HugePageBuffer::HugePageBuffer(size_t bytes) {
   if (aligned > base) ::munmap(p, aligned - base);
   if (const uintptr_t end = base + mapped; end > aligned + size)
     ::munmap(reinterpret_cast<void*>(aligned + size), end - aligned - size);
-  data_ = reinterpret_cast<void*>(aligned);
-  size_ = size;
-  (void)::madvise(data_, size_, MADV_HUGEPAGE);  // a hint: without it, 4 KiB pages
+  void* data = reinterpret_cast<void*>(aligned);
+  (void)::madvise(data, size, MADV_HUGEPAGE);  // a hint: without it, 4 KiB pages
+  return data;
+}
+
+void UnmapHugePages(void* data, size_t bytes) {
+  if (data != nullptr) ::munmap(data, RoundUp(bytes));
+}
+
+HugePageBuffer::HugePageBuffer(size_t bytes) {
+  if (bytes == 0) return;
+  data_ = MapHugePages(bytes);
+  size_ = RoundUp(bytes);
 }
 
 HugePageBuffer::HugePageBuffer(HugePageBuffer&& other) noexcept

@@ -5,11 +5,22 @@
 // missed the TLB (and a miss walks the page tables twice over in a virtual machine).
 // Where the kernel gives no huge pages, it is ordinary memory. Pages cost memory only once
 // touched. Allocation failure throws std::bad_alloc, as a std::vector's would.
+//
+// HugePageAllocator<T>: the same for a std::vector's storage of 2 MiB or more (smaller ones
+// come from std::allocator), for large buffers that are filled once and reused: each 4 KiB
+// page touched the first time is a page fault, which costs several microseconds in a virtual
+// machine; a 2 MiB page is one fault.
 #pragma once
 
 #include <cstddef>
+#include <memory>
 
 namespace strm {
+
+// Maps `bytes` rounded up to whole 2 MiB pages, 2 MiB-aligned and zero-filled, asking for huge
+// pages; throws std::bad_alloc. Unmap with the same `bytes`.
+void* MapHugePages(size_t bytes);
+void UnmapHugePages(void* data, size_t bytes);
 
 class HugePageBuffer {
  public:
@@ -29,6 +40,27 @@ class HugePageBuffer {
  private:
   void* data_ = nullptr;
   size_t size_ = 0;
+};
+
+template <typename T>
+struct HugePageAllocator {
+  using value_type = T;
+  HugePageAllocator() = default;
+  template <typename U>
+  HugePageAllocator(const HugePageAllocator<U>&) noexcept {}
+
+  T* allocate(size_t n) {
+    if (n * sizeof(T) < HugePageBuffer::kPageSize) return std::allocator<T>().allocate(n);
+    return static_cast<T*>(MapHugePages(n * sizeof(T)));
+  }
+  void deallocate(T* p, size_t n) noexcept {
+    if (n * sizeof(T) < HugePageBuffer::kPageSize) return std::allocator<T>().deallocate(p, n);
+    UnmapHugePages(p, n * sizeof(T));
+  }
+  template <typename U>
+  bool operator==(const HugePageAllocator<U>&) const noexcept {
+    return true;
+  }
 };
 
 }  // namespace strm

@@ -261,7 +261,7 @@ class JobRun {
   // Writes the keys output: the keys used, in order of first use. With a pool, chunks of
   // keys are formatted by its workers and written in order (a run may use millions).
   Status WriteKeys(OutputStream& out, WorkerPool* pool) {
-    const std::vector<KeyCache::UsedKey> used = keys_.UsedInOrder();
+    const KeyCache::UsedKeys used = keys_.UsedInOrder();
     outcome_.keys = used.size();
     constexpr size_t kChunk = 2048;  // keys a task (about 900 kB of text)
     auto format = [this, &used](size_t begin) {

@@ -215,11 +215,11 @@ Status KeyCache::Flush() {
   return writer_ ? writer_->Flush() : Status::Ok();
 }
 
-std::vector<KeyCache::UsedKey> KeyCache::UsedInOrder() const {
+KeyCache::UsedKeys KeyCache::UsedInOrder() const {
   std::shared_lock lock(mu_);
   // Sorted with their rows, read in one pass: comparing through pointers to the entries was
   // a cache miss per comparison, with a run's workers waiting for the keys output.
-  std::vector<UsedKey> used;
+  UsedKeys used;
   used.reserve(count_);
   for (uint64_t i = 0; i < count_; ++i) {
     const KeyEntry& e = Entry(i);

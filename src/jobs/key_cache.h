@@ -104,7 +104,8 @@ class KeyCache {
     const KeyEntry* entry;
     bool operator<(const UsedKey& o) const { return first_row < o.first_row; }
   };
-  std::vector<UsedKey> UsedInOrder() const;
+  using UsedKeys = std::vector<UsedKey, HugePageAllocator<UsedKey>>;  // MBs, filled once
+  UsedKeys UsedInOrder() const;
   const std::string& PolicyId(const KeyEntry& entry) const;
   size_t size() const;
 

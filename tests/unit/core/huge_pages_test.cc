@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 namespace strm {
 namespace {
@@ -34,6 +35,22 @@ TEST(HugePageBuffer, MovesOwnership) {
   c = std::move(b);  // c's own pages are unmapped
   EXPECT_EQ(c.data(), p);
   EXPECT_EQ(static_cast<char*>(c.data())[7], 'x');
+}
+
+TEST(HugePageAllocator, LargeStorageInAlignedHugePagesSmallFromTheHeap) {
+  std::vector<uint64_t, HugePageAllocator<uint64_t>> big;
+  big.reserve(HugePageBuffer::kPageSize / sizeof(uint64_t) + 1);  // just over 2 MiB
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(big.data()) % HugePageBuffer::kPageSize, 0u);
+  for (uint64_t i = 0; i < big.capacity(); ++i) big.push_back(i * 7);
+  big.push_back(1);  // grows: a new mapping, the values moved, the old one unmapped
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(big.data()) % HugePageBuffer::kPageSize, 0u);
+  for (uint64_t i = 0; i + 1 < big.size(); ++i) ASSERT_EQ(big[i], i * 7) << i;
+  EXPECT_EQ(big.back(), 1u);
+  std::vector<uint64_t, HugePageAllocator<uint64_t>> small(10, 3);
+  small.swap(big);  // equal allocators: storage changes hands
+  EXPECT_EQ(big.size(), 10u);
+  EXPECT_EQ(big[9], 3u);
+  EXPECT_EQ(small[5], 35u);
 }
 
 }  // namespace
