@@ -93,11 +93,11 @@ class JobRun {
     for (const auto& in : inputs) progress_.total_bytes += in.size;
 
     // Open every output first: a target that cannot be written fails before any work.
-    std::optional<Sink> keys;
     for (const JobOutput& o : JobOutputs(config_)) {
       STRM_ASSIGN_OR_RETURN(Sink sink, OpenSink(stores_, o));
       if (o.what == "encryption_keys_data") {
-        keys = std::move(sink);
+        STRM_RETURN_IF_ERROR(sink.out->Write("keyLink,encryptionKey,policyId,expiresAt\n"));
+        keys_out_ = std::move(sink);
       } else if (o.what == "rejected_data") {
         STRM_RETURN_IF_ERROR(sink.out->Write("row,reason,record\n"));
         rejected_ = std::move(sink);
@@ -112,28 +112,18 @@ class JobRun {
     for (const auto& in : inputs)
       STRM_RETURN_IF_ERROR(RunFile(*source, in.key, pool ? &*pool : nullptr));
 
-    // The keys output is formatted while the key store stores its last batch (with one
-    // thread, one after the other). Both end before any output that needs the keys becomes
-    // visible.
+    // The keys output was written with the blocks: the keys still waiting to be stored are
+    // stored now, before any output that needs them becomes visible.
     // A signal that came while the last blocks were processed stops the run here.
     if (Cancelling()) return CancelledStatus();
-    Status flushed;
-    if (pool) {
-      std::jthread flusher([this, &flushed] { flushed = keys_.Flush(); });
-      Status written = WriteKeys(*keys->out, &*pool);
-      flusher.join();
-      STRM_RETURN_IF_ERROR(written);
-    } else {
-      STRM_RETURN_IF_ERROR(WriteKeys(*keys->out, nullptr));
-      flushed = keys_.Flush();
-    }
+    Status flushed = keys_.Flush();
     STRM_RETURN_IF_ERROR(flushed.WithContext("Cannot store encryption keys"));
     // All rows went through: every output becomes visible, or none does (the keys first).
     std::vector<StagedOutput> staged;
     auto stage = [&staged](Sink& s) {
       staged.push_back({s.what, s.store.get(), s.key, s.out.get()});
     };
-    stage(*keys);
+    stage(*keys_out_);
     for (Sink& s : sinks_) stage(s);
     if (rejected_) stage(*rejected_);
     STRM_RETURN_IF_ERROR(CommitAllOrNothing(staged, options_.cancel));
@@ -174,12 +164,15 @@ class JobRun {
 
     std::vector<std::unique_ptr<BlockTransformer>> transformers;
     for (int i = 0; i < threads_; ++i)
-      transformers.push_back(std::make_unique<BlockTransformer>(&plan, &keys_, config_.on_error));
+      transformers.push_back(
+          std::make_unique<BlockTransformer>(&plan, &keys_, config_.on_error, key_row_base_));
+    uint64_t file_rows = 0;  // records of this file (the header included)
 
     std::deque<std::future<BlockOutput>> in_flight;
     std::deque<size_t> in_flight_sizes;  // the input bytes of each block in flight
     size_t in_flight_bytes = 0;
     auto submit = [&](CsvBlock block, size_t skip) {
+      file_rows = std::max(file_rows, block.first_row + block.rows);
       in_flight_sizes.push_back(block.data.size());
       in_flight_bytes += block.data.size();
       auto shared = std::make_shared<CsvBlock>(std::move(block));
@@ -244,6 +237,7 @@ class JobRun {
       if (options_.on_progress) options_.on_progress(progress_);
       spare_outputs_.push_back(std::move(out));
     }
+    key_row_base_ += file_rows;
     return failure.ok() ? read_failure : failure;
   }
 
@@ -253,53 +247,30 @@ class JobRun {
       STRM_RETURN_IF_ERROR(sinks_[d + 1].out->Write(out.derived[d].view()));
     if (rejected_ && !out.rejected.empty())
       STRM_RETURN_IF_ERROR(rejected_->out->Write(out.rejected));
+    STRM_RETURN_IF_ERROR(WriteKeyLines(out));
     outcome_.rows += out.rows;
     outcome_.rejected += out.rejected_rows;
     return Status::Ok();
   }
 
-  // Writes the keys output: the keys used, in order of first use. With a pool, chunks of
-  // keys are formatted by its workers and written in order (a run may use millions).
-  Status WriteKeys(OutputStream& out, WorkerPool* pool) {
-    const KeyCache::UsedKeys used = keys_.UsedInOrder();
-    outcome_.keys = used.size();
-    constexpr size_t kChunk = 2048;  // keys a task (about 900 kB of text)
-    auto format = [this, &used](size_t begin) {
-      std::string text;
-      char expires[24];
-      for (size_t i = begin; i < std::min(begin + kChunk, used.size()); ++i) {
-        const KeyEntry& k = *used[i].entry;
-        k.AppendKeyLink(text);
-        text += ',';
-        AppendTinkKeysetCsvField(k.keyset, text);
-        text += ',';
-        AppendCsvField(text, keys_.PolicyId(k));
-        text += ',';
-        text.append(expires, std::to_chars(expires, expires + sizeof expires, k.expires_at).ptr);
-        text += '\n';
-      }
-      return text;
-    };
-    Status failure = out.Write("keyLink,encryptionKey,policyId,expiresAt\n");
-    if (pool == nullptr) {
-      for (size_t at = 0; at < used.size() && failure.ok(); at += kChunk)
-        failure = out.Write(format(at));
-      return failure;
+  // The keys output's lines of `out`'s keys that were first used in its block. Every block
+  // before it has been written, so no row can now use one of its keys first: a key's
+  // first_row is final, and the line belongs to this block if it is still the row the block
+  // saw. So the keys output lists the keys in order of first use, as the rows are written.
+  Status WriteKeyLines(const BlockOutput& out) {
+    size_t kept = 0;
+    for (const BlockOutput::KeyLine& k : out.key_lines)
+      kept += k.entry->first_row.load(std::memory_order_relaxed) == k.row;
+    outcome_.keys += kept;
+    if (kept == out.key_lines.size()) return keys_out_->out->Write(out.keys);
+    std::string lines;  // rare: a block processed alongside used some of the keys first
+    size_t begin = 0;
+    for (const BlockOutput::KeyLine& k : out.key_lines) {
+      if (k.entry->first_row.load(std::memory_order_relaxed) == k.row)
+        lines.append(out.keys, begin, k.end - begin);
+      begin = k.end;
     }
-    // In order; after a failure, the tasks in flight (which use `used`) are still awaited.
-    std::deque<std::future<std::string>> in_flight;
-    for (size_t next = 0; next < used.size() || !in_flight.empty();) {
-      for (; failure.ok() && next < used.size() &&
-             in_flight.size() < static_cast<size_t>(2 * pool->size());
-           next += kChunk) {
-        in_flight.push_back(pool->Submit([&format, next](int) { return format(next); }));
-      }
-      if (in_flight.empty()) break;
-      std::string text = in_flight.front().get();
-      in_flight.pop_front();
-      if (failure.ok()) failure = out.Write(text);
-    }
-    return failure;
+    return keys_out_->out->Write(lines);
   }
 
   const BatchJobConfig& config_;
@@ -311,6 +282,8 @@ class JobRun {
   Clock::time_point start_;
   std::vector<Sink> sinks_;  // encrypted, then derived in order
   std::optional<Sink> rejected_;
+  std::optional<Sink> keys_out_;
+  uint64_t key_row_base_ = 0;  // rows of the files before the current one
   bool first_file_ = true;
   std::vector<BlockOutput> spare_outputs_;
   JobProgress progress_;

@@ -28,8 +28,13 @@ size_t DedupSlot(const KeyId& id, size_t mask) {
 
 }  // namespace
 
-BlockTransformer::BlockTransformer(const JobPlan* plan, KeyCache* keys, OnError on_error)
-    : plan_(plan), keys_(keys), on_error_(on_error), timestamp_(*plan->timestamp) {
+BlockTransformer::BlockTransformer(const JobPlan* plan, KeyCache* keys, OnError on_error,
+                                   uint64_t key_row_base)
+    : plan_(plan),
+      keys_(keys),
+      key_row_base_(key_row_base),
+      on_error_(on_error),
+      timestamp_(*plan->timestamp) {
   for (const DerivedPlan& d : plan->derived) maskers_.push_back(d.masker);
   for (const FieldValidation& v : plan->validations)
     regexes_.push_back(std::make_unique<RE2>(v.regex->pattern(), v.regex->options()));
@@ -140,7 +145,7 @@ void BlockTransformer::Reject(BlockOutput& out, uint64_t row_number,
   ++out.rejected_rows;
 }
 
-Status BlockTransformer::ResolveKeys(const CsvBlock& block, size_t skip) {
+Status BlockTransformer::ResolveKeys(const CsvBlock& block, size_t skip, BlockOutput& out) {
   const size_t n = records_.size();
   distinct_.clear();
   size_t cap = 64;
@@ -153,7 +158,8 @@ Status BlockTransformer::ResolveKeys(const CsvBlock& block, size_t skip) {
     const KeyId id = keys_->Identify(value, FloorDiv(rows_[i].timestamp, kMillisPerDay));
     for (size_t s = DedupSlot(id, mask);; s = (s + 1) & mask) {
       if (dedup_[s] == 0) {
-        distinct_.push_back({id, value, block.first_row + i});  // its first row: marked used
+        // Its first row here: marked used.
+        distinct_.push_back({id, value, key_row_base_ + block.first_row + i});
         dedup_[s] = static_cast<uint32_t>(distinct_.size());
         rows_[i].key = dedup_[s] - 1;
         break;
@@ -165,7 +171,16 @@ Status BlockTransformer::ResolveKeys(const CsvBlock& block, size_t skip) {
     }
   }
   entries_.assign(distinct_.size(), nullptr);
-  return keys_->Resolve(distinct_, entries_);
+  STRM_RETURN_IF_ERROR(keys_->Resolve(distinct_, entries_));
+  // The keys output's lines of the keys first used here, as far as this block can tell
+  // (distinct_ is in the order of rows).
+  for (size_t j = 0; j < distinct_.size(); ++j) {
+    const KeyEntry* e = entries_[j];
+    if (e->first_row.load(std::memory_order_relaxed) != distinct_[j].row) continue;
+    keys_->AppendKeysCsvLine(*e, out.keys);
+    out.key_lines.push_back({e, distinct_[j].row, out.keys.size()});
+  }
+  return Status::Ok();
 }
 
 void BlockTransformer::WriteRow(std::span<const std::string_view> fields, const RowState& row,
@@ -254,6 +269,8 @@ void BlockTransformer::Process(const CsvBlock& block, size_t skip, BlockOutput& 
   out.derived.resize(plan_->derived.size());
   for (OutputBuffer& d : out.derived) d.clear();
   out.rejected.clear();
+  out.keys.clear();
+  out.key_lines.clear();
   out.rows = out.rejected_rows = 0;
   out.error = Status::Ok();
   out.input_bytes = block.data.size();
@@ -292,7 +309,7 @@ void BlockTransformer::Process(const CsvBlock& block, size_t skip, BlockOutput& 
     rows_[i].ok = true;
   }
   // The keys of all good rows at once, then pass 2: encrypt and derive.
-  if (Status s = ResolveKeys(block, skip); !s.ok()) {
+  if (Status s = ResolveKeys(block, skip, out); !s.ok()) {
     out.error = s.WithContext("Cannot get encryption keys");
     return;
   }

@@ -34,12 +34,26 @@ struct BlockOutput {
   uint64_t rows = 0;                  // rows written to the encrypted output
   uint64_t rejected_rows = 0;
   uint64_t input_bytes = 0;  // size of the block's input, for progress
+  // Lines of the keys output for the keys whose first use may be in this block (those whose
+  // first row was one of its rows when it resolved them), in the order of those rows. A block
+  // before it, processed at the same time, may still have used one first: when the blocks
+  // before it have been written, the line belongs here if the key's first_row is still `row`.
+  struct KeyLine {
+    const KeyEntry* entry;
+    uint64_t row;  // the key's first row in this block (with the transformer's row base)
+    size_t end;    // of its line in `keys`
+  };
+  std::string keys;
+  std::vector<KeyLine> key_lines;
   Status error;  // the first row error with on_error FAIL (outputs are then meaningless)
 };
 
 class BlockTransformer {
  public:
-  BlockTransformer(const JobPlan* plan, KeyCache* keys, OnError on_error);
+  // Rows mark the keys they use with their number plus `key_row_base` (rows of the files
+  // before this one, so that first uses compare across files).
+  BlockTransformer(const JobPlan* plan, KeyCache* keys, OnError on_error,
+                   uint64_t key_row_base = 0);
 
   // Processes the records of `block` into `out`, skipping its first `skip` records (the
   // header).
@@ -66,7 +80,7 @@ class BlockTransformer {
   void Reject(BlockOutput& out, uint64_t row_number, std::span<const std::string_view> fields,
               const std::string& reason);
   // Pass 1's key work: the distinct keys of the block's good rows, resolved in one call.
-  Status ResolveKeys(const CsvBlock& block, size_t skip);
+  Status ResolveKeys(const CsvBlock& block, size_t skip, BlockOutput& out);
   // Encrypts the PII values of the good rows rows[0..n) (n <= RowEncryptor::kRowsAtOnce)
   // together, into group_values_ / group_cipher_ (row k's: group_rows_[k].out).
   void EncryptGroup(const size_t* rows, size_t n);
@@ -76,6 +90,7 @@ class BlockTransformer {
 
   const JobPlan* plan_;
   KeyCache* keys_;
+  uint64_t key_row_base_;
   OnError on_error_;
   TimestampFormat timestamp_;   // this thread's copy (it caches)
   DecimalMemo timestamp_text_;  // strmMeta.timestamp: rows in time order share its digits

@@ -3,11 +3,13 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <new>
 #include <type_traits>
 
 #include "core/bytes.h"
+#include "formats/csv_writer.h"
 
 namespace strm {
 namespace {
@@ -228,6 +230,18 @@ KeyCache::UsedKeys KeyCache::UsedInOrder() const {
   }
   std::sort(used.begin(), used.end());  // rows are distinct: one key per row
   return used;
+}
+
+void KeyCache::AppendKeysCsvLine(const KeyEntry& entry, std::string& out) const {
+  entry.AppendKeyLink(out);
+  out += ',';
+  AppendTinkKeysetCsvField(entry.keyset, out);
+  out += ',';
+  AppendCsvField(out, PolicyId(entry));
+  out += ',';
+  char expires[24];
+  out.append(expires, std::to_chars(expires, expires + sizeof expires, entry.expires_at).ptr);
+  out += '\n';
 }
 
 const std::string& KeyCache::PolicyId(const KeyEntry& entry) const {

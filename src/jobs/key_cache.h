@@ -98,6 +98,9 @@ class KeyCache {
   // run goes; call this before committing any output that uses them.
   Status Flush();
 
+  // Appends the line of the keys output (keyLink,encryptionKey,policyId,expiresAt) of `entry`.
+  void AppendKeysCsvLine(const KeyEntry& entry, std::string& out) const;
+
   // Keys used by at least one row (MarkUsed), ordered by the first row that used them.
   struct UsedKey {
     uint64_t first_row;

@@ -24,6 +24,20 @@ size_t Col(const std::vector<std::string>& header, const std::string& name) {
   return static_cast<size_t>(it - header.begin());
 }
 
+// The keyLinks of the encrypted output in order of first appearance, and those of the keys
+// output in its order: the keys output lists each key used once, in order of first use.
+void ExpectKeysInOrderOfFirstUse(const Rows& enc, const Rows& keys) {
+  ASSERT_FALSE(enc.empty());
+  const size_t link = Col(enc[0], "strmMeta.keyLink");
+  std::vector<std::string> first_use;
+  std::set<std::string> seen;
+  for (size_t r = 1; r < enc.size(); ++r)
+    if (seen.insert(enc[r][link]).second) first_use.push_back(enc[r][link]);
+  std::vector<std::string> listed;
+  for (size_t r = 1; r < keys.size(); ++r) listed.push_back(keys[r][0]);
+  EXPECT_EQ(listed, first_use);
+}
+
 class BatchJobRunnerTest : public JobFixture {
  protected:
   void SetUp() override {
@@ -174,6 +188,37 @@ TEST_F(BatchJobRunnerTest, OutputsDoNotDependOnThreadsOrBlockSize) {
   EXPECT_EQ(one->rows, 5000u);
   EXPECT_EQ(one->keys, 5000u);  // (i % 1111, i % 9) repeats only after 9,999 rows
   EXPECT_EQ(std::count(keys1.begin(), keys1.end(), '\n'), 5001);
+}
+
+TEST_F(BatchJobRunnerTest, KeysUsedAcrossBlocksAreListedOnceInOrderOfFirstUse) {
+  // 6,000 rows of 40 users over 3 days in blocks of 2 KiB: each key is used in many blocks,
+  // which workers process side by side, so a block often resolves a key that a block before
+  // it, still being processed, uses first.
+  std::string input = ReadTestFile("demo/input.csv");
+  input = input.substr(0, input.find('\n') + 1);
+  Rows demo = *ParseCsvDocument(ReadTestFile("demo/input.csv"));
+  for (int i = 0; i < 6000; ++i) {
+    auto row = demo[1 + i % 10];
+    row[1] = "user_" + std::to_string((i * 7) % 40);
+    row[2][9] = static_cast<char>('1' + (i / 7) % 3);
+    for (size_t c = 0; c < row.size(); ++c) input += (c ? "," : "") + row[c];
+    input += "\n";
+  }
+  WriteInput("input.csv", input);
+  config_.batch_job_group_id = "reuse";
+  auto one = Run(1, 2048);
+  ASSERT_TRUE(one.ok()) << one.status().message();
+  EXPECT_EQ(one->keys, 120u);
+  const std::string keys1 = ReadOutput("out/keys.csv"), enc1 = ReadOutput("out/encrypted.csv");
+  ExpectKeysInOrderOfFirstUse(ReadCsv("out/encrypted.csv"), ReadCsv("out/keys.csv"));
+  for (int threads : {2, 4, 8}) {
+    config_.id = NewUuidV4();
+    auto many = Run(threads, 2048);
+    ASSERT_TRUE(many.ok()) << many.status().message();
+    EXPECT_EQ(many->keys, 120u) << threads;
+    EXPECT_EQ(ReadOutput("out/keys.csv"), keys1) << threads;
+    EXPECT_EQ(ReadOutput("out/encrypted.csv"), enc1) << threads;
+  }
 }
 
 // Quoted newlines and commas, doubled quotes, a BOM, CRLF, empty fields, non-ASCII text.
@@ -465,6 +510,25 @@ TEST_F(JobFixture, GlobReadsEveryMatchingFileInOrder) {
   ASSERT_EQ(enc.size(), 3u);
   EXPECT_EQ(enc[1][0], "s");
   EXPECT_EQ(enc[2][0], "s2");
+}
+
+TEST_F(JobFixture, AKeyUsedInTwoFilesIsListedOnceAtItsFirstUse) {
+  // The same data subject and day in both files, at row 2 of the first and row 1 of the
+  // second: the key's first use is in the first file, whatever the row numbers.
+  config_.source.file_name = "part-*.csv";
+  config_.source.path_prefix = "in";
+  const std::string other = "o,v,2022-02-06 06.43.12.962083:+0100,f@x.y,a,1,b,2,1\n";
+  WriteInput("in/part-1.csv", std::string(kHeader) + other + kGoodRow);
+  WriteInput("in/part-2.csv", std::string(kHeader) + kGoodRow + other);
+  auto outcome = Run();
+  ASSERT_TRUE(outcome.ok()) << outcome.status().message();
+  EXPECT_EQ(outcome->files, 2u);
+  Rows enc = ReadCsv("out/encrypted.csv");
+  Rows keys = ReadCsv("out/keys.csv");
+  ASSERT_EQ(enc.size(), 5u);
+  ASSERT_EQ(outcome->keys, 2u);
+  ASSERT_EQ(keys.size(), 3u);
+  ExpectKeysInOrderOfFirstUse(enc, keys);
 }
 
 }  // namespace
