@@ -1,19 +1,19 @@
 #include "platform/connector_store.h"
 
+#include "net/curl_transport.h"
 #include "storage/azure_store.h"
 #include "storage/connector_credentials.h"
 #include "storage/gcs_store.h"
-#include "storage/http_client.h"
 #include "storage/local_store.h"
 #include "storage/s3_store.h"
 
 namespace strm {
 namespace {
 
-// One client for the process: its pooled connections serve every store.
-std::shared_ptr<HttpClient> SharedHttpClient() {
-  static const auto client = std::make_shared<HttpClient>();
-  return client;
+// One transport for the process: its pooled connections serve every store.
+std::shared_ptr<HttpTransport> SharedTransport() {
+  static const auto transport = std::make_shared<CurlTransport>();
+  return transport;
 }
 
 Result<std::string> LocationString(const DataConnector& c, const char* member) {
@@ -39,14 +39,14 @@ Result<std::shared_ptr<ObjectStore>> OpenStore(const DataConnector& c) {
     if (!c.credentials.empty()) {
       STRM_ASSIGN_OR_RETURN(o.credentials, ParseS3Credentials(c.credentials, CredentialsSource(c)));
     }
-    o.http = SharedHttpClient();
+    o.http = SharedTransport();
     return OpenS3Store(std::move(o));
   }
   if (c.type == "gcs") {
     GcsStoreOptions o;
     STRM_ASSIGN_OR_RETURN(o.bucket, LocationString(c, "bucket_name"));
     STRM_ASSIGN_OR_RETURN(o.credentials, ParseGcsCredentials(c.credentials, CredentialsSource(c)));
-    o.http = SharedHttpClient();
+    o.http = SharedTransport();
     return OpenGcsStore(std::move(o));
   }
   if (c.type == "azure-blob-storage") {
@@ -55,7 +55,7 @@ Result<std::shared_ptr<ObjectStore>> OpenStore(const DataConnector& c) {
     STRM_ASSIGN_OR_RETURN(o.container, LocationString(c, "container_name"));
     STRM_ASSIGN_OR_RETURN(o.credentials,
                           ParseAzureCredentials(c.credentials, CredentialsSource(c)));
-    o.http = SharedHttpClient();
+    o.http = SharedTransport();
     return OpenAzureStore(std::move(o));
   }
   return InvalidArgument("unsupported type '" + c.type + "'");

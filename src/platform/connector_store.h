@@ -8,7 +8,8 @@
 //                                                                    environment variables)
 //   "gcs"                 {"bucket_name"}                            a service-account key
 //   "azure-blob-storage"  {"storage_account_uri", "container_name"}  client-credentials
-// Every store of a process shares one HTTP client, so connections are reused across them.
+// Every store of a process shares one HTTP transport (net/curl_transport.h), so connections
+// are reused across them.
 #pragma once
 
 #include <memory>

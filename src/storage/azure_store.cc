@@ -5,30 +5,23 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <ctime>
-#include <mutex>
-
-#include <nlohmann/json.hpp>
 
 #include "core/bytes.h"
-#include "storage/xml_reader.h"
+#include "net/chunked_upload.h"
+#include "net/curl_transport.h"
+#include "net/http_status.h"
+#include "net/oauth_token.h"
+#include "net/ranged_reader.h"
+#include "net/token_cache.h"
+#include "net/xml_reader.h"
 
 namespace strm {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-constexpr size_t kMaxBlocks = 50'000;                 // Azure's limit per block blob
+constexpr int kMaxBlocks = 50'000;                    // Azure's limit per block blob
 constexpr size_t kMaxBlockSize = size_t{4000} << 20;  // Put Block's limit
 constexpr size_t kMinBlockSize = 1 << 10;
-constexpr size_t kMaxErrorTextSize = 500;               // of an OAuth error_description
-constexpr std::chrono::seconds kMaxRefreshMargin{300};  // as Azure's SDKs: 5 minutes early
-
-bool IsUnreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -63,48 +56,6 @@ bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
   return true;
 }
 
-// ---- Errors ---------------------------------------------------------------------------------
-
-// Azure's error code: the x-ms-error-code header (also on HEAD), else the XML <Code>.
-std::string AzureErrorCode(const HttpResponse& r) {
-  if (const std::string* h = r.FindHeader("x-ms-error-code"); h != nullptr && !h->empty())
-    return h->substr(0, 64);
-  return XmlElementText(r.body, "Code").substr(0, 64);
-}
-
-StatusCode CodeForHttpStatus(int status) {
-  if (status == 404) return StatusCode::kNotFound;
-  if (status == 401 || status == 403) return StatusCode::kPermissionDenied;
-  if (status == 409 || status == 412) return StatusCode::kFailedPrecondition;
-  if (status == 400 || status == 416) return StatusCode::kInvalidArgument;
-  if (status == 408 || status == 429 || status >= 500) return StatusCode::kUnavailable;
-  return StatusCode::kInternal;
-}
-
-// "HTTP 403 AuthenticationFailed (Lifetime validation failed. The token is expired.)"
-std::string DescribeFailure(const HttpResponse& r) {
-  std::string msg = "HTTP " + std::to_string(r.status);
-  const std::string code = AzureErrorCode(r);
-  if (!code.empty()) msg += " " + code;
-  // Azure explains failed authentication here; it never holds the token.
-  std::string detail = XmlElementText(r.body, "AuthenticationErrorDetail");
-  if (!detail.empty()) msg += " (" + detail.substr(0, kMaxErrorTextSize) + ")";
-  return msg;
-}
-
-Status HttpError(std::string_view what, const HttpResponse& r) {
-  return {CodeForHttpStatus(r.status), std::string(what) + ": " + DescribeFailure(r)};
-}
-
-// The message of a transport failure, with HttpClient's "<METHOD> <url> failed: " prefix
-// replaced by `what`, so WithRetries recognises and trims it.
-Status RenameTransportError(const Status& s, const HttpRequest& req, std::string_view what) {
-  std::string msg = s.message();
-  const std::string prefix = DescribeRequest(req) + " failed: ";
-  if (msg.compare(0, prefix.size(), prefix) == 0) msg.erase(0, prefix.size());
-  return {s.code(), std::string(what) + " failed: " + msg};
-}
-
 // RFC 1123 date in GMT, as x-ms-date wants it; not strftime, whose names follow the locale.
 std::string HttpDate(std::chrono::system_clock::time_point t) {
   static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -119,204 +70,6 @@ std::string HttpDate(std::chrono::system_clock::time_point t) {
                 tm.tm_sec);
   return buf;
 }
-
-// ---- Tokens ---------------------------------------------------------------------------------
-
-// The client-credentials flow with one cached token. Thread-safe: the mutex is held while a
-// token is fetched, so concurrent callers wait for that one request instead of sending more.
-class TokenSource {
- public:
-  TokenSource(std::shared_ptr<HttpClient> http, AzureCredentials credentials, std::string token_url,
-              RetryPolicy retry, std::function<Clock::time_point()> clock)
-      : http_(std::move(http)),
-        credentials_(std::move(credentials)),
-        token_url_(std::move(token_url)),
-        retry_(std::move(retry)),
-        clock_(std::move(clock)) {}
-
-  Result<std::string> Token() {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!token_.empty() && Now() < refresh_at_) return token_;
-    token_.clear();
-    const Clock::time_point asked = Now();  // the lifetime counts from the request
-    STRM_ASSIGN_OR_RETURN(auto fetched, Fetch());
-    const auto& [token, lifetime] = fetched;
-    token_ = token;
-    refresh_at_ = asked + lifetime - std::min(kMaxRefreshMargin, lifetime / 2);
-    return token_;
-  }
-
-  // Forgets `token` if it is the cached one (the service refused it).
-  void Invalidate(const std::string& token) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (token_ == token) token_.clear();
-  }
-
- private:
-  Clock::time_point Now() const { return clock_ ? clock_() : Clock::now(); }
-
-  std::string What() const {
-    return "Azure token request to " + RedactUrl(token_url_) + " for client " +
-           credentials_.client_id;
-  }
-
-  // The text of an endpoint's answer, made safe for a message: no secret, one line, short.
-  std::string Clean(std::string text) const {
-    const std::string& secret = credentials_.client_secret;
-    for (size_t at = 0; !secret.empty() && (at = text.find(secret, at)) != std::string::npos;
-         at += kRedactedSecret.size())
-      text.replace(at, secret.size(), kRedactedSecret);
-    for (char& c : text)
-      if (c == '\r' || c == '\n' || c == '\t') c = ' ';
-    if (text.size() > kMaxErrorTextSize) text = text.substr(0, kMaxErrorTextSize) + "...";
-    return text;
-  }
-
-  Result<std::pair<std::string, std::chrono::seconds>> Fetch() {
-    const std::string body = "grant_type=client_credentials&client_id=" +
-                             AzurePercentEncode(credentials_.client_id, false) + "&client_secret=" +
-                             AzurePercentEncode(credentials_.client_secret, false) +
-                             "&scope=" + AzurePercentEncode(kAzureStorageScope, false);
-    HttpRequest req;
-    req.method = "POST";
-    req.url = token_url_;
-    req.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
-                   {"Accept", "application/json"}};
-    req.body = body;
-    const std::string what = What();
-    STRM_ASSIGN_OR_RETURN(HttpResponse r, WithRetries(retry_, what, [&]() -> Result<HttpResponse> {
-                            auto sent = http_->Send(req);
-                            if (!sent.ok()) return RenameTransportError(sent.status(), req, what);
-                            return sent;
-                          }));
-    nlohmann::json doc = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-    if (r.status < 200 || r.status >= 300) {
-      std::string msg = what + ": HTTP " + std::to_string(r.status);
-      if (doc.is_object()) {
-        if (auto e = doc.find("error"); e != doc.end() && e->is_string())
-          msg += " " + Clean(e->get<std::string>());
-        if (auto d = doc.find("error_description"); d != doc.end() && d->is_string())
-          msg += ": " + Clean(d->get<std::string>());
-      }
-      StatusCode code = r.status == 400 || r.status == 401 || r.status == 403
-                            ? StatusCode::kPermissionDenied
-                        : r.status == 404 ? StatusCode::kInvalidArgument
-                                          : CodeForHttpStatus(r.status);
-      return Status(code, msg);
-    }
-    if (!doc.is_object()) return Internal(what + ": the answer is not a JSON object");
-    auto token = doc.find("access_token");
-    if (token == doc.end() || !token->is_string() || token->get<std::string>().empty())
-      return Internal(what + ": the answer has no access_token");
-    if (auto type = doc.find("token_type"); type != doc.end()) {
-      if (!type->is_string() || !StartsWithNoCase(type->get<std::string>(), "bearer") ||
-          type->get<std::string>().size() != 6)
-        return Internal(what + ": the token_type is not Bearer");
-    }
-    // v2.0 endpoints send a number, v1.0 ones (and some proxies) a string.
-    int64_t seconds = -1;
-    if (auto e = doc.find("expires_in"); e != doc.end()) {
-      if (e->is_number_integer()) {
-        seconds = e->get<int64_t>();
-      } else if (e->is_string()) {
-        const std::string s = e->get<std::string>();
-        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), seconds);
-        if (ec != std::errc() || p != s.data() + s.size()) seconds = -1;
-      }
-    }
-    if (seconds < 0) return Internal(what + ": the answer has no valid expires_in");
-    return std::pair{token->get<std::string>(), std::chrono::seconds(seconds)};
-  }
-
-  std::shared_ptr<HttpClient> http_;
-  AzureCredentials credentials_;
-  std::string token_url_;
-  RetryPolicy retry_;
-  std::function<Clock::time_point()> clock_;
-  std::mutex mu_;
-  std::string token_;
-  Clock::time_point refresh_at_;
-};
-
-// ---- Requests -------------------------------------------------------------------------------
-
-// What the store and its streams share; streams keep it alive after the store is gone.
-class AzureClient {
- public:
-  AzureClient(AzureStoreOptions o, AzureAccountUri account, std::string token_url)
-      : http_(o.http ? o.http : std::make_shared<HttpClient>()),
-        account_(std::move(account)),
-        container_(std::move(o.container)),
-        container_url_(AzureContainerUrl(account_, container_)),
-        retry_(o.retry),
-        block_size_(o.block_size),
-        read_chunk_size_(o.read_chunk_size),
-        list_page_size_(o.list_page_size),
-        tokens_(http_, std::move(o.credentials), std::move(token_url), o.retry,
-                std::move(o.clock)) {}
-
-  std::string Uri(std::string_view key = {}) const {
-    std::string out = "azure://" + account_.account + "/" + container_;
-    if (!key.empty()) out += "/" + std::string(key);
-    return out;
-  }
-  std::string BlobUrl(std::string_view key) const {
-    return AzureBlobUrl(account_, container_, key);
-  }
-  const std::string& container_url() const { return container_url_; }
-  size_t block_size() const { return block_size_; }
-  size_t read_chunk_size() const { return read_chunk_size_; }
-  int list_page_size() const { return list_page_size_; }
-
-  // "Azure PUT azure://acct/c/key (Put Block)": how messages name an operation.
-  std::string What(std::string_view method, std::string_view key, std::string_view op) const {
-    std::string out = "Azure " + std::string(method) + " " + Uri(key);
-    if (!op.empty()) out += " (" + std::string(op) + ")";
-    return out;
-  }
-
-  // Sends a signed request with retries. Any HTTP status is a value for the caller; errors are
-  // transport failures that outlasted the retries and token failures, named by `what`.
-  Result<HttpResponse> Send(HttpRequest req, const std::string& what) {
-    Status token_error;
-    const size_t base_headers = req.headers.size();
-    auto attempt = [&]() -> Result<HttpResponse> {
-      // One more try with a fresh token when the service says the cached one is no good.
-      for (int auth_try = 0;; ++auth_try) {
-        auto token = tokens_.Token();
-        if (!token.ok()) {
-          token_error = token.status();
-          return Internal("token");  // not retryable: TokenSource has retried already
-        }
-        req.headers.resize(base_headers);
-        req.headers.push_back({"Authorization", "Bearer " + *token});
-        req.headers.push_back({"x-ms-version", std::string(kAzureApiVersion)});
-        req.headers.push_back({"x-ms-date", HttpDate(std::chrono::system_clock::now())});
-        auto r = http_->Send(req);
-        if (!r.ok()) return RenameTransportError(r.status(), req, what);
-        if (r->status == 401 && auth_try == 0) {
-          tokens_.Invalidate(*token);
-          continue;
-        }
-        return r;
-      }
-    };
-    auto r = WithRetries(retry_, what, attempt);
-    if (!token_error.ok()) return token_error.WithContext(what);
-    return r;
-  }
-
- private:
-  std::shared_ptr<HttpClient> http_;
-  AzureAccountUri account_;
-  std::string container_, container_url_;
-  RetryPolicy retry_;
-  size_t block_size_, read_chunk_size_;
-  int list_page_size_;
-  TokenSource tokens_;
-};
-
-bool Is2xx(const HttpResponse& r) { return r.status >= 200 && r.status < 300; }
 
 Status CheckKey(std::string_view key) {
   if (key.empty()) return InvalidArgument("an Azure blob name must not be empty");
@@ -335,213 +88,172 @@ Status CheckKey(std::string_view key) {
   return Status::Ok();
 }
 
-// The total of "Content-Range: bytes 0-99/1234", or -1.
-int64_t ContentRangeTotal(const HttpResponse& r) {
-  const std::string* h = r.FindHeader("content-range");
-  if (h == nullptr) return -1;
-  size_t slash = h->rfind('/');
-  if (slash == std::string::npos) return -1;
-  int64_t total = -1;
-  auto [p, ec] = std::from_chars(h->data() + slash + 1, h->data() + h->size(), total);
-  if (ec != std::errc() || p != h->data() + h->size()) return -1;
-  return total;
+// ---- Requests -------------------------------------------------------------------------------
+
+// A token of the client-credentials flow.
+Result<BearerToken> FetchToken(HttpTransport& http, const RetryPolicy& retry,
+                               const AzureCredentials& credentials, const std::string& token_url) {
+  OAuthTokenRequest t;
+  t.url = token_url;
+  t.form = "grant_type=client_credentials&client_id=" + PercentEncode(credentials.client_id) +
+           "&client_secret=" + PercentEncode(credentials.client_secret) +
+           "&scope=" + PercentEncode(kAzureStorageScope);
+  t.who = "the token request to " + RedactUrl(token_url) + " for client " + credentials.client_id;
+  t.secret = credentials.client_secret;
+  return FetchOAuthToken(http, retry, t);
 }
 
-// ---- Streams --------------------------------------------------------------------------------
-
-// Ranged GETs of one chunk at a time, pinned to the ETag of the first.
-class BlobReader final : public InputStream {
+// What the store and its streams share; streams keep it alive after the store is gone.
+class AzureClient {
  public:
-  BlobReader(std::shared_ptr<AzureClient> client, std::string key)
-      : client_(std::move(client)), key_(std::move(key)), url_(client_->BlobUrl(key_)) {}
+  AzureClient(AzureStoreOptions o, AzureAccountUri account, std::string token_url)
+      : http_(o.http ? o.http : std::make_shared<CurlTransport>()),
+        account_(std::move(account)),
+        container_(std::move(o.container)),
+        container_url_(AzureContainerUrl(account_, container_)),
+        retry_(o.retry),
+        block_size_(o.block_size),
+        read_chunk_size_(o.read_chunk_size),
+        list_page_size_(o.list_page_size),
+        tokens_([http = http_, retry = o.retry, credentials = std::move(o.credentials),
+                 url = std::move(token_url)] { return FetchToken(*http, retry, credentials, url); },
+                std::move(o.clock)) {}
 
-  // The first chunk: it tells whether the blob exists, its size and its ETag.
-  Status Open() {
-    const std::string what = client_->What("GET", key_, "");
-    HttpRequest req;
-    req.url = url_;
-    req.headers = {{"Range", "bytes=0-" + std::to_string(client_->read_chunk_size() - 1)}};
-    STRM_ASSIGN_OR_RETURN(HttpResponse r, client_->Send(req, what));
-    // Azure refuses any range of an empty blob: 416 InvalidRange, "Content-Range: bytes */0".
-    if (r.status == 416 && (ContentRangeTotal(r) == 0 || AzureErrorCode(r) == "InvalidRange")) {
-      size_ = 0;
-      return Status::Ok();
-    }
-    if (!Is2xx(r)) return HttpError(what, r);
-    if (const std::string* etag = r.FindHeader("etag")) etag_ = *etag;
-    if (r.status == 206) {
-      int64_t total = ContentRangeTotal(r);
-      if (total < 0) return Internal(what + ": a partial answer without Content-Range");
-      size_ = static_cast<uint64_t>(total);
-    } else {
-      size_ = r.body.size();  // the whole blob: the range was ignored
-    }
-    buf_ = std::move(r.body);
-    offset_ = buf_.size();
-    return Status::Ok();
+  std::string Uri(std::string_view key = {}) const {
+    std::string out = "azure://" + account_.account + "/" + container_;
+    if (!key.empty()) out += "/" + std::string(key);
+    return out;
+  }
+  std::string BlobUrl(std::string_view key) const {
+    return AzureBlobUrl(account_, container_, key);
+  }
+  const std::string& container_url() const { return container_url_; }
+  size_t block_size() const { return block_size_; }
+  size_t read_chunk_size() const { return read_chunk_size_; }
+  int list_page_size() const { return list_page_size_; }
+  const RetryPolicy& retry() const { return retry_; }
+
+  // "Azure PUT azure://acct/c/key (Put Block)": how messages name a request.
+  std::string What(std::string_view method, std::string_view key, std::string_view op) const {
+    return RequestName("Azure", method, Uri(key), op);
   }
 
-  Result<size_t> Read(char* out, size_t n) override {
-    if (pos_ == buf_.size()) {
-      if (offset_ >= size_ || n == 0) return size_t{0};
-      STRM_RETURN_IF_ERROR(Refill());
-    }
-    size_t k = std::min(n, buf_.size() - pos_);
-    std::memcpy(out, buf_.data() + pos_, k);
-    pos_ += k;
-    return k;
+  // One try: the bearer token (SendWithToken), the API version and the date.
+  Result<HttpResponse> SendOnce(HttpRequest req, const HttpBodySink* sink, Status& token_error) {
+    req.headers.push_back({"x-ms-version", std::string(kAzureApiVersion)});
+    req.headers.push_back({"x-ms-date", HttpDate(std::chrono::system_clock::now())});
+    return SendWithToken(*http_, tokens_, std::move(req), sink, token_error);
+  }
+
+  // Sends a request with retries. Any HTTP status is a value for the caller; errors are
+  // transport failures that outlasted the retries and token failures, named by `what`.
+  Result<HttpResponse> Send(const HttpRequest& req, const std::string& what) {
+    return WithTokenRetries(
+        retry_, what, [&](Status& token_error) { return SendOnce(req, nullptr, token_error); });
   }
 
  private:
-  Status Refill() {
-    const std::string what = client_->What("GET", key_, "");
-    const uint64_t last = std::min<uint64_t>(offset_ + client_->read_chunk_size(), size_) - 1;
-    HttpRequest req;
-    req.url = url_;
-    req.headers = {{"Range", "bytes=" + std::to_string(offset_) + "-" + std::to_string(last)}};
-    if (!etag_.empty()) req.headers.push_back({"If-Match", etag_});
-    buf_.clear();
-    pos_ = 0;
-    STRM_ASSIGN_OR_RETURN(HttpResponse r, client_->Send(req, what));
-    if (r.status == 412 || r.status == 404)
-      return FailedPrecondition(what + ": the blob was replaced or deleted while being read (" +
-                                DescribeFailure(r) + ")");
-    if (!Is2xx(r)) return HttpError(what, r);
-    if (r.status != 206 || r.body.size() != last - offset_ + 1)
-      return Unavailable(what + ": asked for bytes " + std::to_string(offset_) + "-" +
-                         std::to_string(last) + ", got " + std::to_string(r.body.size()));
-    buf_ = std::move(r.body);
-    offset_ += buf_.size();
-    return Status::Ok();
-  }
-
-  std::shared_ptr<AzureClient> client_;
-  std::string key_, url_, etag_;
-  uint64_t size_ = 0, offset_ = 0;  // offset_: the blob's position after buf_
-  std::string buf_;
-  size_t pos_ = 0;
+  std::shared_ptr<HttpTransport> http_;
+  AzureAccountUri account_;
+  std::string container_, container_url_;
+  RetryPolicy retry_;
+  size_t block_size_, read_chunk_size_;
+  int list_page_size_;
+  TokenCache tokens_;
 };
 
-class BlobWriter final : public OutputStream {
+// ---- Streams --------------------------------------------------------------------------------
+
+// Ranged Get Blob, pinned to the ETag of the first answer (If-Match).
+class AzureRanges final : public RangeSource {
  public:
-  BlobWriter(std::shared_ptr<AzureClient> client, std::string key)
+  AzureRanges(std::shared_ptr<AzureClient> client, std::string key)
+      : client_(std::move(client)), url_(client_->BlobUrl(key)) {}
+
+  Result<HttpResponse> GetRange(uint64_t first, uint64_t last, const std::string& version,
+                                const HttpBodySink& sink, Status& token_error) override {
+    HttpRequest req;
+    req.url = url_;
+    req.headers = {{"Range", "bytes=" + std::to_string(first) + "-" + std::to_string(last)}};
+    if (!version.empty()) req.headers.push_back({"If-Match", version});
+    return client_->SendOnce(std::move(req), &sink, token_error);
+  }
+
+  std::string VersionOf(const HttpResponse& r) const override {
+    const std::string* etag = r.FindHeader("etag");
+    return etag != nullptr ? *etag : std::string();
+  }
+
+ private:
+  const std::shared_ptr<AzureClient> client_;
+  const std::string url_;
+};
+
+// Put Blob, or Put Block requests made visible by Put Block List (see the header).
+class AzureUpload final : public UploadProtocol {
+ public:
+  AzureUpload(std::shared_ptr<AzureClient> client, std::string key)
       : client_(std::move(client)), key_(std::move(key)), url_(client_->BlobUrl(key_)) {
     // Random per write, so that another writer of the same blob never reuses our ids.
     uint8_t random[8];
     SecureRandom(random);
     write_id_ = HexEncode(random);
   }
-  ~BlobWriter() override { Abort(); }
 
-  Status Write(std::string_view data) override {
-    if (state_ != State::kOpen) return FailedPrecondition(Closed("write to"));
-    const size_t block = client_->block_size();
-    while (!data.empty()) {
-      // A full block goes out only once more data follows, so an object of exactly one
-      // block is still a single Put Blob.
-      if (buf_.size() == block) {
-        Status s = PutBlock();
-        if (!s.ok()) {
-          Fail();
-          return s;
-        }
-      }
-      size_t take = std::min(data.size(), block - buf_.size());
-      if (buf_.capacity() < buf_.size() + take)  // grow, but never past one block
-        buf_.reserve(std::min(block, std::max(buf_.size() + take, 2 * buf_.capacity())));
-      buf_.append(data.substr(0, take));
-      data.remove_prefix(take);
-    }
-    return Status::Ok();
-  }
-
-  Status Commit() override {
-    if (state_ != State::kOpen) return FailedPrecondition(Closed("commit of"));
-    Status s = block_ids_.empty() ? PutBlob() : PutBlockList();
-    if (!s.ok()) {
-      Fail();
-      return s;
-    }
-    state_ = State::kCommitted;
-    Release();
-    return Status::Ok();
-  }
-
-  // The blocks sent so far are never committed; Azure garbage-collects them.
-  void Abort() override {
-    if (state_ == State::kOpen) state_ = State::kAborted;
-    Release();
-  }
-
- private:
-  enum class State { kOpen, kCommitted, kAborted, kFailed };
-
-  std::string Closed(std::string_view verb) const {
-    static constexpr const char* kStates[] = {"open", "committed", "aborted", "failed"};
-    return std::string(verb) + " " + client_->Uri(key_) + ", which is already " +
-           kStates[static_cast<int>(state_)];
-  }
-  void Fail() {
-    state_ = State::kFailed;
-    Release();
-  }
-  void Release() {
-    std::string().swap(buf_);
-    std::vector<std::string>().swap(block_ids_);
-  }
-
-  Status PutBlock() {
-    if (block_ids_.size() >= kMaxBlocks)
-      return InvalidArgument(client_->Uri(key_) + " would need more than 50000 blocks of " +
-                             std::to_string(client_->block_size()) + " bytes");
-    // 24 bytes of "<16 hex>-<7 digits>": ids of equal length, base64 without padding.
-    char raw[32];
-    std::snprintf(raw, sizeof raw, "%s-%07zu", write_id_.c_str(), block_ids_.size());
-    std::string id = Base64Encode(AsBytes(raw));
-    const std::string what = client_->What("PUT", key_, "Put Block");
-    HttpRequest req;
-    req.method = "PUT";
-    req.url = url_ + "?comp=block&blockid=" + AzurePercentEncode(id, false);
-    req.body = buf_;
-    STRM_ASSIGN_OR_RETURN(HttpResponse r, client_->Send(req, what));
-    if (!Is2xx(r)) return HttpError(what, r);
-    block_ids_.push_back(std::move(id));
-    buf_.clear();
-    return Status::Ok();
-  }
-
-  Status PutBlob() {
-    const std::string what = client_->What("PUT", key_, "Put Blob");
+  Status PutWhole(std::string_view data) override {
     HttpRequest req;
     req.method = "PUT";
     req.url = url_;
     req.headers = {{"x-ms-blob-type", "BlockBlob"}};
-    req.body = buf_;
-    STRM_ASSIGN_OR_RETURN(HttpResponse r, client_->Send(req, what));
-    return Is2xx(r) ? Status::Ok() : HttpError(what, r);
+    req.body = data;
+    return Put(req, "Put Blob");
   }
 
-  Status PutBlockList() {
-    if (!buf_.empty()) STRM_RETURN_IF_ERROR(PutBlock());
+  Status Start() override { return Status::Ok(); }
+
+  Status SendPart(int number, uint64_t, std::string_view data, bool) override {
+    blocks_ = number;
+    HttpRequest req;
+    req.method = "PUT";
+    req.url = url_ + "?comp=block&blockid=" + PercentEncode(BlockId(number));
+    req.body = data;
+    return Put(req, "Put Block");
+  }
+
+  Status Finish(uint64_t) override {
     // <Latest>, not <Uncommitted>: a retry after a lost answer finds the blocks committed.
     std::string xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>";
-    for (const std::string& id : block_ids_) xml += "<Latest>" + id + "</Latest>";
+    for (int n = 1; n <= blocks_; ++n) xml += "<Latest>" + BlockId(n) + "</Latest>";
     xml += "</BlockList>";
-    const std::string what = client_->What("PUT", key_, "Put Block List");
     HttpRequest req;
     req.method = "PUT";
     req.url = url_ + "?comp=blocklist";
     req.headers = {{"Content-Type", "application/xml"}};
     req.body = xml;
-    STRM_ASSIGN_OR_RETURN(HttpResponse r, client_->Send(req, what));
-    return Is2xx(r) ? Status::Ok() : HttpError(what, r);
+    return Put(req, "Put Block List");
   }
 
-  std::shared_ptr<AzureClient> client_;
-  std::string key_, url_, write_id_;
-  std::string buf_;  // at most one block
-  std::vector<std::string> block_ids_;
-  State state_ = State::kOpen;
+  // The blocks sent so far are never committed; Azure garbage-collects them.
+  void Abort() override {}
+
+ private:
+  // 24 bytes of "<16 hex>-<7 digits>" in base64: ids of equal length, without padding.
+  std::string BlockId(int number) const {
+    char raw[32];
+    std::snprintf(raw, sizeof raw, "%s-%07d", write_id_.c_str(), number - 1);
+    return Base64Encode(AsBytes(raw));
+  }
+
+  Status Put(const HttpRequest& req, std::string_view op) {
+    const std::string what = client_->What("PUT", key_, op);
+    STRM_ASSIGN_OR_RETURN(HttpResponse r, client_->Send(req, what));
+    return IsHttpSuccess(r.status) ? Status::Ok() : HttpFailure(what, r);
+  }
+
+  const std::shared_ptr<AzureClient> client_;
+  const std::string key_, url_;
+  std::string write_id_;
+  int blocks_ = 0;  // parts sent, or being sent
 };
 
 // ---- The store ------------------------------------------------------------------------------
@@ -561,13 +273,13 @@ class AzureStore final : public ObjectStore {
     std::string marker;
     for (;;) {
       HttpRequest req;
-      req.url = client_->container_url() +
-                "?restype=container&comp=list&prefix=" + AzurePercentEncode(prefix, false);
-      if (!marker.empty()) req.url += "&marker=" + AzurePercentEncode(marker, false);
+      req.url =
+          client_->container_url() + "?restype=container&comp=list&prefix=" + PercentEncode(prefix);
+      if (!marker.empty()) req.url += "&marker=" + PercentEncode(marker);
       if (client_->list_page_size() > 0)
         req.url += "&maxresults=" + std::to_string(client_->list_page_size());
       STRM_ASSIGN_OR_RETURN(HttpResponse r, client_->Send(req, what));
-      if (!Is2xx(r)) return HttpError(what, r);
+      if (!IsHttpSuccess(r.status)) return HttpFailure(what, r);
       auto page = ParseAzureBlobList(r.body);
       if (!page.ok()) return page.status().WithContext(what);
       for (ObjectInfo& o : page->blobs)  // the service filters; a proxy might not
@@ -584,15 +296,19 @@ class AzureStore final : public ObjectStore {
 
   Result<std::unique_ptr<InputStream>> OpenRead(std::string_view key) override {
     STRM_RETURN_IF_ERROR(CheckKey(key));
-    auto reader = std::make_unique<BlobReader>(client_, std::string(key));
-    STRM_RETURN_IF_ERROR(reader->Open());
-    return std::unique_ptr<InputStream>(std::move(reader));
+    RangedReaderOptions o;
+    o.what = client_->What("GET", key, "");
+    o.retry = client_->retry();
+    o.chunk_size = client_->read_chunk_size();
+    return OpenRangedReader(std::make_shared<AzureRanges>(client_, std::string(key)), std::move(o));
   }
 
   Result<std::unique_ptr<OutputStream>> OpenWrite(std::string_view key,
                                                   const WriteOptions&) override {
     STRM_RETURN_IF_ERROR(CheckKey(key));
-    return std::unique_ptr<OutputStream>(new BlobWriter(client_, std::string(key)));
+    return std::unique_ptr<OutputStream>(
+        new ChunkedUpload(std::make_unique<AzureUpload>(client_, std::string(key)),
+                          client_->block_size(), kMaxBlocks, client_->What("PUT", key, "")));
   }
 
   Status Copy(std::string_view from, std::string_view to) override {
@@ -607,8 +323,9 @@ class AzureStore final : public ObjectStore {
     req.url = client_->BlobUrl(key);
     req.headers = {{"x-ms-delete-snapshots", "include"}};
     STRM_ASSIGN_OR_RETURN(HttpResponse r, client_->Send(req, what));
-    if (Is2xx(r) || (r.status == 404 && AzureErrorCode(r) == "BlobNotFound")) return Status::Ok();
-    return HttpError(what, r);
+    if (IsHttpSuccess(r.status) || (r.status == 404 && ParseServiceError(r).code == "BlobNotFound"))
+      return Status::Ok();
+    return HttpFailure(what, r);
   }
 
  private:
@@ -633,19 +350,7 @@ Status CheckContainer(std::string_view c) {
 // ---- Protocol pieces ------------------------------------------------------------------------
 
 std::string AzurePercentEncode(std::string_view s, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    if (IsUnreserved(c) || (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
+  return PercentEncode(s, keep_slash);
 }
 
 Result<AzureAccountUri> ParseAzureAccountUri(std::string_view uri) {

@@ -1,5 +1,6 @@
 // AzureStore: an ObjectStore over one container of Azure Blob Storage (SPEC §1
-// azure_blob_storage_container), spoken directly over HttpClient with OAuth bearer tokens.
+// azure_blob_storage_container), spoken directly over an HttpTransport with OAuth bearer
+// tokens.
 //
 // Auth: the OAuth 2.0 client-credentials flow of Microsoft Entra ID: POST
 // {authority}/{tenant}/oauth2/v2.0/token with grant_type=client_credentials, client_id,
@@ -7,7 +8,7 @@
 // AzureStoreOptions::authority_host, else $AZURE_AUTHORITY_HOST (as Azure's SDKs), else
 // https://login.microsoftonline.com; it must be https. One token is cached per store and
 // fetched again once less than min(5 min, half its lifetime) of its expires_in remains;
-// concurrent requests wait for a single fetch. Every storage request carries
+// concurrent requests wait for a single fetch (net/token_cache.h). Every storage request carries
 // "Authorization: Bearer", "x-ms-version: 2023-11-03" (kAzureApiVersion; Azurite 3.35
 // accepts it) and "x-ms-date".
 //
@@ -20,24 +21,24 @@
 // Operations:
 //  - List: List Blobs pages (prefix, marker, NextMarker), committed blobs only (uncommitted
 //    blocks are not blobs), sorted by key.
-//  - OpenRead: ranged GETs of read_chunk_size bytes, one buffer at a time, pinned to the
-//    ETag of the first answer (If-Match), so an overwrite during a read is an error rather
-//    than a mix of two objects. NotFound for 404 BlobNotFound.
-//  - OpenWrite: up to block_size bytes are buffered. An object that fits in one block is one
-//    Put Blob at Commit(); a larger one is sent as Put Block requests (base64 block ids of
-//    equal length, random per write) while writing and becomes visible only with the Put
-//    Block List of Commit(). Memory: one block per open writer. Abort or destruction simply
-//    never commits the blocks: Azure has no call to delete uncommitted blocks and
-//    garbage-collects them (after a week), and they are never visible as a blob. At most
-//    50,000 blocks per object (Azure's limit): 390 GiB with 8 MiB blocks.
+//  - OpenRead: ranged GETs of read_chunk_size bytes (net/ranged_reader.h), the next fetched
+//    while one is read, pinned to the ETag of the first answer (If-Match), so an overwrite
+//    during a read is an error rather than a mix of two objects. NotFound for 404 BlobNotFound.
+//  - OpenWrite: net/chunked_upload.h. An object of at most block_size bytes is one Put Blob at
+//    Commit(); a larger one is sent as Put Block requests (base64 block ids of equal length,
+//    random per write), each on a thread of its own while the next block fills, and becomes
+//    visible only with the Put Block List of Commit(). Memory: two blocks per open writer.
+//    Abort or destruction simply never commits the blocks: Azure has no call to delete
+//    uncommitted blocks and garbage-collects them (after a week), and they are never visible
+//    as a blob. At most 50,000 blocks per object (Azure's limit): 390 GiB with 8 MiB blocks.
 //  - Delete: Delete Blob with its snapshots; a missing blob (404 BlobNotFound) is OK, a
 //    missing container is not.
-// Every request, token requests included, goes through WithRetries (5xx, 408, 429, resets,
-// timeouts). Errors name the operation, the blob as azure://account/container/blob, the HTTP
-// status and Azure's error code (x-ms-error-code or the XML <Code>): "Azure PUT
-// azure://acct/data/out.csv (Put Block List): HTTP 403 AuthorizationFailure". Token errors
-// name the token endpoint and the OAuth error and error_description. No message contains
-// the client secret or a token.
+// Every request, token requests included, goes through net/retry_policy.h. Errors have
+// net/http_status.h's shape: the operation, the blob as azure://account/container/blob, the
+// HTTP status, Azure's error code (x-ms-error-code or the XML <Code>) and its message: "Azure
+// PUT azure://acct/data/out.csv (Put Block List): HTTP 403 AuthorizationFailure (This request
+// is not authorized to perform this operation.)". Token errors name the token endpoint and the
+// OAuth error and error_description. No message contains the client secret or a token.
 //
 // Thread-safe, as ObjectStore requires.
 #pragma once
@@ -50,10 +51,10 @@
 #include <string_view>
 #include <vector>
 
+#include "net/http_transport.h"
+#include "net/retry_policy.h"
 #include "storage/connector_credentials.h"
-#include "storage/http_client.h"
 #include "storage/object_store.h"
-#include "storage/retry.h"
 
 namespace strm {
 
@@ -66,8 +67,8 @@ struct AzureStoreOptions {
   std::string storage_account_uri;  // https://account.blob.core.windows.net or with a path:
                                     // https://127.0.0.1:PORT/devstoreaccount1 (Azurite)
   std::string container;
-  AzureCredentials credentials;      // client-credentials flow
-  std::shared_ptr<HttpClient> http;  // null: a client of the store's own
+  AzureCredentials credentials;         // client-credentials flow
+  std::shared_ptr<HttpTransport> http;  // null: a CurlTransport of the store's own
   RetryPolicy retry;
   size_t block_size = 8 << 20;       // Put Block size; 1 KiB to 4000 MiB
   size_t read_chunk_size = 4 << 20;  // bytes per ranged GET of OpenRead
@@ -96,7 +97,8 @@ struct AzureAccountUri {
 };
 Result<AzureAccountUri> ParseAzureAccountUri(std::string_view uri);
 
-// Percent-encodes every byte but A-Z a-z 0-9 - . _ ~, and '/' when `keep_slash`.
+// PercentEncode (net/http_transport.h): every byte but A-Z a-z 0-9 - . _ ~, and '/' when
+// `keep_slash`.
 std::string AzurePercentEncode(std::string_view s, bool keep_slash);
 
 // base + "/" + container, and that + "/" + the encoded blob name.

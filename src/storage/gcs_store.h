@@ -1,40 +1,38 @@
 // GcsStore: an ObjectStore over a Google Cloud Storage bucket, through the JSON API
-// (https://cloud.google.com/storage/docs/json_api) over HttpClient. Keys are object names.
+// (https://cloud.google.com/storage/docs/json_api) over an HttpTransport. Keys are object names.
 //
 // Auth: the service account's RS256 JWT (jwt.h, scope kGcsReadWriteScope) is exchanged at
-// the key's token_uri for an access token (the OAuth "JWT bearer" grant). The token is cached
-// and shared by every request and stream of the store, fetched again when less than
-// min(5 min, half its lifetime) is left, and dropped when the server answers 401 (the
-// request is then sent once more with a fresh token). One thread fetches while the others
-// wait for its result.
+// the key's token_uri for an access token (the OAuth "JWT bearer" grant, net/oauth_token.h).
+// The token is cached and shared by every request and stream of the store (net/token_cache.h:
+// fetched again when less than min(5 min, half its lifetime) is left, one fetch at a time),
+// and dropped when the server answers 401 (the request is then sent once more with a fresh
+// token).
 //
-// Requests (every one through WithRetries: transport failures, 408, 429, 5xx):
+// Requests (every one under net/retry_policy.h):
 //   List      GET    /storage/v1/b/B/o?prefix=P&maxResults=N[&pageToken=T], every page
-//   OpenRead  GET    /storage/v1/b/B/o/NAME?alt=media with "Range: bytes=a-b", one bounded
-//                    buffer (read_size) per request, the generation of the first answer
-//                    pinned for the rest (a replaced object fails the read instead of
-//                    mixing versions); 404 is NotFound
-//   OpenWrite nothing until the data passes one chunk, then a resumable upload: POST
-//             /upload/storage/v1/b/B/o?uploadType=resumable&name=NAME opens a session, each
-//             full chunk is PUT to it with "Content-Range: bytes a-b/*" (answered 308), and
-//             Commit() sends the last one with the total size, which is when the object
-//             appears. A write that fits in one chunk is a single uploadType=media POST at
-//             Commit(). Abort() and destruction cancel an open session (DELETE, answered
-//             499). An exchange of a chunk that fails asks the session what it persisted
-//             ("Content-Range: bytes */*", or "*/TOTAL" for the last chunk) and sends only
-//             the rest. Memory per stream: one chunk.
+//   OpenRead  GET    /storage/v1/b/B/o/NAME?alt=media with "Range: bytes=a-b", read_size
+//                    bytes a range, the next fetched while one is read, the generation of
+//                    the first answer pinned for the rest (net/ranged_reader.h: a replaced
+//                    object fails the read instead of mixing versions); 404 is NotFound
+//   OpenWrite net/chunked_upload.h: nothing until the data passes one chunk, then a resumable
+//             upload: POST /upload/storage/v1/b/B/o?uploadType=resumable&name=NAME opens a
+//             session, each full chunk is PUT to it with "Content-Range: bytes a-b/*"
+//             (answered 308) on a thread of its own while the next fills, and Commit() sends
+//             the last one with the total size, which is when the object appears. A write that
+//             fits in one chunk is a single uploadType=media POST at Commit(). Abort(),
+//             destruction and failures cancel an open session (DELETE, answered 499). An
+//             exchange of a chunk that fails asks the session what it persisted
+//             ("Content-Range: bytes */*", or "*/TOTAL" for the last chunk) and sends only the
+//             rest. Memory per stream: two chunks.
 //   Delete    DELETE /storage/v1/b/B/o/NAME; 404 is OK
 // Object names are percent-encoded whole (GcsEncode: '/' too, as the JSON API wants). Names
 // must be 1-1024 bytes of UTF-8 without CR or LF and not "." or "..", Google's rules.
 //
-// Errors name the operation, gs://bucket/name, the HTTP status and the JSON API's error
-// message, then the request (method and URL without query: session URIs are capabilities),
-// e.g. "cannot read gs://b/in/x.csv: HTTP 403: Access denied. (GET https://storage.
-// googleapis.com/storage/v1/b/b/o/in%2Fx.csv)"; after the last retry they say how often it
-// was tried. A refused token request names the token_uri, the service account and the OAuth
-// error ("invalid_grant: Invalid JWT Signature."). Nothing says the private key, the JWT or
-// an access token. Codes: 404 NotFound, 401/403 PermissionDenied, other 4xx InvalidArgument
-// or FailedPrecondition, exhausted retries Unavailable.
+// Errors have net/http_status.h's shape: "GCS GET gs://b/in/x.csv: HTTP 403 forbidden (Access
+// denied.)", "GCS PUT gs://b/out/x.csv (upload part 3) failed after 5 attempts: HTTP 503
+// backendError (...)". A refused token request names the token_uri, the service account and
+// the OAuth error ("... was refused: HTTP 400 invalid_grant (Invalid JWT Signature.)").
+// Nothing says the private key, the JWT or an access token, nor a session URI (a capability).
 //
 // One ambiguity is left, as with any remote commit: if the last chunk reached Google but every
 // answer to it and to the status queries after it was lost, Commit() fails although the whole
@@ -46,10 +44,10 @@
 #include <string>
 #include <string_view>
 
+#include "net/http_transport.h"
+#include "net/retry_policy.h"
 #include "storage/connector_credentials.h"
-#include "storage/http_client.h"
 #include "storage/object_store.h"
-#include "storage/retry.h"
 
 namespace strm {
 
@@ -60,8 +58,8 @@ inline constexpr size_t kGcsChunkUnit = 256 * 1024;  // resumable chunks are mul
 
 struct GcsStoreOptions {
   std::string bucket;
-  GcsCredentials credentials;        // service-account key: client_email, private_key, token_uri
-  std::shared_ptr<HttpClient> http;  // null: a client of the store's own
+  GcsCredentials credentials;           // service-account key: client_email, private_key, token_uri
+  std::shared_ptr<HttpTransport> http;  // null: a CurlTransport of the store's own
   RetryPolicy retry;
   size_t chunk_size = 8 << 20;  // resumable-upload chunk, a multiple of kGcsChunkUnit
   // The JSON API's "scheme://host[:port]"; empty: ResolveGcsEndpoint's choice.
@@ -85,8 +83,8 @@ Result<std::shared_ptr<ObjectStore>> OpenGcsStore(GcsStoreOptions options);
 // token_uri.
 Result<std::string> ResolveGcsEndpoint(std::string_view configured, const char* emulator_host);
 
-// Percent-encodes every byte except A-Z a-z 0-9 - . _ ~ ("a b/c" -> "a%20b%2Fc"): object
-// names in URL paths and every query value.
+// PercentEncode (net/http_transport.h), '/' included ("a b/c" -> "a%20b%2Fc"): object names in
+// URL paths and every query value.
 std::string GcsEncode(std::string_view text);
 
 }  // namespace strm

@@ -1,18 +1,18 @@
 #include "storage/s3_store.h"
 
 #include <algorithm>
-#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
-#include <future>
 #include <mutex>
-#include <system_error>
 #include <utility>
 
+#include "net/chunked_upload.h"
+#include "net/curl_transport.h"
+#include "net/http_status.h"
+#include "net/ranged_reader.h"
+#include "net/xml_reader.h"
 #include "storage/sigv4.h"
-#include "storage/xml_reader.h"
 
 namespace strm {
 namespace {
@@ -20,9 +20,6 @@ namespace {
 constexpr std::string_view kDefaultRegion = "us-east-1";
 constexpr size_t kMinReadChunk = size_t{64} << 10;
 constexpr size_t kMaxKeyBytes = 1024;  // S3's limit on a key's UTF-8 bytes
-constexpr size_t kMaxShownMessage = 300;
-
-// ---- XML ------------------------------------------------------------------------------------
 
 // Element content for the body of CompleteMultipartUpload (ETags are quoted strings).
 std::string XmlEscape(std::string_view s) {
@@ -42,56 +39,24 @@ std::string XmlEscape(std::string_view s) {
   return out;
 }
 
-// ---- S3's answers ---------------------------------------------------------------------------
-
-struct S3ErrorDoc {
-  std::string code, message;
-};
-
-// The <Code> and <Message> of an <Error> document, or nullopt if `body` is not one.
-std::optional<S3ErrorDoc> ParseS3Error(std::string_view body) {
-  if (body.find("<Error") == std::string_view::npos) return std::nullopt;
+// The <Code> of an <Error> document, or "" if `body` is not one.
+std::string S3ErrorCode(std::string_view body) {
+  if (body.find("<Error") == std::string_view::npos) return {};
   auto doc = ParseXml(body);
-  if (!doc.ok() || doc->name != "Error") return std::nullopt;
-  return S3ErrorDoc{doc->ChildText("Code"), doc->ChildText("Message")};
+  if (!doc.ok() || doc->name != "Error") return {};
+  return doc->ChildText("Code");
 }
 
-// `s` cut to `max` bytes at a UTF-8 character boundary, control characters as spaces.
-std::string ForMessage(std::string_view s, size_t max) {
-  std::string out;
-  if (s.size() > max) {
-    size_t cut = max;
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-    out.assign(s.substr(0, cut));
-    out += "...";
-  } else {
-    out.assign(s);
-  }
-  for (char& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  return out;
+// S3 may answer 200 to CompleteMultipartUpload and to copies and report a failure in the
+// body. Such an answer whose code says "try again" becomes the status it stands for, so that
+// the retry policy retries it; with any other code it stays a 200 that the caller must check
+// (S3Success).
+void ErrorIn200(Result<HttpResponse>& r) {
+  if (!r.ok() || !IsHttpSuccess(r->status)) return;
+  const std::string code = S3ErrorCode(r->body);
+  if (!IsRetryableErrorCode(code)) return;
+  r->status = code == "SlowDown" || code == "ServiceUnavailable" ? 503 : 500;
 }
-
-// "HTTP 403 SignatureDoesNotMatch (The request signature ...)".
-std::string DescribeS3Failure(const HttpResponse& r) {
-  std::string out = "HTTP " + std::to_string(r.status);
-  if (auto err = ParseS3Error(r.body)) {
-    if (!err->code.empty()) out += " " + ForMessage(err->code, 64);
-    if (!err->message.empty()) out += " (" + ForMessage(err->message, kMaxShownMessage) + ")";
-  }
-  return out;
-}
-
-StatusCode CodeForHttpStatus(int status) {
-  if (status == 401 || status == 403) return StatusCode::kPermissionDenied;
-  if (status == 404) return StatusCode::kNotFound;
-  if (status == 409 || status == 412) return StatusCode::kFailedPrecondition;
-  if (status >= 400 && status < 500) return StatusCode::kInvalidArgument;
-  if (status >= 500) return StatusCode::kUnavailable;
-  return StatusCode::kInvalidArgument;  // a redirect we cannot follow, or a surprise
-}
-
-bool Is2xx(int status) { return status >= 200 && status < 300; }
 
 std::optional<uint64_t> ParseUint(std::string_view s) {
   uint64_t v = 0;
@@ -173,17 +138,17 @@ bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
 
 // One S3 request. `key` empty addresses the bucket.
 struct S3Call {
-  std::string what;  // for messages: "PUT", "UploadPart 3"
   std::string method;
   std::string key;
+  std::string op;  // for messages: "UploadPart 3"; empty for a plain object request
   Sigv4Pairs query;
   Sigv4Pairs headers;     // signed and sent
   std::string_view body;  // not owned
   std::string shown;      // what messages name instead of s3://bucket/key, if set
 
-  S3Call(std::string w, std::string m, std::string k = {}, Sigv4Pairs q = {},
+  S3Call(std::string m, std::string k, std::string o = {}, Sigv4Pairs q = {},
          std::string_view b = {})
-      : what(std::move(w)), method(std::move(m)), key(std::move(k)), query(std::move(q)), body(b) {}
+      : method(std::move(m)), key(std::move(k)), op(std::move(o)), query(std::move(q)), body(b) {}
 };
 
 class S3Bucket {
@@ -209,8 +174,9 @@ class S3Bucket {
   std::string Name(std::string_view key) const {
     return "s3://" + o_.bucket + (key.empty() ? "" : "/" + std::string(key));
   }
-  std::string Prefix(const S3Call& c) const {
-    return "S3 " + c.what + " " + (c.shown.empty() ? Name(c.key) : c.shown);
+  // "S3 PUT s3://b/k (UploadPart 3)": how messages name a request.
+  std::string What(const S3Call& c) const {
+    return RequestName("S3", c.method, c.shown.empty() ? Name(c.key) : c.shown, c.op);
   }
   std::string Describe() const {
     return o_.credentials.endpoint_url.empty() ? Name("")
@@ -218,9 +184,7 @@ class S3Bucket {
   }
 
   // The error for an answer the caller did not expect.
-  Status Failure(const S3Call& c, const HttpResponse& r) const {
-    return Status(CodeForHttpStatus(r.status), Prefix(c) + ": " + DescribeS3Failure(r));
-  }
+  Status Failure(const S3Call& c, const HttpResponse& r) const { return HttpFailure(What(c), r); }
 
   // One signed exchange, no retry: the body through `sink` if given, else into the answer.
   // `region_used` receives the region it was signed for.
@@ -243,7 +207,7 @@ class S3Bucket {
     sr.payload_hash = payload_hash;
     auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
     auto sig = SignSigv4(sr, creds_, region, "s3", now);
-    if (!sig.ok()) return sig.status().WithContext(Prefix(c));
+    if (!sig.ok()) return sig.status().WithContext(What(c));
     HttpRequest req;
     req.method = c.method;
     req.url = a.scheme + "://" + a.host + sig->canonical_uri;
@@ -256,19 +220,20 @@ class S3Bucket {
     return sink != nullptr ? o_.http->Stream(req, *sink) : o_.http->Send(req);
   }
 
-  // The exchange with retries. An answer that names another region for the bucket (S3's 301
-  // PermanentRedirect, or a 400 for a request signed for the wrong region) moves the store
-  // to that region and is sent once more.
-  Result<HttpResponse> Execute(const S3Call& c) {
+  // The exchange with retries (errors name the request). An answer that names another region
+  // for the bucket (S3's 301 PermanentRedirect, or a 400 for a request signed for the wrong
+  // region) moves the store to that region and is sent once more. `error_in_200`: the
+  // operation may answer 200 with an <Error> (ErrorIn200).
+  Result<HttpResponse> Execute(const S3Call& c, bool error_in_200 = false) {
     const std::string hash = Sha256Hex(c.body);
-    return Execute(c, hash);
-  }
-  Result<HttpResponse> Execute(const S3Call& c, const std::string& payload_hash) {
     for (int redirects = 0;; ++redirects) {
       std::string used;
-      auto r = WithRetries(o_.retry, Prefix(c),
-                           [&] { return SendOnce(c, payload_hash, nullptr, &used); });
-      if (!r.ok()) return Contextualize(c, r.status());
+      auto r = WithRetries(o_.retry, What(c), [&] {
+        auto sent = SendOnce(c, hash, nullptr, &used);
+        if (error_in_200) ErrorIn200(sent);
+        return sent;
+      });
+      if (!r.ok()) return r;
       if (redirects == 0 && (r->status == 301 || r->status == 307 || r->status == 400)) {
         const std::string* region = r->FindHeader("x-amz-bucket-region");
         if (region != nullptr && *region != used && IsRegionName(*region)) {
@@ -280,27 +245,19 @@ class S3Bucket {
     }
   }
 
-  // Errors of WithRetries carry our prefix already; others (TLS, a bad request) get it.
-  Status Contextualize(const S3Call& c, const Status& s) const {
-    if (s.message().rfind("S3 ", 0) == 0) return s;
-    return s.WithContext(Prefix(c));
-  }
-
-  // HeadObject: the size and ETag of an object; NotFound if it is missing.
-  struct Stat {
-    uint64_t size = 0;
-    std::string etag;
-  };
-  Result<Stat> StatObject(const std::string& key, std::string_view what) {
-    S3Call c(std::string(what), "HEAD", key);
+  // HeadObject: the size and ETag of an object; NotFound if it is missing. Messages name the
+  // request with `method` (a read names its HEAD as the GET it is part of).
+  Result<RangedObject> StatObject(const std::string& key, std::string_view method) {
+    S3Call c("HEAD", key);
     STRM_ASSIGN_OR_RETURN(HttpResponse r, Execute(c));
-    if (r.status == 404) return NotFound(Prefix(c) + ": no such object (HTTP 404)");
+    c.method = method;
+    if (r.status == 404) return NotFound(What(c) + ": no such object (HTTP 404)");
     if (r.status != 200) return Failure(c, r);
     const std::string* len = r.FindHeader("content-length");
     std::optional<uint64_t> size = len != nullptr ? ParseUint(*len) : std::nullopt;
-    if (!size) return Internal(Prefix(c) + ": the answer has no valid Content-Length");
+    if (!size) return Internal(What(c) + ": the answer has no valid Content-Length");
     const std::string* etag = r.FindHeader("etag");
-    return Stat{*size, etag != nullptr ? *etag : std::string()};
+    return RangedObject{*size, etag != nullptr ? *etag : std::string()};
   }
 
  private:
@@ -311,292 +268,108 @@ class S3Bucket {
   S3Addressing addressing_;
 };
 
-// Runs `f` on a thread of its own; where no thread can be started, when its result is asked.
-template <typename F>
-auto RunAsync(F f) {
-  auto shared = std::make_shared<F>(std::move(f));  // still ours if no thread can start
-  try {
-    return std::async(std::launch::async, [shared] { return (*shared)(); });
-  } catch (const std::system_error&) {
-    return std::async(std::launch::deferred, [shared] { return (*shared)(); });
-  }
-}
+// ---- Reads and writes -----------------------------------------------------------------------
 
-// ---- Reads ----------------------------------------------------------------------------------
-
-// Fetches bytes [offset, offset + len) of `key`, resuming after a broken exchange at the first
-// byte not yet received. Stops early, with an error, once `cancelled` is set.
-Result<std::string> FetchRange(const std::shared_ptr<S3Bucket>& b, const std::string& key,
-                               const std::string& etag, uint64_t offset, uint64_t len,
-                               const std::atomic<bool>& cancelled) {
-  std::string data;
-  data.reserve(len);
-  S3Call c("GET", "GET", key);
-  if (!etag.empty()) c.headers.push_back({"if-match", etag});
-  c.headers.push_back({"range", ""});
-  const std::string prefix = b->Prefix(c);
-  HttpBodySink sink = [&](std::string_view chunk) -> Status {
-    if (cancelled.load(std::memory_order_relaxed)) return FailedPrecondition("read cancelled");
-    if (data.size() + chunk.size() > len)
-      return Internal(prefix + ": the server sent more than the requested range");
-    data.append(chunk);
-    return Status::Ok();
-  };
-  auto r = WithRetries(b->options().retry, prefix, [&]() -> Result<HttpResponse> {
-    if (cancelled.load(std::memory_order_relaxed)) return FailedPrecondition("read cancelled");
-    if (data.size() == len) {  // the last attempt broke after its final byte
-      HttpResponse done;
-      done.status = 206;
-      return done;
-    }
-    c.headers.back().second =
-        "bytes=" + std::to_string(offset + data.size()) + "-" + std::to_string(offset + len - 1);
-    return b->SendOnce(c, std::string(kEmptyPayloadHash), &sink);
-  });
-  if (!r.ok()) return b->Contextualize(c, r.status());
-  if (r->status == 412)
-    return FailedPrecondition(prefix + ": the object changed while it was read (" +
-                              DescribeS3Failure(*r) + ")");
-  if (r->status == 404) return NotFound(prefix + ": the object was deleted while it was read");
-  if (r->status == 200 && offset != 0)
-    return Internal(prefix + ": the server ignored the Range header");
-  if (r->status != 206 && r->status != 200) return b->Failure(c, *r);
-  if (data.size() != len)
-    return Unavailable(prefix + ": got " + std::to_string(data.size()) + " of " +
-                       std::to_string(len) + " bytes of a range");
-  return data;
-}
-
-class S3Input final : public InputStream {
+// HeadObject, then ranged GETs pinned to the object's ETag (If-Match). The HEAD costs a round
+// trip, but some S3-compatible stores (s3rver among them) mangle a range of an empty object.
+class S3Ranges final : public RangeSource {
  public:
-  S3Input(std::shared_ptr<S3Bucket> b, std::string key, uint64_t size, std::string etag)
-      : b_(std::move(b)),
-        key_(std::move(key)),
-        etag_(std::move(etag)),
-        size_(size),
-        chunk_(b_->options().read_chunk_size) {
-    if (size_ > 0) StartFetch();  // under way while the caller gets ready
-  }
-  ~S3Input() override {
-    cancelled_ = true;
-    if (next_.valid()) next_.wait();  // it refers to our members
+  S3Ranges(std::shared_ptr<S3Bucket> b, std::string key) : b_(std::move(b)), key_(std::move(key)) {}
+
+  Result<std::optional<RangedObject>> Head() override {
+    STRM_ASSIGN_OR_RETURN(RangedObject o, b_->StatObject(key_, "GET"));
+    return std::optional<RangedObject>(std::move(o));
   }
 
-  Result<size_t> Read(char* buf, size_t n) override {
-    if (!error_.ok()) return error_;
-    if (n == 0) return size_t{0};
-    while (pos_ == cur_.size()) {
-      if (!next_.valid()) return size_t{0};  // everything was fetched and read
-      Result<std::string> r = next_.get();
-      if (!r.ok()) {
-        error_ = r.status();
-        return error_;
-      }
-      cur_ = std::move(*r);
-      pos_ = 0;
-      if (requested_ < size_) StartFetch();  // one range ahead
-    }
-    size_t k = std::min(n, cur_.size() - pos_);
-    std::memcpy(buf, cur_.data() + pos_, k);
-    pos_ += k;
-    return k;
+  Result<HttpResponse> GetRange(uint64_t first, uint64_t last, const std::string& version,
+                                const HttpBodySink& sink, Status&) override {
+    S3Call c("GET", key_);
+    if (!version.empty()) c.headers.emplace_back("if-match", version);
+    c.headers.emplace_back("range", "bytes=" + std::to_string(first) + "-" + std::to_string(last));
+    return b_->SendOnce(c, std::string(kEmptyPayloadHash), &sink);
+  }
+
+  std::string VersionOf(const HttpResponse& r) const override {
+    const std::string* etag = r.FindHeader("etag");
+    return etag != nullptr ? *etag : std::string();
   }
 
  private:
-  void StartFetch() {
-    const uint64_t offset = requested_;
-    const uint64_t len = std::min<uint64_t>(chunk_, size_ - offset);
-    requested_ += len;
-    next_ = RunAsync(
-        [this, offset, len] { return FetchRange(b_, key_, etag_, offset, len, cancelled_); });
-  }
-
-  std::shared_ptr<S3Bucket> b_;
-  const std::string key_, etag_;
-  const uint64_t size_;
-  const size_t chunk_;
-  uint64_t requested_ = 0;  // bytes [0, requested_) are fetched or being fetched
-  std::string cur_;         // the range being read
-  size_t pos_ = 0;
-  std::future<Result<std::string>> next_;  // the range after it
-  std::atomic<bool> cancelled_{false};
-  Status error_;
+  const std::shared_ptr<S3Bucket> b_;
+  const std::string key_;
 };
 
-// ---- Writes ---------------------------------------------------------------------------------
-
-Result<std::string> UploadPart(const std::shared_ptr<S3Bucket>& b, const std::string& key,
-                               const std::string& upload_id, int number, const std::string& data) {
-  S3Call c("UploadPart " + std::to_string(number), "PUT", key,
-           {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}}, data);
-  STRM_ASSIGN_OR_RETURN(HttpResponse r, b->Execute(c, Sha256Hex(data)));
-  if (!Is2xx(r.status)) return b->Failure(c, r);
-  const std::string* etag = r.FindHeader("etag");
-  if (etag == nullptr || etag->empty()) return Internal(b->Prefix(c) + ": the answer has no ETag");
-  return *etag;
-}
-
-class S3Output final : public OutputStream {
+// PutObject, or a multipart upload completed at Commit (see the header).
+class S3Upload final : public UploadProtocol {
  public:
-  S3Output(std::shared_ptr<S3Bucket> b, std::string key)
-      : b_(std::move(b)), key_(std::move(key)), part_size_(b_->options().part_size) {}
-  ~S3Output() override { Abort(); }
+  S3Upload(std::shared_ptr<S3Bucket> b, std::string key) : b_(std::move(b)), key_(std::move(key)) {}
 
-  Status Write(std::string_view data) override {
-    STRM_RETURN_IF_ERROR(failed_);
-    if (state_ != State::kOpen) return FailedPrecondition("write to a closed output " + Name());
-    while (!data.empty()) {
-      const size_t take = std::min(data.size(), part_size_ - buf_.size());
-      Reserve(buf_.size() + take);
-      buf_.append(data.substr(0, take));
-      data.remove_prefix(take);
-      total_ += take;
-      if (buf_.size() == part_size_) STRM_RETURN_IF_ERROR(Fail(SendPart()));
-    }
-    return Status::Ok();
-  }
-
-  Status Commit() override {
-    STRM_RETURN_IF_ERROR(failed_);
-    if (state_ != State::kOpen) return FailedPrecondition("commit of a closed output " + Name());
-    STRM_RETURN_IF_ERROR(Fail(upload_id_.empty() ? PutObject() : CompleteUpload()));
-    state_ = State::kCommitted;
-    buf_ = std::string();
-    return Status::Ok();
-  }
-
-  void Abort() override {
-    if (state_ != State::kOpen) return;
-    state_ = State::kAborted;
-    if (inflight_.valid()) (void)inflight_.get();  // a part sent after the abort would linger
-    buf_ = std::string();
-    if (upload_id_.empty()) return;
-    // Best effort: Abort cannot fail. A store that refuses keeps the parts, invisible, until a
-    // lifecycle rule removes them.
-    S3Call c("AbortMultipartUpload", "DELETE", key_, {{"uploadId", upload_id_}});
-    (void)b_->Execute(c);
-    upload_id_.clear();
-  }
-
- private:
-  enum class State { kOpen, kCommitted, kAborted };
-
-  std::string Name() const { return b_->Name(key_); }
-
-  // A failure aborts the upload at once, and every later Write or Commit returns it.
-  Status Fail(Status s) {
-    if (s.ok()) return s;
-    if (failed_.ok()) failed_ = s;
-    Abort();
-    return s;
-  }
-
-  // Grows the buffer by doubling, never beyond one part.
-  void Reserve(size_t need) {
-    if (buf_.capacity() >= need) return;
-    size_t cap =
-        upload_id_.empty() ? std::max({need, buf_.capacity() * 2, size_t{64} << 10}) : part_size_;
-    buf_.reserve(std::min(std::max(cap, need), part_size_));
-  }
-
-  Status CreateUpload() {
-    S3Call c("CreateMultipartUpload", "POST", key_, {{"uploads", ""}});
+  Status PutWhole(std::string_view data) override {
+    S3Call c("PUT", key_, "", {}, data);
     STRM_ASSIGN_OR_RETURN(HttpResponse r, b_->Execute(c));
-    if (!Is2xx(r.status)) return b_->Failure(c, r);
+    return IsHttpSuccess(r.status) ? Status::Ok() : b_->Failure(c, r);
+  }
+
+  Status Start() override {
+    S3Call c("POST", key_, "CreateMultipartUpload", {{"uploads", ""}});
+    STRM_ASSIGN_OR_RETURN(HttpResponse r, b_->Execute(c));
+    if (!IsHttpSuccess(r.status)) return b_->Failure(c, r);
     auto doc = ParseXml(r.body);
     std::string id = doc.ok() ? doc->ChildText("UploadId") : std::string();
-    if (id.empty()) return Internal(b_->Prefix(c) + ": the answer has no UploadId");
+    if (id.empty()) return Internal(b_->What(c) + ": the answer has no UploadId");
     upload_id_ = std::move(id);
     return Status::Ok();
   }
 
-  // Collects the result of the part in flight, if any.
-  Status WaitForPart() {
-    if (!inflight_.valid()) return Status::Ok();
-    Result<std::string> etag = inflight_.get();
-    if (!etag.ok()) return etag.status();
-    etags_.push_back(std::move(*etag));
-    return Status::Ok();
-  }
-
-  // Sends the buffer as the next part, on a thread of its own, once the previous part is in.
-  Status SendPart() {
-    if (upload_id_.empty()) STRM_RETURN_IF_ERROR(CreateUpload());
-    STRM_RETURN_IF_ERROR(WaitForPart());
-    const int number = static_cast<int>(etags_.size()) + 1;
-    if (number > kS3MaxParts)
-      return InvalidArgument("S3 UploadPart " + Name() + ": more than " +
-                             std::to_string(kS3MaxParts) + " parts of " +
-                             std::to_string(part_size_) + " bytes; raise the part size");
-    inflight_ = RunAsync([b = b_, key = key_, id = upload_id_, number, data = std::move(buf_)] {
-      return UploadPart(b, key, id, number, data);
-    });
-    buf_ = std::string();
-    return Status::Ok();
-  }
-
-  Status PutObject() {
-    S3Call c("PUT", "PUT", key_, {}, buf_);
+  Status SendPart(int number, uint64_t, std::string_view data, bool) override {
+    S3Call c("PUT", key_, "UploadPart " + std::to_string(number),
+             {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}}, data);
     STRM_ASSIGN_OR_RETURN(HttpResponse r, b_->Execute(c));
-    if (!Is2xx(r.status)) return b_->Failure(c, r);
+    if (!IsHttpSuccess(r.status)) return b_->Failure(c, r);
+    const std::string* etag = r.FindHeader("etag");
+    if (etag == nullptr || etag->empty()) return Internal(b_->What(c) + ": the answer has no ETag");
+    etags_.push_back(*etag);
     return Status::Ok();
   }
 
-  Status CompleteUpload() {
-    if (!buf_.empty()) STRM_RETURN_IF_ERROR(SendPart());
-    STRM_RETURN_IF_ERROR(WaitForPart());
+  Status Finish(uint64_t size) override {
     std::string xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
     for (size_t i = 0; i < etags_.size(); ++i) {
       xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" +
              XmlEscape(etags_[i]) + "</ETag></Part>";
     }
     xml += "</CompleteMultipartUpload>";
-    S3Call c("CompleteMultipartUpload", "POST", key_, {{"uploadId", upload_id_}}, xml);
-    const std::string hash = Sha256Hex(xml);
-    int attempts = 0;
-    auto r = WithRetries(b_->options().retry, b_->Prefix(c), [&]() -> Result<HttpResponse> {
-      ++attempts;
-      auto sent = b_->SendOnce(c, hash, nullptr);
-      // S3 may answer 200 and report a failure in the body; the retryable ones become the
-      // status they stand for, so that WithRetries retries them.
-      if (sent.ok() && Is2xx(sent->status)) {
-        if (auto err = ParseS3Error(sent->body)) {
-          if (err->code == "InternalError") sent->status = 500;
-          if (err->code == "SlowDown" || err->code == "ServiceUnavailable") sent->status = 503;
-        }
-      }
-      return sent;
-    });
-    if (!r.ok()) return b_->Contextualize(c, r.status());
-    if (Is2xx(r->status)) {
-      if (ParseS3Error(r->body)) return b_->Failure(c, *r);
+    S3Call c("POST", key_, "CompleteMultipartUpload", {{"uploadId", upload_id_}}, xml);
+    STRM_ASSIGN_OR_RETURN(HttpResponse r, b_->Execute(c, /*error_in_200=*/true));
+    if (IsHttpSuccess(r.status) && S3ErrorCode(r.body).empty()) {
       upload_id_.clear();
       return Status::Ok();
     }
-    if (r->status == 404 && attempts > 1) {
-      auto err = ParseS3Error(r->body);
-      if (err && err->code == "NoSuchUpload") {
-        // An earlier attempt completed the upload but its answer was lost.
-        auto st = b_->StatObject(key_, "HEAD");
-        if (st.ok() && st->size == total_) {
-          upload_id_.clear();
-          return Status::Ok();
-        }
+    if (r.status == 404 && S3ErrorCode(r.body) == "NoSuchUpload") {
+      // An earlier attempt completed the upload but its answer was lost: the object is there.
+      auto stored = b_->StatObject(key_, "HEAD");
+      if (stored.ok() && stored->size == size) {
+        upload_id_.clear();
+        return Status::Ok();
       }
     }
-    return b_->Failure(c, *r);
+    return b_->Failure(c, r);
   }
 
-  std::shared_ptr<S3Bucket> b_;
+  // Best effort: a store that refuses keeps the parts, invisible, until a lifecycle rule
+  // removes them.
+  void Abort() override {
+    if (upload_id_.empty()) return;
+    S3Call c("DELETE", key_, "AbortMultipartUpload", {{"uploadId", upload_id_}});
+    (void)b_->Execute(c);
+    upload_id_.clear();
+  }
+
+ private:
+  const std::shared_ptr<S3Bucket> b_;
   const std::string key_;
-  const size_t part_size_;
-  State state_ = State::kOpen;
-  std::string buf_;  // the part being filled
-  uint64_t total_ = 0;
-  std::string upload_id_;                      // set once the first part is full
-  std::vector<std::string> etags_;             // of the parts sent, in order
-  std::future<Result<std::string>> inflight_;  // the part being sent: its ETag
-  Status failed_;
+  std::string upload_id_;
+  std::vector<std::string> etags_;  // of the parts sent, in order
 };
 
 // ---- The store ------------------------------------------------------------------------------
@@ -616,19 +389,17 @@ class S3Store final : public ObjectStore {
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override {
     std::vector<ObjectInfo> out;
     std::string token;
-    S3Call c("LIST", "GET");
+    S3Call c("GET", "", "ListObjectsV2");
     c.shown = b_->Name("") + "/" + std::string(prefix);
-    const std::string name = b_->Prefix(c);
+    const std::string what = b_->What(c);
     for (;;) {
       c.query = {{"list-type", "2"}, {"max-keys", std::to_string(b_->options().list_page_size)}};
       if (!prefix.empty()) c.query.emplace_back("prefix", std::string(prefix));
       if (!token.empty()) c.query.emplace_back("continuation-token", token);
-      auto r = b_->Execute(c);
-      if (!r.ok()) return r.status();
-      if (r->status != 200)
-        return Status(CodeForHttpStatus(r->status), name + ": " + DescribeS3Failure(*r));
-      auto page = ParseListObjectsV2(r->body);
-      if (!page.ok()) return page.status().WithContext(name);
+      STRM_ASSIGN_OR_RETURN(HttpResponse r, b_->Execute(c));
+      if (r.status != 200) return b_->Failure(c, r);
+      auto page = ParseListObjectsV2(r.body);
+      if (!page.ok()) return page.status().WithContext(what);
       for (ObjectInfo& o : page->objects) {
         const bool marker = o.size == 0 && !o.key.empty() && o.key.back() == '/';
         if (!marker && !IsTemporaryKey(o.key) && o.key.compare(0, prefix.size(), prefix) == 0)
@@ -636,7 +407,7 @@ class S3Store final : public ObjectStore {
       }
       if (!page->truncated) break;
       if (page->next_continuation_token == token)
-        return Internal(name + ": the server repeated a continuation token");
+        return Internal(what + ": the server repeated a continuation token");
       token = std::move(page->next_continuation_token);
     }
     SortByKey(out);
@@ -645,15 +416,19 @@ class S3Store final : public ObjectStore {
 
   Result<std::unique_ptr<InputStream>> OpenRead(std::string_view key) override {
     STRM_RETURN_IF_ERROR(CheckKey(key));
-    STRM_ASSIGN_OR_RETURN(S3Bucket::Stat st, b_->StatObject(std::string(key), "GET"));
-    return std::unique_ptr<InputStream>(
-        new S3Input(b_, std::string(key), st.size, std::move(st.etag)));
+    RangedReaderOptions o;
+    o.what = b_->What(S3Call("GET", std::string(key)));
+    o.retry = b_->options().retry;
+    o.chunk_size = b_->options().read_chunk_size;
+    return OpenRangedReader(std::make_shared<S3Ranges>(b_, std::string(key)), std::move(o));
   }
 
   Result<std::unique_ptr<OutputStream>> OpenWrite(std::string_view key,
                                                   const WriteOptions&) override {
     STRM_RETURN_IF_ERROR(CheckKey(key));
-    return std::unique_ptr<OutputStream>(new S3Output(b_, std::string(key)));
+    return std::unique_ptr<OutputStream>(
+        new ChunkedUpload(std::make_unique<S3Upload>(b_, std::string(key)), b_->options().part_size,
+                          kS3MaxParts, b_->What(S3Call("PUT", std::string(key)))));
   }
 
   Status Copy(std::string_view from, std::string_view to) override {
@@ -662,13 +437,10 @@ class S3Store final : public ObjectStore {
 
   Status Delete(std::string_view key) override {
     STRM_RETURN_IF_ERROR(CheckKey(key));
-    S3Call c("DELETE", "DELETE", std::string(key));
+    S3Call c("DELETE", std::string(key));
     STRM_ASSIGN_OR_RETURN(HttpResponse r, b_->Execute(c));
-    if (Is2xx(r.status)) return Status::Ok();
-    if (r.status == 404) {
-      auto err = ParseS3Error(r.body);
-      if (!err || err->code != "NoSuchBucket") return Status::Ok();
-    }
+    if (IsHttpSuccess(r.status)) return Status::Ok();
+    if (r.status == 404 && S3ErrorCode(r.body) != "NoSuchBucket") return Status::Ok();
     return b_->Failure(c, r);
   }
 
@@ -745,7 +517,7 @@ Result<S3ListPage> ParseListObjectsV2(std::string_view xml) {
   STRM_ASSIGN_OR_RETURN(XmlElement root, ParseXml(xml));
   if (root.name == "Error")
     return InvalidArgument("S3 answered with an error: " + ForMessage(root.ChildText("Code"), 64) +
-                           " (" + ForMessage(root.ChildText("Message"), kMaxShownMessage) + ")");
+                           " (" + ForMessage(root.ChildText("Message"), kMaxServiceMessage) + ")");
   if (root.name != "ListBucketResult")
     return InvalidArgument("expected a <ListBucketResult>, got <" + ForMessage(root.name, 64) +
                            ">");
@@ -824,14 +596,14 @@ Result<std::shared_ptr<ObjectStore>> OpenS3Store(S3StoreOptions o) {
   if (!region.empty() && !IsRegionName(region))
     return InvalidArgument(name + ": invalid region '" + ForMessage(region, 64) + "'");
   const bool discover = region.empty();
-  if (!o.http) o.http = std::make_shared<HttpClient>();
+  if (!o.http) o.http = std::make_shared<CurlTransport>();
 
   auto bucket = std::make_shared<S3Bucket>(std::move(o), std::move(creds));
   STRM_RETURN_IF_ERROR(bucket->Init(discover ? std::string(kDefaultRegion) : region));
   if (discover) {
-    S3Call c("HEAD", "HEAD");
+    S3Call c("HEAD", "", "HeadBucket");
     STRM_ASSIGN_OR_RETURN(HttpResponse r, bucket->Execute(c));
-    if (r.status == 404) return NotFound(bucket->Prefix(c) + ": no such bucket (HTTP 404)");
+    if (r.status == 404) return NotFound(bucket->What(c) + ": no such bucket (HTTP 404)");
     const std::string* found = r.FindHeader("x-amz-bucket-region");
     if (found != nullptr && IsRegionName(*found) && *found != bucket->region())
       STRM_RETURN_IF_ERROR(bucket->Init(*found));

@@ -2,30 +2,33 @@
 // GCS interoperability, s3rver). The store's root is the bucket: keys are object keys.
 //
 // Every request is signed with SigV4 (sigv4.h), re-signed for each attempt, and goes through
-// WithRetries (retry.h). x-amz-content-sha256 always carries the real SHA-256 of the body:
-// bodies are small documents or whole parts held in memory, so nothing is sent unsigned.
+// the retry policy (net/retry_policy.h). x-amz-content-sha256 always carries the real SHA-256
+// of the body: bodies are small documents or whole parts held in memory, so nothing is sent
+// unsigned.
 //
 //   List       ListObjectsV2, page after page (continuation-token), sorted by key. Directory
 //              markers (zero-byte keys ending in '/', as consoles create) are not listed, nor
-//              are multipart uploads in progress (S3 never lists those as objects).
-//   OpenRead   HeadObject (NotFound for a missing key), then ranged GETs of read_chunk_size
-//              bytes, each retried on its own and resumed at the first byte not received, and
-//              pinned to the object's ETag (If-Match), so a replaced object fails the read
-//              instead of mixing versions. The next range is fetched while the current one is
-//              read: memory stays at two chunks whatever the object's size.
-//   OpenWrite  an object smaller than part_size goes in one PutObject at Commit(). A larger one
-//              becomes a multipart upload: CreateMultipartUpload when the first part is full,
-//              each part sent on a thread of its own while the next one fills (memory: two
-//              parts), CompleteMultipartUpload only in Commit(). Abort(), destruction without
-//              Commit() and any failure send AbortMultipartUpload, so nothing is visible under
-//              the key before Commit() succeeds, and a failed Commit() leaves nothing behind
-//              (as far as the server allows: a store that cannot abort keeps the parts until
-//              a lifecycle rule removes them; S3's AbortIncompleteMultipartUpload is the safety
-//              net). A "200 OK" CompleteMultipartUpload whose body is an <Error> is an error
-//              (retried when its code is InternalError, SlowDown or ServiceUnavailable). If a
-//              retried CompleteMultipartUpload finds the upload gone (NoSuchUpload) because an
-//              earlier attempt succeeded but its answer was lost, an object of the written size
-//              under the key counts as success.
+//              are multipart uploads in progress (S3 never lists those as objects), nor strm's
+//              temporary names (IsTemporaryKey).
+//   OpenRead   ranged GETs of read_chunk_size bytes (net/ranged_reader.h): the first tells
+//              NotFound, the size and the ETag, every later one is pinned to that ETag
+//              (If-Match), so a replaced object fails the read instead of mixing versions; each
+//              range is retried on its own and resumed at the first byte not received, and the
+//              next range is fetched while the current one is read (memory: two chunks).
+//   OpenWrite  net/chunked_upload.h: an object of at most part_size bytes goes in one PutObject
+//              at Commit(). A larger one becomes a multipart upload: CreateMultipartUpload when
+//              the first part is full and more data follows, each part sent on a thread of its
+//              own while the next one fills (memory: two parts), CompleteMultipartUpload only in
+//              Commit(). Abort(), destruction without Commit() and any failure send
+//              AbortMultipartUpload, so nothing is visible under the key before Commit()
+//              succeeds, and a failed Commit() leaves nothing behind (as far as the server
+//              allows: a store that cannot abort keeps the parts until a lifecycle rule removes
+//              them; S3's AbortIncompleteMultipartUpload is the safety net). A "200 OK"
+//              CompleteMultipartUpload whose body is an <Error> is an error (retried when its
+//              code is InternalError, SlowDown or ServiceUnavailable). If a retried
+//              CompleteMultipartUpload finds the upload gone (NoSuchUpload) because an earlier
+//              attempt succeeded but its answer was lost, an object of the written size under
+//              the key counts as success.
 //   Delete     DeleteObject; a missing key is OK, a missing bucket is NotFound.
 //
 // Addressing (S3Credentials::path_style): kOn is path-style (https://host/bucket/key), kOff is
@@ -50,12 +53,12 @@
 // the region's source, a request answered with 301/400 and a different x-amz-bucket-region is
 // re-signed for that region and sent again, and the store keeps the new region.
 //
-// Errors name the operation, s3://bucket/key and S3's answer: "S3 PUT s3://b/k: HTTP 403
-// SignatureDoesNotMatch (The request signature we calculated does not match ...)", or, when the
-// retries ran out, "S3 PUT s3://b/k failed after 5 attempts: HTTP 503 SlowDown". Codes: 403 is
-// kPermissionDenied, 404 kNotFound, 409/412 kFailedPrecondition, other 4xx kInvalidArgument,
-// 5xx and transport failures kUnavailable. Messages never carry a secret, a signature or a
-// query string.
+// Errors have net/http_status.h's shape: the store, the method, s3://bucket/key, the
+// operation where the method does not say it, and S3's answer: "S3 PUT s3://b/k: HTTP 403
+// SignatureDoesNotMatch (The request signature we calculated does not match ...)", "S3 PUT
+// s3://b/k (UploadPart 3) failed after 5 attempts: HTTP 503 SlowDown (Please reduce your
+// request rate.)", with its codes (403 kPermissionDenied, 404 kNotFound, ...). Messages never
+// carry a secret, a signature or a query string.
 //
 // Thread-safe as ObjectStore requires; streams may outlive the store.
 #pragma once
@@ -68,10 +71,10 @@
 #include <string_view>
 #include <vector>
 
+#include "net/http_transport.h"
+#include "net/retry_policy.h"
 #include "storage/connector_credentials.h"
-#include "storage/http_client.h"
 #include "storage/object_store.h"
-#include "storage/retry.h"
 
 namespace strm {
 
@@ -81,13 +84,13 @@ inline constexpr int kS3MaxParts = 10'000;
 
 struct S3StoreOptions {
   std::string bucket;
-  S3Credentials credentials;         // endpoint_url empty = AWS (or the environment, see above)
-  std::string region;                // empty: the environment, else discovered, else us-east-1
-  std::shared_ptr<HttpClient> http;  // null: a client of the store's own
-  RetryPolicy retry;                 // retry.h defaults
-  size_t part_size = 8 << 20;        // multipart part size, kS3MinPartSize..kS3MaxPartSize
-  size_t read_chunk_size = 8 << 20;  // bytes per ranged GET, at least 64 KiB
-  int list_page_size = 1000;         // max-keys of ListObjectsV2, 1..1000 (S3's maximum)
+  S3Credentials credentials;            // endpoint_url empty = AWS (or the environment, see above)
+  std::string region;                   // empty: the environment, else discovered, else us-east-1
+  std::shared_ptr<HttpTransport> http;  // null: a CurlTransport of the store's own
+  RetryPolicy retry;                    // net/retry_policy.h's defaults
+  size_t part_size = 8 << 20;           // multipart part size, kS3MinPartSize..kS3MaxPartSize
+  size_t read_chunk_size = 8 << 20;     // bytes per ranged GET, at least 64 KiB
+  int list_page_size = 1000;            // max-keys of ListObjectsV2, 1..1000 (S3's maximum)
   // Looks up an environment variable; empty means the process environment. Pass one that
   // returns nullopt to ignore the environment.
   std::function<std::optional<std::string>(const std::string& name)> environment;

@@ -10,6 +10,7 @@
 #include <span>
 
 #include "core/bytes.h"
+#include "net/http_transport.h"
 
 namespace strm {
 namespace {
@@ -35,11 +36,6 @@ Digest HmacSha256(std::span<const uint8_t> key, std::string_view data) {
              &len) != nullptr &&
         len == out.size());
   return out;
-}
-
-bool IsUnreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.' || c == '~';
 }
 
 // RFC 9110 token characters, the only ones allowed in a header name.
@@ -114,20 +110,7 @@ Status CheckInputs(const Sigv4Request& r, const Sigv4Credentials& c, std::string
 }  // namespace
 
 std::string AwsUriEncode(std::string_view raw, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(raw.size() * 3 / 2);
-  for (char ch : raw) {
-    auto c = static_cast<unsigned char>(ch);
-    if (IsUnreserved(c) || (keep_slash && c == '/')) {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
+  return PercentEncode(raw, keep_slash);
 }
 
 std::string CanonicalQueryString(const Sigv4Pairs& params) {

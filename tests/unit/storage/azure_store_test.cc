@@ -26,9 +26,11 @@
 #include "core/bytes.h"
 #include "object_store_contract.h"
 #include "storage/jwt.h"
-#include "test_certificates.h"
-#include "test_http_server.h"
+#include "testing/azurite.h"
 #include "testing/child_process.h"
+#include "testing/test_certificates.h"
+#include "testing/test_http_server.h"
+#include "testing/test_support.h"
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -38,9 +40,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kTenant[] = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-constexpr char kClientId[] = "0c5b1a4e-strm-test-client";
-constexpr char kSecret[] = "s3cr3t~Value.With+Chars&=";
+using testing::EnvGuard;
+using testing::TokenEndpointState;
+constexpr const char* kTenant = testing::kAzureTenant;
+constexpr const char* kClientId = testing::kAzureClientId;
+constexpr const char* kSecret = testing::kAzureSecret;
 
 // ---- Unit level: URLs, options, XML -------------------------------------------------------
 
@@ -78,26 +82,6 @@ TEST(AzureStoreUrls, RejectsMalformedAccountUris) {
   EXPECT_NE(ParseAzureAccountUri("ftp://h/a").status().message().find("ftp://h/a"),
             std::string::npos);
 }
-
-// Saves an environment variable, and restores it at the end.
-class EnvGuard {
- public:
-  explicit EnvGuard(const char* name) : name_(name) {
-    const char* v = std::getenv(name);
-    if (v != nullptr) saved_ = v;
-  }
-  ~EnvGuard() {
-    if (saved_) {
-      ::setenv(name_, saved_->c_str(), 1);
-    } else {
-      ::unsetenv(name_);
-    }
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> saved_;
-};
 
 TEST(AzureStoreUrls, TokenEndpointHonoursAzureAuthorityHost) {
   EnvGuard guard("AZURE_AUTHORITY_HOST");
@@ -234,168 +218,11 @@ std::string FirstDifference(const std::string& got, const std::string& want) {
 
 // ---- Against Azurite ----------------------------------------------------------------------
 
-std::string B64Url(std::string_view s) { return Base64UrlEncode(AsBytes(s)); }
-
-// A token shaped like Entra ID's v1 access tokens for storage. Azurite's basic OAuth check
-// (BlobTokenAuthenticator.authenticateBasic) decodes it without verifying the signature and
-// checks: nbf, exp and iat present, nbf <= now <= exp; iss starting with
-// https://sts.windows.net/ (or another Azure cloud's STS); aud https://storage.azure.com[/],
-// the storage app id, or https://<account>.blob.core.windows.net.
-std::string MintStorageToken(const std::string& tenant, const std::string& client_id,
-                             const std::string& audience, int serial) {
-  const int64_t now = std::time(nullptr);
-  nlohmann::json claims = {
-      {"aud", audience},
-      {"iss", "https://sts.windows.net/" + tenant + "/"},
-      {"iat", now - 60},
-      {"nbf", now - 60},
-      {"exp", now + 3600},
-      {"appid", client_id},
-      {"appidacr", "1"},
-      {"idtyp", "app"},
-      {"oid", "00000000-0000-0000-0000-00000000000" + std::to_string(serial % 10)},
-      {"tid", tenant},
-      {"uti", "strm-test-" + std::to_string(serial)},
-      {"ver", "1.0"}};
-  return B64Url(R"({"alg":"RS256","typ":"JWT","kid":"strm-test"})") + "." + B64Url(claims.dump()) +
-         "." + B64Url("not verified by Azurite's basic check");
-}
-
-std::string FormDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size()) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> ParseForm(std::string_view body) {
-  std::map<std::string, std::string> out;
-  size_t start = 0;
-  while (start <= body.size()) {
-    size_t end = std::min(body.find('&', start), body.size());
-    std::string_view pair = body.substr(start, end - start);
-    size_t eq = pair.find('=');
-    if (eq != std::string_view::npos)
-      out[FormDecode(pair.substr(0, eq))] = FormDecode(pair.substr(eq + 1));
-    start = end + 1;
-  }
-  return out;
-}
-
-// A local stand-in for login.microsoftonline.com: the client-credentials grant, over TLS.
-struct TokenEndpointState {
-  std::atomic<int> requests{0};
-  std::atomic<int> expires_in{3600};
-  std::atomic<int> failures_left{0};  // answer 503 this many times first
-  std::mutex mu;
-  std::string audience = "https://storage.azure.com";
-  std::string last_problem;  // what the last refused request got wrong
-
-  void Reset() {
-    requests = 0;
-    expires_in = 3600;
-    failures_left = 0;
-    std::lock_guard<std::mutex> lock(mu);
-    audience = "https://storage.azure.com";
-    last_problem.clear();
-  }
-
-  void Handle(const httplib::Request& req, httplib::Response& res) {
-    const int n = ++requests;
-    if (failures_left > 0) {
-      --failures_left;
-      res.status = 503;
-      res.set_content(R"({"error":"temporarily_unavailable"})", "application/json");
-      return;
-    }
-    auto form = ParseForm(req.body);
-    std::string problem;
-    if (req.matches[1] != kTenant) problem = "tenant";
-    if (req.get_header_value("Content-Type") != "application/x-www-form-urlencoded")
-      problem = "content type";
-    if (form["grant_type"] != "client_credentials") problem = "grant_type";
-    if (form["client_id"] != kClientId) problem = "client_id";
-    if (form["scope"] != "https://storage.azure.com/.default") problem = "scope";
-    if (form.size() != 4) problem = "extra parameters";
-    if (!problem.empty()) {
-      std::lock_guard<std::mutex> lock(mu);
-      last_problem = problem;
-      res.status = 400;
-      res.set_content(nlohmann::json{{"error", "invalid_request"},
-                                     {"error_description", "AADSTS900144: bad " + problem}}
-                          .dump(),
-                      "application/json");
-      return;
-    }
-    if (form["client_secret"] != kSecret) {
-      res.status = 401;
-      // Entra ID never echoes the secret; this endpoint does, to prove that strm redacts it.
-      res.set_content(
-          nlohmann::json{{"error", "invalid_client"},
-                         {"error_description",
-                          "AADSTS7000215: Invalid client secret provided. Ensure the secret "
-                          "being sent in the request is the client secret value (got '" +
-                              form["client_secret"] + "').\r\nTrace ID: 1234"},
-                         {"error_codes", {7000215}}}
-              .dump(),
-          "application/json");
-      return;
-    }
-    std::string aud;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      aud = audience;
-    }
-    res.set_content(nlohmann::json{{"token_type", "Bearer"},
-                                   {"expires_in", expires_in.load()},
-                                   {"ext_expires_in", expires_in.load()},
-                                   {"access_token", MintStorageToken(kTenant, kClientId, aud, n)}}
-                        .dump(),
-                    "application/json");
-  }
-};
-
-// What the whole suite shares: a test CA, the token endpoint and one Azurite.
-struct Services {
-  fs::path dir;
-  std::string ca_file;
-  std::unique_ptr<TestServer> token_server;
-  TokenEndpointState tokens;
-  std::unique_ptr<testing::ChildProcess> azurite;
-  int azurite_port = 0;
-  std::string account_uri;  // https://127.0.0.1:PORT/devstoreaccount1
-  std::optional<EnvGuard> authority_env;
-
-  ~Services() {
-    azurite.reset();
-    token_server.reset();
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-};
-
-std::string HttpDateNow() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
-}
-
 class AzureStoreOnAzurite : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     setup_error_ = new std::string;
-    services_ = StartServices(*setup_error_).release();
+    services_ = testing::StartAzureServices(*setup_error_).release();
   }
   static void TearDownTestSuite() {
     delete services_;
@@ -403,100 +230,27 @@ class AzureStoreOnAzurite : public ::testing::Test {
     delete setup_error_;
   }
 
-  static std::unique_ptr<Services> StartServices(std::string& error) {
-    const std::string bin = testing::ServicesDir() + "/node_modules/.bin/azurite-blob";
-    if (!fs::exists(bin)) {
-      error = "Azurite is not installed at " + bin +
-              ": run `bash scripts/services.sh` (it installs azurite@3.35.0 from npm into "
-              ".cache/services)";
-      return nullptr;
-    }
-    auto s = std::make_unique<Services>();
-    s->dir = fs::temp_directory_path() / ("strm-azure-" + NewUuidV4());
-    fs::create_directories(s->dir / "azurite");
-    Pkey ca_key(EVP_EC_gen("P-256")), server_key(EVP_EC_gen("P-256"));
-    Cert ca = MakeCert(ca_key.get(), "strm test CA", nullptr, nullptr, true);
-    Cert leaf =
-        ca ? MakeCert(server_key.get(), "127.0.0.1", ca.get(), ca_key.get(), false) : nullptr;
-    s->ca_file = (s->dir / "ca.pem").string();
-    const fs::path cert = s->dir / "server.pem", key = s->dir / "server.key";
-    if (!leaf || !WritePem(s->ca_file, ca.get(), nullptr) || !WritePem(cert, leaf.get(), nullptr) ||
-        !WritePem(key, nullptr, server_key.get())) {
-      error = "cannot make the test certificates in " + s->dir.string();
-      return nullptr;
-    }
-
-    s->token_server = std::make_unique<TestServer>(
-        std::make_unique<httplib::SSLServer>(cert.c_str(), key.c_str()));
-    TokenEndpointState* tokens = &s->tokens;
-    (*s->token_server)
-        ->Post(R"(/([^/]+)/oauth2/v2\.0/token)",
-               [tokens](const httplib::Request& req, httplib::Response& res) {
-                 tokens->Handle(req, res);
-               });
-    s->token_server->Start();
-    s->authority_env.emplace("AZURE_AUTHORITY_HOST");
-    ::setenv("AZURE_AUTHORITY_HOST", s->token_server->Url("", "https").c_str(), 1);
-
-    // Port 0: Azurite prints the port it got, so no free port has to be guessed.
-    s->azurite = std::make_unique<testing::ChildProcess>(
-        std::vector<std::string>{bin, "--blobHost", "127.0.0.1", "--blobPort", "0", "--location",
-                                 (s->dir / "azurite").string(), "--disableTelemetry", "--oauth",
-                                 "basic", "--cert", cert.string(), "--key", key.string()},
-        (s->dir / "azurite.log").string());
-    auto ready = s->azurite->WaitForLog(R"(successfully listens on https://127\.0\.0\.1:(\d+))",
-                                        std::chrono::seconds(30));
-    if (!ready) {
-      error = "Azurite did not start; its log:\n" + s->azurite->Log();
-      return nullptr;
-    }
-    s->azurite_port = std::stoi((*ready)[1].str());
-    s->account_uri = "https://127.0.0.1:" + std::to_string(s->azurite_port) + "/devstoreaccount1";
-    return s;
-  }
-
   void SetUp() override {
     ASSERT_NE(services_, nullptr) << *setup_error_;
     services_->tokens.Reset();
-    HttpClientOptions o;
-    o.ca_file = services_->ca_file;
-    http_ = std::make_shared<HttpClient>(o);
+    http_ = services_->Transport();
     static int counter = 0;
     container_ = "strm-test-" + std::to_string(++counter);
-    CreateContainer(container_);
-  }
-
-  // Containers are the user's: the store never creates one, so the test does, directly.
-  void CreateContainer(const std::string& name) {
-    HttpRequest req;
-    req.method = "PUT";
-    req.url = services_->account_uri + "/" + name + "?restype=container";
-    req.headers = {{"Authorization", "Bearer " + MintStorageToken(kTenant, kClientId,
-                                                                  "https://storage.azure.com", 0)},
-                   {"x-ms-version", std::string(kAzureApiVersion)},
-                   {"x-ms-date", HttpDateNow()}};
-    auto r = http_->Send(req);
-    ASSERT_TRUE(r.ok()) << r.status().message();
-    ASSERT_EQ(r->status, 201) << r->body;
+    testing::CreateAzureContainer(*services_, *http_, container_);
   }
 
   AzureStoreOptions Options(const std::string& account_uri = "") {
-    AzureStoreOptions o;
-    o.storage_account_uri = account_uri.empty() ? services_->account_uri : account_uri;
-    o.container = container_;
-    o.credentials = {kTenant, kClientId, kSecret};
+    AzureStoreOptions o = services_->StoreOptions(container_, account_uri);
     o.http = http_;
     o.retry.sleep = [](std::chrono::milliseconds) {};  // retries without waiting
     return o;
   }
 
-  // Through `proxy_url`, with an HttpClient of its own: the stores that hold it must go before
+  // Through `proxy_url`, with a transport of its own: the stores that hold it must go before
   // the proxy does, or stopping the proxy waits for their kept-alive connections.
   AzureStoreOptions ProxiedOptions(const std::string& proxy_url) {
     AzureStoreOptions o = Options(proxy_url);
-    HttpClientOptions h;
-    h.ca_file = services_->ca_file;
-    o.http = std::make_shared<HttpClient>(h);
+    o.http = services_->Transport();
     return o;
   }
 
@@ -506,13 +260,13 @@ class AzureStoreOnAzurite : public ::testing::Test {
     return s.ok() ? *s : nullptr;
   }
 
-  static Services* services_;
+  static testing::AzureServices* services_;
   static std::string* setup_error_;
-  std::shared_ptr<HttpClient> http_;
+  std::shared_ptr<HttpTransport> http_;
   std::string container_;
 };
 
-Services* AzureStoreOnAzurite::services_ = nullptr;
+testing::AzureServices* AzureStoreOnAzurite::services_ = nullptr;
 std::string* AzureStoreOnAzurite::setup_error_ = nullptr;
 
 TEST_F(AzureStoreOnAzurite, KeepsTheObjectStoreContract) {
@@ -581,8 +335,10 @@ TEST_F(AzureStoreOnAzurite, NamesMissingBlobsAndContainers) {
   ASSERT_NE(store, nullptr);
   auto missing = store->OpenRead("dir/none.csv");
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(missing.status().message(), "Azure GET azure://devstoreaccount1/" + container_ +
-                                            "/dir/none.csv: HTTP 404 BlobNotFound");
+  EXPECT_EQ(missing.status().message(),
+            "Azure GET azure://devstoreaccount1/" + container_ +
+                "/dir/none.csv: HTTP 404 BlobNotFound (The specified blob does not "
+                "exist.)");
 
   AzureStoreOptions o = Options();
   o.container = "no-such-container";
@@ -592,7 +348,7 @@ TEST_F(AzureStoreOnAzurite, NamesMissingBlobsAndContainers) {
   EXPECT_EQ(listed.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(listed.status().message(),
             "Azure GET azure://devstoreaccount1/no-such-container (List Blobs prefix 'x/'): "
-            "HTTP 404 ContainerNotFound");
+            "HTTP 404 ContainerNotFound (The specified container does not exist.)");
   Status deleted = other->Delete("a.csv");
   EXPECT_EQ(deleted.code(), StatusCode::kNotFound) << "a missing container is not a missing blob";
   auto out = other->OpenWrite("a.csv");
@@ -601,7 +357,7 @@ TEST_F(AzureStoreOnAzurite, NamesMissingBlobsAndContainers) {
   Status committed = (*out)->Commit();
   EXPECT_EQ(committed.message(),
             "Azure PUT azure://devstoreaccount1/no-such-container/a.csv "
-            "(Put Blob): HTTP 404 ContainerNotFound");
+            "(Put Blob): HTTP 404 ContainerNotFound (The specified container does not exist.)");
   EXPECT_EQ((*out)->Commit().code(), StatusCode::kFailedPrecondition);
 }
 
@@ -616,8 +372,9 @@ TEST_F(AzureStoreOnAzurite, AWrongClientSecretIsRefusedByTheTokenEndpoint) {
   EXPECT_EQ(listed.status().code(), StatusCode::kPermissionDenied) << msg;
   const std::string token_url =
       services_->token_server->Url("", "https") + "/" + std::string(kTenant) + "/oauth2/v2.0/token";
-  EXPECT_NE(msg.find("Azure token request to " + token_url + " for client " + kClientId +
-                     ": HTTP 401 invalid_client: AADSTS7000215: Invalid client secret provided"),
+  EXPECT_NE(msg.find("the token request to " + token_url + " for client " + kClientId +
+                     " was refused: HTTP 401 invalid_client (AADSTS7000215: Invalid client "
+                     "secret provided"),
             std::string::npos)
       << msg;
   EXPECT_EQ(msg.rfind("Azure GET azure://devstoreaccount1/" + container_, 0), 0u) << msg;
@@ -935,7 +692,7 @@ TEST_F(AzureStoreOnAzurite, FailingForGoodSaysHowOftenItTriedAndCommitsNothing) 
     EXPECT_EQ(s.code(), StatusCode::kUnavailable);
     EXPECT_EQ(s.message(), "Azure PUT " + uri +
                                "/out/part.csv (Put Block List) failed after 3 attempts: "
-                               "HTTP 503 ServerBusy");
+                               "HTTP 503 ServerBusy (The server is busy.)");
     EXPECT_EQ(proxy.Count("comp=blocklist"), 3);
     EXPECT_EQ((*out)->Write("more").code(), StatusCode::kFailedPrecondition);
   }
@@ -971,7 +728,7 @@ TEST_F(AzureStoreOnAzurite, FailingForGoodSaysHowOftenItTriedAndCommitsNothing) 
     Status s = (*out)->Commit();
     EXPECT_EQ(s.message(), "Azure PUT " + uri +
                                "/out/part.csv (Put Blob) failed after 3 attempts: HTTP 500 "
-                               "ServerBusy");
+                               "ServerBusy (The server is busy.)");
   }
   EXPECT_EQ(ReadObject(*direct, "out/part.csv"), "old");
   proxy.Arm("GET", Fault::kDrop, -1);

@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "test_certificates.h"
+#include "testing/test_certificates.h"
 
 namespace strm {
 namespace {

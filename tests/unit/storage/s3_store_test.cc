@@ -23,8 +23,8 @@
 
 #include "object_store_contract.h"
 #include "storage/sigv4.h"
-#include "test_http_server.h"
-#include "testing/child_process.h"
+#include "testing/s3rver.h"
+#include "testing/test_http_server.h"
 
 namespace strm {
 namespace {
@@ -32,9 +32,10 @@ namespace {
 namespace fs = std::filesystem;
 using testing::ChildProcess;
 
-constexpr char kBucket[] = "strm-test";
-constexpr char kKeyId[] = "S3RVER";  // s3rver's built-in account
-constexpr char kSecret[] = "S3RVER";
+using testing::S3rver;
+constexpr const char* kBucket = testing::kS3rverBucket;
+constexpr const char* kKeyId = testing::kS3rverKeyId;
+constexpr const char* kSecret = testing::kS3rverSecret;
 
 // Tests must not depend on the caller's AWS_* variables.
 std::optional<std::string> NoEnvironment(const std::string&) { return std::nullopt; }
@@ -94,74 +95,6 @@ std::string ScopeRegion(const std::string& authorization) {
   return ::testing::AssertionFailure() << "got " << got.size() << " bytes, want " << want.size()
                                        << "; they differ from byte " << at;
 }
-
-// ---- s3rver: a real S3 server that checks SigV4 signatures ----------------------------------
-
-class S3rver {
- public:
-  // Started once per test binary, when a test first needs it; stopped at exit.
-  static S3rver& Get() {
-    static S3rver server;
-    return server;
-  }
-  const std::string& error() const { return error_; }
-  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  int port() const { return port_; }
-  std::string data_dir() const { return dir_ + "/data"; }
-  // Where s3rver keeps the parts of multipart uploads in progress, one directory per upload.
-  std::string uploads_dir() const { return data_dir() + "/" + kBucket + "/._S3rver_uploads"; }
-  std::vector<std::string> PendingUploads() const {
-    std::vector<std::string> ids;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(uploads_dir(), ec))
-      ids.push_back(e.path().filename().string());
-    return ids;
-  }
-
- private:
-  S3rver() {
-    const std::string cli = testing::ServicesDir() + "/node_modules/@20minutes/s3rver/lib/cli.js";
-    if (!fs::exists(cli)) {
-      error_ = "s3rver is not installed (no " + cli +
-               "): run `bash scripts/services.sh` to install @20minutes/s3rver 4.0.4 into "
-               ".cache/services (or set STRM_SERVICES_DIR)";
-      return;
-    }
-    char tmpl[] = "/tmp/strm-s3rver-XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) {
-      error_ = "cannot create a temporary directory";
-      return;
-    }
-    dir_ = tmpl;
-    // npm links no bin for s3rver: run its CLI module. The "--" stands where commander
-    // expects the script's name. s3rver encrypts its continuation tokens with DES, which
-    // OpenSSL 3 only offers in its legacy provider: without it every truncated listing is a
-    // 500 InternalError (ERR_OSSL_EVP_UNSUPPORTED).
-    process_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{"node", "--openssl-legacy-provider", "-e",
-                                 "require(process.argv[1]).parseAsync(process.argv.slice(1))", cli,
-                                 "--", "-d", data_dir(), "-a", "127.0.0.1", "-p", "0",
-                                 "--configure-bucket", kBucket, "--no-vhost-buckets"},
-        dir_ + "/s3rver.log");
-    auto ready =
-        process_->WaitForLog(R"(S3rver listening on [0-9.]+:(\d+))", std::chrono::seconds(30));
-    if (!ready) {
-      error_ = "s3rver did not start (is node in PATH?); its log says:\n" + process_->Log();
-      return;
-    }
-    port_ = std::stoi((*ready)[1].str());
-  }
-  ~S3rver() {
-    process_.reset();
-    std::error_code ec;
-    // STRM_KEEP_S3RVER=1 keeps its data and log for a post-mortem.
-    if (!dir_.empty() && std::getenv("STRM_KEEP_S3RVER") == nullptr) fs::remove_all(dir_, ec);
-  }
-
-  std::string error_, dir_;
-  std::unique_ptr<ChildProcess> process_;
-  int port_ = 0;
-};
 
 // Tests against s3rver; each uses its own key prefix in the shared bucket.
 class S3StoreTest : public ::testing::Test {
@@ -417,8 +350,8 @@ TEST_F(S3StoreTest, WrongSecretIsSignatureDoesNotMatch) {
   ASSERT_FALSE(listed.ok());
   EXPECT_EQ(listed.status().code(), StatusCode::kPermissionDenied);
   const std::string m = listed.status().message();
-  EXPECT_EQ(m.rfind("S3 LIST s3://strm-test/" + prefix_ +
-                        ": HTTP 403 SignatureDoesNotMatch (The "
+  EXPECT_EQ(m.rfind("S3 GET s3://strm-test/" + prefix_ +
+                        " (ListObjectsV2): HTTP 403 SignatureDoesNotMatch (The "
                         "request signature we calculated does not match",
                     0),
             0u)
@@ -585,8 +518,9 @@ TEST_F(S3StoreTest, CompleteWithErrorBodyIsAnError) {
   ASSERT_TRUE((*out)->Write(data).ok());
   Status s = (*out)->Commit();
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.message(), "S3 CompleteMultipartUpload s3://strm-test/" + prefix_ +
-                             "refused.csv: HTTP 200 InvalidPart (injected by the test)");
+  EXPECT_EQ(s.message(), "S3 POST s3://strm-test/" + prefix_ +
+                             "refused.csv (CompleteMultipartUpload): HTTP 200 InvalidPart "
+                             "(injected by the test)");
   EXPECT_EQ(front.aborted_uploads().size(), 1u);
   EXPECT_TRUE(server().PendingUploads().empty());
   EXPECT_TRUE(ListedKeys(*store, prefix_).empty());
@@ -608,8 +542,9 @@ TEST_F(S3StoreTest, PersistentFaultsNameTheAttemptsAndLeaveNothing) {
   ASSERT_TRUE((*out)->Write(Pattern(6 << 20)).ok());
   Status s = (*out)->Commit();
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
-  EXPECT_EQ(s.message(), "S3 UploadPart 1 s3://strm-test/" + prefix_ +
-                             "parts.csv failed after 5 attempts: HTTP 503 SlowDown");
+  EXPECT_EQ(s.message(), "S3 PUT s3://strm-test/" + prefix_ +
+                             "parts.csv (UploadPart 1) failed after 5 attempts: HTTP 503 SlowDown "
+                             "(injected by the test)");
   EXPECT_EQ(front.Count("PUT", "partNumber=1"), 5);
   EXPECT_EQ(front.Count("PUT", "partNumber=2"), 0);  // no part after a failed one
   EXPECT_EQ(front.aborted_uploads().size(), 1u);
@@ -639,7 +574,7 @@ TEST_F(S3StoreTest, PersistentFaultsNameTheAttemptsAndLeaveNothing) {
   ASSERT_FALSE(n.ok());
   EXPECT_EQ(n.status().message(), "S3 GET s3://strm-test/" + prefix_ +
                                       "there.csv failed after 5 attempts: HTTP 503 "
-                                      "ServiceUnavailable");
+                                      "ServiceUnavailable (injected by the test)");
   EXPECT_TRUE(direct->Delete(prefix_ + "there.csv").ok());
 }
 

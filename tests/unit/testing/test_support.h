@@ -1,5 +1,5 @@
 // Helpers shared by the unit tests of several modules: test data files, the demo data
-// set's headers, and a guard for STRM_MASTER_KEY.
+// set's headers, and guards for STRM_MASTER_KEY and other environment variables.
 #pragma once
 
 #include <cstdlib>
@@ -58,6 +58,28 @@ class MasterKeyEnv {
   void Set(const std::string& v) { ::setenv("STRM_MASTER_KEY", v.c_str(), 1); }
 
  private:
+  std::optional<std::string> saved_;
+};
+
+// Saves an environment variable, and restores it at the end.
+class EnvGuard {
+ public:
+  explicit EnvGuard(const char* name) : name_(name) {
+    const char* v = std::getenv(name);
+    if (v != nullptr) saved_ = v;
+  }
+  ~EnvGuard() {
+    if (saved_) {
+      ::setenv(name_, saved_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+  EnvGuard(const EnvGuard&) = delete;
+  EnvGuard& operator=(const EnvGuard&) = delete;
+
+ private:
+  const char* name_;
   std::optional<std::string> saved_;
 };
 

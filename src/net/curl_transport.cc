@@ -1,4 +1,4 @@
-#include "storage/http_client.h"
+#include "net/curl_transport.h"
 
 #include <curl/curl.h>
 
@@ -216,31 +216,8 @@ bool Append(Slist& list, const std::string& line) {
 
 }  // namespace
 
-const std::string* HttpResponse::FindHeader(std::string_view lower_name) const {
-  for (const HttpHeader& h : headers)
-    if (h.name == lower_name) return &h.value;
-  return nullptr;
-}
-
-std::string RedactUrl(std::string_view url) {
-  url = url.substr(0, url.find_first_of("?#"));
-  // Drop "user:password@" from the authority, which starts after "scheme://".
-  size_t authority = url.find("://");
-  authority = authority == std::string_view::npos ? 0 : authority + 3;
-  size_t path = url.find('/', authority);
-  std::string_view host_part = url.substr(
-      authority, path == std::string_view::npos ? std::string_view::npos : path - authority);
-  size_t at = host_part.rfind('@');
-  if (at == std::string_view::npos) return std::string(url);
-  return std::string(url.substr(0, authority)) + std::string(url.substr(authority + at + 1));
-}
-
-std::string DescribeRequest(const HttpRequest& request) {
-  return request.method + " " + RedactUrl(request.url);
-}
-
-struct HttpClient::Impl {
-  HttpClientOptions options;
+struct CurlTransport::Impl {
+  CurlTransportOptions options;
   std::string ca_file;
   CURLcode init = CURLE_OK;
   CURLSH* share = nullptr;
@@ -287,7 +264,7 @@ struct HttpClient::Impl {
   Result<HttpResponse> Perform(const HttpRequest& req, const HttpBodySink* sink);
 };
 
-Result<HttpResponse> HttpClient::Impl::Perform(const HttpRequest& req, const HttpBodySink* sink) {
+Result<HttpResponse> CurlTransport::Impl::Perform(const HttpRequest& req, const HttpBodySink* sink) {
   const std::string what = DescribeRequest(req);
   if (init != CURLE_OK)
     return Internal(what + " failed: libcurl did not initialise: " + curl_easy_strerror(init));
@@ -381,7 +358,7 @@ Result<HttpResponse> HttpClient::Impl::Perform(const HttpRequest& req, const Htt
   return std::move(ex.response);
 }
 
-HttpClient::HttpClient(HttpClientOptions options) : impl_(std::make_unique<Impl>()) {
+CurlTransport::CurlTransport(CurlTransportOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->init = GlobalInit();
   impl_->ca_file = ChooseCaFile(options.ca_file);
   impl_->options = std::move(options);
@@ -398,20 +375,20 @@ HttpClient::HttpClient(HttpClientOptions options) : impl_(std::make_unique<Impl>
   }
 }
 
-HttpClient::~HttpClient() {
+CurlTransport::~CurlTransport() {
   for (CURL* h : impl_->idle) curl_easy_cleanup(h);  // before the share they use
   if (impl_->share != nullptr) curl_share_cleanup(impl_->share);
 }
 
-Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
+Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
   return impl_->Perform(request, nullptr);
 }
 
-Result<HttpResponse> HttpClient::Stream(const HttpRequest& request, const HttpBodySink& sink) {
+Result<HttpResponse> CurlTransport::Stream(const HttpRequest& request, const HttpBodySink& sink) {
   if (!sink) return InvalidArgument(DescribeRequest(request) + ": streaming needs a body sink");
   return impl_->Perform(request, &sink);
 }
 
-const std::string& HttpClient::ca_file() const { return impl_->ca_file; }
+const std::string& CurlTransport::ca_file() const { return impl_->ca_file; }
 
 }  // namespace strm

@@ -1,4 +1,4 @@
-#include "storage/retry.h"
+#include "net/retry_policy.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -8,7 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "test_http_server.h"
+#include "net/curl_transport.h"
+#include "testing/test_http_server.h"
 
 namespace strm {
 namespace {
@@ -62,17 +63,32 @@ TEST(IsRetryable, ClassifiesResponsesAndStatuses) {
   EXPECT_TRUE(IsRetryable(Response(403, kSlowDown))) << "the body's code counts too";
   EXPECT_FALSE(IsRetryable(Response(200, kSlowDown))) << "a 2xx body is data";
   EXPECT_FALSE(IsRetryable(Response(403, "<Error><Code>AccessDenied</Code></Error>")));
+  EXPECT_FALSE(IsRetryable(Response(501, "<Error><Code>InternalError</Code></Error>")))
+      << "501 and 505 will not change, whatever the body says";
+
+  // Azure names its code in a header (the only place on HEAD), GCS in JSON.
+  HttpResponse busy = Response(400);
+  busy.headers = {{"x-ms-error-code", "ServerBusy"}};
+  EXPECT_TRUE(IsRetryable(busy));
+  busy.headers = {{"x-ms-error-code", "OperationTimedOut"}};
+  EXPECT_TRUE(IsRetryable(busy));
+  busy.headers = {{"x-ms-error-code", "AuthorizationFailure"}};
+  EXPECT_FALSE(IsRetryable(busy));
+  EXPECT_TRUE(IsRetryable(Response(
+      403, R"({"error": {"code": 403, "errors": [{"reason": "userRateLimitExceeded"}]}})")));
+  EXPECT_FALSE(IsRetryable(
+      Response(403, R"({"error": {"code": 403, "errors": [{"reason": "forbidden"}]}})")));
+  for (std::string_view code : {"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable",
+                                "ServerBusy", "OperationTimedOut", "rateLimitExceeded",
+                                "backendError"})
+    EXPECT_TRUE(IsRetryableErrorCode(code)) << code;
+  for (std::string_view code : {"", "NoSuchKey", "InvalidPart", "AccessDenied", "BlobNotFound"})
+    EXPECT_FALSE(IsRetryableErrorCode(code)) << code;
 
   EXPECT_TRUE(IsRetryable(Unavailable("GET http://h/k failed: Couldn't connect to server")));
   EXPECT_FALSE(IsRetryable(FailedPrecondition("GET https://h/k failed: certificate")));
   EXPECT_FALSE(IsRetryable(InvalidArgument("bad URL")));
   EXPECT_FALSE(IsRetryable(IoError("disk full")));
-}
-
-TEST(DescribeHttpFailure, NamesTheStatusAndTheXmlErrorCode) {
-  EXPECT_EQ(DescribeHttpFailure(Response(503, kSlowDown)), "HTTP 503 SlowDown");
-  EXPECT_EQ(DescribeHttpFailure(Response(500, "oops")), "HTTP 500");
-  EXPECT_EQ(DescribeHttpFailure(Response(503, "<Code>ServerBusy</Code>")), "HTTP 503 ServerBusy");
 }
 
 TEST(WithRetries, ReturnsTheFirstResultThatIsNotRetryable) {
@@ -120,11 +136,121 @@ TEST(WithRetries, SaysWhatFailedAndHowOftenWhenTheAttemptsRunOut) {
   EXPECT_EQ(r.status().message(), "GET http://h/k failed after 1 attempt: HTTP 500");
 }
 
+TEST(WithRetries, NamesItsRequestInEveryError) {
+  FakeTime t;
+  auto r = WithRetries(t.Policy(), "S3 GET s3://b/k", [] {
+    return Result<HttpResponse>(FailedPrecondition("GET https://h/b/k failed: SSL certificate"));
+  });
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r.status().message(), "S3 GET s3://b/k failed: SSL certificate")
+      << "a transport's own prefix gives way to the request's name";
+  r = WithRetries(t.Policy(), "S3 GET s3://b/k", [] {
+    return Result<HttpResponse>(Internal("the server sent more than asked for"));
+  });
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+  EXPECT_EQ(r.status().message(), "S3 GET s3://b/k: the server sent more than asked for");
+  r = WithRetries(t.Policy(), "S3 GET s3://b/k", [] {
+    return Result<HttpResponse>(NotFound("S3 GET s3://b/k: gone"));
+  });
+  EXPECT_EQ(r.status().message(), "S3 GET s3://b/k: gone") << "named once";
+  RetryPolicy two = t.Policy();
+  two.max_attempts = 2;
+  r = WithRetries(two, "S3 GET s3://b/k", [] {
+    return Result<HttpResponse>(Unavailable("S3 GET s3://b/k: got 3 of the 5 bytes"));
+  });
+  EXPECT_EQ(r.status().message(), "S3 GET s3://b/k failed after 2 attempts: got 3 of the 5 bytes");
+}
+
+// A clock that the fake sleep moves forward.
+struct FakeClock {
+  std::chrono::steady_clock::time_point now{};
+  std::vector<milliseconds> sleeps;
+  RetryPolicy Policy() {
+    RetryPolicy p;
+    p.sleep = [this](milliseconds d) {
+      sleeps.push_back(d);
+      now += d;
+    };
+    p.clock = [this] { return now; };
+    p.uniform = [] { return 0.999999; };  // the longest waits
+    return p;
+  }
+};
+
+TEST(WithRetries, StopsAtTheDeadline) {
+  FakeClock c;
+  RetryPolicy p = c.Policy();
+  p.max_attempts = 100;
+  p.base_delay = milliseconds(1000);
+  p.max_delay = milliseconds(8000);
+  p.deadline = milliseconds(10'000);
+  int calls = 0;
+  auto r = WithRetries(p, "GET http://h/k", [&] {
+    ++calls;
+    c.now += milliseconds(500);  // each try takes half a second
+    return Result<HttpResponse>(Response(503));
+  });
+  ASSERT_FALSE(r.ok());
+  // Tries at 0, 1.5, 4, 8.5 s (after waits of ~1, 2, 4 s); the next wait of ~8 s would end
+  // past 10 s.
+  EXPECT_EQ(calls, 4);
+  EXPECT_EQ(r.status().message(), "GET http://h/k failed after 4 attempts: HTTP 503");
+  ASSERT_EQ(c.sleeps.size(), 3u);
+  EXPECT_LE(c.now - std::chrono::steady_clock::time_point{}, milliseconds(10'000));
+
+  p.deadline = milliseconds(0);  // no deadline: the attempts decide
+  p.max_attempts = 6;
+  calls = 0;
+  r = WithRetries(p, "GET http://h/k", [&] {
+    ++calls;
+    return Result<HttpResponse>(Response(503));
+  });
+  EXPECT_EQ(calls, 6);
+}
+
+TEST(WithRetries, HonoursRetryAfterWithinTheDeadline) {
+  FakeClock c;
+  RetryPolicy p = c.Policy();
+  p.uniform = [] { return 0.0; };  // no backoff of its own: the waits are Retry-After's
+  int calls = 0;
+  auto r = WithRetries(p, "GET http://h/k", [&]() -> Result<HttpResponse> {
+    if (++calls == 3) return Response(200, "ok");
+    HttpResponse slow = Response(calls == 1 ? 429 : 503);
+    slow.headers = {{"retry-after", calls == 1 ? "2" : "7"}};
+    return slow;
+  });
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->body, "ok");
+  EXPECT_EQ(c.sleeps, (std::vector<milliseconds>{milliseconds(2000), milliseconds(7000)}));
+
+  // A Retry-After past the deadline ends the retries at once.
+  c.sleeps.clear();
+  calls = 0;
+  r = WithRetries(p, "GET http://h/k", [&]() -> Result<HttpResponse> {
+    ++calls;
+    HttpResponse slow = Response(503, kSlowDown);
+    slow.headers = {{"retry-after", "3600"}};
+    return slow;
+  });
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(c.sleeps.empty());
+  EXPECT_EQ(r.status().message(),
+            "GET http://h/k failed after 1 attempt: HTTP 503 SlowDown (Please reduce your request "
+            "rate.)");
+
+  HttpResponse dated = Response(503);
+  dated.headers = {{"retry-after", "Wed, 21 Oct 2015 07:28:00 GMT"}};
+  EXPECT_FALSE(RetryAfter(dated).has_value()) << "dates are not read";
+  dated.headers = {{"retry-after", "120"}};
+  EXPECT_EQ(RetryAfter(dated), std::chrono::seconds(120));
+}
+
 // ---- against a real server ----------------------------------------------------------------
 
 class WithRetriesOverHttp : public ::testing::Test {
  protected:
-  Result<HttpResponse> Put(HttpClient& client, const std::string& path) {
+  Result<HttpResponse> Put(HttpTransport& client, const std::string& path) {
     HttpRequest req;
     req.method = "PUT";
     req.url = server_.Url(path);
@@ -148,7 +274,7 @@ TEST_F(WithRetriesOverHttp, SucceedsOnTheThirdAttemptAfterTwo503s) {
     res.set_content("stored " + req.body, "text/plain");
   });
   server_.Start();
-  HttpClient client;
+  CurlTransport client;
   auto r = Put(client, "/bucket/key");
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->status, 200);
@@ -164,12 +290,13 @@ TEST_F(WithRetriesOverHttp, GivesUpOnAServerThatAlwaysSlowsDown) {
     res.set_content(kSlowDown, "application/xml");
   });
   server_.Start();
-  HttpClient client;
+  CurlTransport client;
   auto r = Put(client, "/bucket/key?partNumber=1&uploadId=abc");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(r.status().message(),
-            "PUT " + server_.Url("/bucket/key") + " failed after 5 attempts: HTTP 503 SlowDown");
+            "PUT " + server_.Url("/bucket/key") +
+                " failed after 5 attempts: HTTP 503 SlowDown (Please reduce your request rate.)");
   EXPECT_EQ(hits_, 5);
   EXPECT_EQ(time_.sleeps.size(), 4u);
 }
@@ -181,7 +308,7 @@ TEST_F(WithRetriesOverHttp, DoesNotRetryClientErrors) {
     res.set_content("<Error><Code>SignatureDoesNotMatch</Code></Error>", "application/xml");
   });
   server_.Start();
-  HttpClient client;
+  CurlTransport client;
   auto r = Put(client, "/bucket/key");
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->status, 403);
@@ -194,7 +321,7 @@ TEST_F(WithRetriesOverHttp, RetriesRefusedConnections) {
   server_.Start();
   const std::string url = server_.Url("/bucket/key");
   server_->stop();  // the port now refuses connections
-  HttpClient client;
+  CurlTransport client;
   policy_.max_attempts = 2;
   HttpRequest req;
   req.url = url + "?X-Amz-Signature=secret";

@@ -1,11 +1,14 @@
-// HttpClient: the one HTTP client under every object-store connector (S3, GCS, Azure Blob),
-// over libcurl. Requests are plain structs that the caller signs (SigV4, JWT bearer tokens,
-// Azure keys) before sending; the client sends exactly the headers it is given.
+// HttpTransport: the one HTTP interface under every object-store connector (S3, GCS, Azure
+// Blob). Requests are plain structs that the caller signs (SigV4, bearer tokens) before
+// sending; a transport sends exactly the headers it is given. Implementations:
+// CurlTransport (libcurl, curl_transport.h), MemoryTransport (answers from a function, for
+// tests, memory_transport.h) and FaultTransport (wraps another and fails chosen requests,
+// fault_transport.h).
 //
 // Errors are values. A response of any status, 4xx and 5xx included, is a successful Result:
-// the caller reads the status and the body (S3 and Azure put their error code there) and
-// decides; retry.h classifies both. Only a transport failure is an error Status, and its code
-// says whether a retry may help:
+// the caller reads the status and the body (S3, Azure and GCS put their error code there)
+// and decides; retry_policy.h and http_status.h classify both. Only a transport failure is an
+// error Status, and its code says whether a retry may help:
 //   kUnavailable         the exchange broke in flight: connection refused or reset, a DNS
 //                        failure, a timeout (connect, stall or total), a truncated response;
 //                        a retry may help
@@ -14,11 +17,11 @@
 //                        will not help
 //   kInvalidArgument     the request cannot be sent (malformed URL, a scheme other than http
 //                        or https, a body source that ends before its declared size)
-//   kInternal            libcurl failed in an unexpected way
-// The message names the method, the URL without its query string (which may carry a
-// signature) and libcurl's error text, e.g. "GET https://host/bucket/key failed: Timeout was
-// reached: Operation too slow. Less than 1 bytes/sec transferred the last 30 seconds".
-// Errors returned by the caller's own sink or body source come back unchanged.
+//   kInternal            the transport failed in an unexpected way
+// The message is DescribeRequest(request) + " failed: " + the cause, e.g. "GET
+// https://host/bucket/key failed: Timeout was reached: Operation too slow. Less than 1
+// bytes/sec transferred the last 30 seconds" (TransportCause gives back the cause). Errors
+// returned by the caller's own sink or body source come back unchanged.
 //
 // Nothing is logged, headers least of all: they carry credentials.
 #pragma once
@@ -26,7 +29,6 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,7 +58,7 @@ struct HttpTimeouts {
 // returns how many, 0 only at the end; it must deliver exactly `size` bytes in all (it is never
 // asked for more). `rewind`, if set, restarts it at the first byte: libcurl needs that when
 // it resends a request on a fresh connection because a kept-alive one turned out dead; without
-// it such a resend fails as kUnavailable. A caller that retries (retry.h) builds a fresh
+// it such a resend fails as kUnavailable. A caller that retries (retry_policy.h) builds a fresh
 // source, or rewinds, for each attempt.
 struct HttpBodySource {
   uint64_t size = 0;
@@ -92,58 +94,38 @@ struct HttpResponse {
 // Receives a 2xx response's body chunk by chunk, in order. An error stops the exchange.
 using HttpBodySink = std::function<Status(std::string_view chunk)>;
 
-struct HttpClientOptions {
-  // The file of PEM CA certificates to trust instead of the system bundle. Empty means
-  // $CURL_CA_BUNDLE, else $SSL_CERT_FILE (CURL_CA_BUNDLE wins if both are set), else
-  // libcurl's default bundle. Read once, when the client is constructed.
-  std::string ca_file;
-  std::string user_agent = "strm";
-  size_t max_idle_handles = 16;  // idle libcurl handles (each with its connections) kept
-};
-
-// Thread-safe: any number of threads may call Send and Stream at once. Each call borrows a
-// libcurl handle from a pool and returns it afterwards with its connections open, so
-// sequential requests to one host reuse one connection; DNS results and TLS sessions are
-// shared by all handles. Redirects are not followed (a signed request must be re-signed for a
-// new URL). Proxies set in the environment (https_proxy, no_proxy, ...) are honoured.
-// The process should ignore SIGPIPE, as every program that writes to sockets should: with
-// signals disabled (CURLOPT_NOSIGNAL, required with threads) libcurl cannot do it for us.
-class HttpClient {
+// Implementations are thread-safe: any number of threads may call Send and Stream at once.
+class HttpTransport {
  public:
-  explicit HttpClient(HttpClientOptions options = {});
-  ~HttpClient();
-  HttpClient(const HttpClient&) = delete;
-  HttpClient& operator=(const HttpClient&) = delete;
+  virtual ~HttpTransport() = default;
 
   // Sends `request` and returns the response with its whole body.
-  Result<HttpResponse> Send(const HttpRequest& request);
+  virtual Result<HttpResponse> Send(const HttpRequest& request) = 0;
 
-  // Sends `request` and hands a 2xx response's body to `sink` as it arrives, in small chunks
-  // (at most 16 KiB with libcurl 7.88), never buffering it: memory stays bounded whatever the
-  // size of the object. Any other status's body is collected into the response instead, so it
-  // can be classified. If `sink` fails, the exchange stops and its Status is returned. If the
-  // exchange breaks after some chunks, the sink has seen a prefix of the body; a caller that
-  // retries asks for the rest (Range: bytes=<received>-) or starts over.
-  //
-  // A pull-style InputStream is built on this or on Send: either ranged GETs through Send,
-  // one bounded buffer per refill, so that every retry resumes at an offset (simplest); or
-  // Stream on a producer thread whose sink blocks on a bounded queue (one request per
-  // object, but see HttpTimeouts::stall).
-  Result<HttpResponse> Stream(const HttpRequest& request, const HttpBodySink& sink);
-
-  // The CA file in use (see HttpClientOptions::ca_file); empty for libcurl's default.
-  const std::string& ca_file() const;
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  // Sends `request` and hands a 2xx response's body to `sink` as it arrives, in chunks, never
+  // buffering it: memory stays bounded whatever the size of the object. Any other status's
+  // body is collected into the response instead (cut at 1 MiB), so it can be classified. If
+  // `sink` fails, the exchange stops and its Status is returned. If the exchange breaks after
+  // some chunks, the sink has seen a prefix of the body (and the error is kUnavailable); a
+  // caller that retries asks for the rest (Range: bytes=<received>-) or starts over
+  // (ranged_reader.h does this).
+  virtual Result<HttpResponse> Stream(const HttpRequest& request, const HttpBodySink& sink) = 0;
 };
 
 // `url` without user info, query string and fragment, for messages:
 // "https://user:pw@host/b/k?X-Amz-Signature=..." -> "https://host/b/k".
 std::string RedactUrl(std::string_view url);
 
+// Percent-encodes every byte but the unreserved A-Z a-z 0-9 - . _ ~ (RFC 3986), and '/' too
+// unless `keep_slash`: the one encoding of S3 (SigV4's URI encoding), GCS (object names in
+// paths, query and form values) and Azure (blob names, query values). "a b/ü" -> "a%20b%2F%C3%BC".
+std::string PercentEncode(std::string_view text, bool keep_slash = false);
+
 // "PUT https://host/bucket/key": the method and the redacted URL, for messages.
 std::string DescribeRequest(const HttpRequest& request);
+
+// The cause of a transport error, without the "<METHOD> <url> failed: " that transports put
+// first ("Couldn't connect to server"); other messages are returned whole.
+std::string TransportCause(const Status& status);
 
 }  // namespace strm

@@ -15,7 +15,7 @@
 namespace strm {
 
 // A cpp-httplib server on an ephemeral port of 127.0.0.1, serving from its own thread. Declare
-// it before the HttpClient that talks to it: the client must go first, closing its kept-alive
+// it before the transport that talks to it: the transport must go first, closing its kept-alive
 // connections, or stopping the server waits for them to time out.
 class TestServer {
  public:

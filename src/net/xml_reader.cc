@@ -1,4 +1,4 @@
-#include "storage/xml_reader.h"
+#include "net/xml_reader.h"
 
 #include <charconv>
 #include <cstdint>
