@@ -19,33 +19,6 @@ namespace {
 
 constexpr std::string_view kDefaultRegion = "us-east-1";
 constexpr size_t kMinReadChunk = size_t{64} << 10;
-constexpr size_t kMaxKeyBytes = 1024;  // S3's limit on a key's UTF-8 bytes
-
-// Element content for the body of CompleteMultipartUpload (ETags are quoted strings).
-std::string XmlEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    if (c == '&') {
-      out += "&amp;";
-    } else if (c == '<') {
-      out += "&lt;";
-    } else if (c == '>') {
-      out += "&gt;";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// The <Code> of an <Error> document, or "" if `body` is not one.
-std::string S3ErrorCode(std::string_view body) {
-  if (body.find("<Error") == std::string_view::npos) return {};
-  auto doc = ParseXml(body);
-  if (!doc.ok() || doc->name != "Error") return {};
-  return doc->ChildText("Code");
-}
 
 // S3 may answer 200 to CompleteMultipartUpload and to copies and report a failure in the
 // body. Such an answer whose code says "try again" becomes the status it stands for, so that
@@ -56,82 +29,6 @@ void ErrorIn200(Result<HttpResponse>& r) {
   const std::string code = S3ErrorCode(r->body);
   if (!IsRetryableErrorCode(code)) return;
   r->status = code == "SlowDown" || code == "ServiceUnavailable" ? 503 : 500;
-}
-
-std::optional<uint64_t> ParseUint(std::string_view s) {
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-// ---- Names ----------------------------------------------------------------------------------
-
-bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-
-// A bucket name that can be the first label of a host name under a wildcard certificate.
-bool IsDnsLabelBucket(std::string_view b) {
-  if (b.size() < 3 || b.size() > 63) return false;
-  if (!IsLowerAlnum(b.front()) || !IsLowerAlnum(b.back())) return false;
-  return std::all_of(b.begin(), b.end(), [](char c) { return IsLowerAlnum(c) || c == '-'; });
-}
-
-// A name that can be a host name: DNS labels separated by dots.
-bool IsHostBucket(std::string_view b) {
-  if (b.size() < 3 || b.size() > 63) return false;
-  size_t start = 0;
-  while (start <= b.size()) {
-    size_t end = b.find('.', start);
-    if (end == std::string_view::npos) end = b.size();
-    std::string_view label = b.substr(start, end - start);
-    if (label.empty() || !IsLowerAlnum(label.front()) || !IsLowerAlnum(label.back())) return false;
-    if (!std::all_of(label.begin(), label.end(),
-                     [](char c) { return IsLowerAlnum(c) || c == '-'; }))
-      return false;
-    start = end + 1;
-  }
-  return true;
-}
-
-Status CheckBucketName(std::string_view b) {
-  // S3-compatible stores (and S3's legacy buckets) allow more than today's AWS rules, so only
-  // what cannot be a single path segment is refused here.
-  if (b.empty()) return InvalidArgument("an S3 bucket name must not be empty");
-  if (b.size() > 255) return InvalidArgument("S3 bucket name is longer than 255 characters");
-  for (char c : b) {
-    if (!(IsLowerAlnum(c) || (c >= 'A' && c <= 'Z') || c == '.' || c == '-' || c == '_'))
-      return InvalidArgument("S3 bucket name '" + ForMessage(b, 255) +
-                             "' may contain only letters, digits, '.', '-' and '_'");
-  }
-  return Status::Ok();
-}
-
-bool IsRegionName(std::string_view r) {
-  return !r.empty() && r.size() <= 64 &&
-         std::all_of(r.begin(), r.end(), [](char c) { return IsLowerAlnum(c) || c == '-'; });
-}
-
-// S3's own limits, then ValidateObjectKey: curl would squash "." and ".." segments, sending
-// (and signing) another path.
-Status CheckKey(std::string_view key) {
-  if (key.size() > kMaxKeyBytes)
-    return InvalidArgument("object name is longer than S3's 1024 bytes");
-  for (char c : key) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-      return InvalidArgument("object name '" + ForMessage(key, 200) +
-                             "' contains a control character");
-  }
-  return ValidateObjectKey(key);
-}
-
-bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
 }
 
 // ---- The bucket: configuration and signed exchanges -----------------------------------------
@@ -236,7 +133,7 @@ class S3Bucket {
       if (!r.ok()) return r;
       if (redirects == 0 && (r->status == 301 || r->status == 307 || r->status == 400)) {
         const std::string* region = r->FindHeader("x-amz-bucket-region");
-        if (region != nullptr && *region != used && IsRegionName(*region)) {
+        if (region != nullptr && *region != used && IsS3RegionName(*region)) {
           STRM_RETURN_IF_ERROR(Init(*region));
           continue;
         }
@@ -254,7 +151,7 @@ class S3Bucket {
     if (r.status == 404) return NotFound(What(c) + ": no such object (HTTP 404)");
     if (r.status != 200) return Failure(c, r);
     const std::string* len = r.FindHeader("content-length");
-    std::optional<uint64_t> size = len != nullptr ? ParseUint(*len) : std::nullopt;
+    std::optional<uint64_t> size = len != nullptr ? ParseS3Number(*len) : std::nullopt;
     if (!size) return Internal(What(c) + ": the answer has no valid Content-Length");
     const std::string* etag = r.FindHeader("etag");
     return RangedObject{*size, etag != nullptr ? *etag : std::string()};
@@ -336,7 +233,7 @@ class S3Upload final : public UploadProtocol {
     std::string xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
     for (size_t i = 0; i < etags_.size(); ++i) {
       xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" +
-             XmlEscape(etags_[i]) + "</ETag></Part>";
+             S3XmlEscape(etags_[i]) + "</ETag></Part>";
     }
     xml += "</CompleteMultipartUpload>";
     S3Call c("POST", key_, "CompleteMultipartUpload", {{"uploadId", upload_id_}}, xml);
@@ -415,7 +312,7 @@ class S3Store final : public ObjectStore {
   }
 
   Result<std::unique_ptr<InputStream>> OpenRead(std::string_view key) override {
-    STRM_RETURN_IF_ERROR(CheckKey(key));
+    STRM_RETURN_IF_ERROR(CheckS3Key(key));
     RangedReaderOptions o;
     o.what = b_->What(S3Call("GET", std::string(key)));
     o.retry = b_->options().retry;
@@ -425,7 +322,7 @@ class S3Store final : public ObjectStore {
 
   Result<std::unique_ptr<OutputStream>> OpenWrite(std::string_view key,
                                                   const WriteOptions&) override {
-    STRM_RETURN_IF_ERROR(CheckKey(key));
+    STRM_RETURN_IF_ERROR(CheckS3Key(key));
     return std::unique_ptr<OutputStream>(
         new ChunkedUpload(std::make_unique<S3Upload>(b_, std::string(key)), b_->options().part_size,
                           kS3MaxParts, b_->What(S3Call("PUT", std::string(key)))));
@@ -436,7 +333,7 @@ class S3Store final : public ObjectStore {
   }
 
   Status Delete(std::string_view key) override {
-    STRM_RETURN_IF_ERROR(CheckKey(key));
+    STRM_RETURN_IF_ERROR(CheckS3Key(key));
     S3Call c("DELETE", std::string(key));
     STRM_ASSIGN_OR_RETURN(HttpResponse r, b_->Execute(c));
     if (IsHttpSuccess(r.status)) return Status::Ok();
@@ -448,105 +345,10 @@ class S3Store final : public ObjectStore {
   std::shared_ptr<S3Bucket> b_;
 };
 
-// "scheme://host[:port]" normalised (lowercase scheme, no trailing '/', no default port), or
-// what is wrong with it. The URL is never echoed: it could carry a password.
-Result<std::string> NormalizeEndpoint(std::string_view url, std::string* scheme_out,
-                                      std::string* host_out) {
-  std::string scheme;
-  if (StartsWithNoCase(url, "https://")) {
-    scheme = "https";
-  } else if (StartsWithNoCase(url, "http://")) {
-    scheme = "http";
-  } else {
-    return InvalidArgument("the S3 endpoint must start with http:// or https://");
-  }
-  std::string_view host = url.substr(scheme.size() + 3);
-  while (!host.empty() && host.back() == '/') host.remove_suffix(1);
-  if (host.empty()) return InvalidArgument("the S3 endpoint has no host");
-  if (host.find_first_of("/?#@ \t") != std::string_view::npos)
-    return InvalidArgument(
-        "the S3 endpoint must be scheme://host[:port], without user info, path or query");
-  const std::string_view default_port = scheme == "https" ? ":443" : ":80";
-  if (host.size() > default_port.size() &&
-      host.substr(host.size() - default_port.size()) == default_port &&
-      host[host.size() - default_port.size() - 1] != ':')
-    host.remove_suffix(default_port.size());
-  if (scheme_out != nullptr) *scheme_out = scheme;
-  if (host_out != nullptr) *host_out = std::string(host);
-  return scheme + "://" + std::string(host);
-}
-
 }  // namespace
 
-std::string S3Addressing::Path(std::string_view key) const {
-  if (key.empty()) return bucket_path.empty() ? "/" : bucket_path;
-  return bucket_path + "/" + std::string(key);
-}
-
-std::string S3Addressing::Url(std::string_view key) const {
-  return scheme + "://" + host + AwsUriEncode(Path(key), /*keep_slash=*/true);
-}
-
-Result<S3Addressing> ResolveS3Addressing(std::string_view bucket, std::string_view endpoint_url,
-                                         S3PathStyle path_style, std::string_view region) {
-  STRM_RETURN_IF_ERROR(CheckBucketName(bucket));
-  S3Addressing a;
-  std::string service_host;
-  if (endpoint_url.empty()) {
-    if (!IsRegionName(region))
-      return InvalidArgument("invalid AWS region '" + ForMessage(region, 64) + "'");
-    const bool china = region.substr(0, 3) == "cn-";
-    a.scheme = "https";
-    service_host = "s3." + std::string(region) + (china ? ".amazonaws.com.cn" : ".amazonaws.com");
-    a.path_style = path_style == S3PathStyle::kOn ||
-                   (path_style == S3PathStyle::kAuto && !IsDnsLabelBucket(bucket));
-  } else {
-    STRM_RETURN_IF_ERROR(NormalizeEndpoint(endpoint_url, &a.scheme, &service_host).status());
-    a.path_style = path_style != S3PathStyle::kOff;
-  }
-  if (!a.path_style && !IsHostBucket(bucket))
-    return InvalidArgument("S3 bucket '" + std::string(bucket) +
-                           "' cannot be addressed virtual-hosted style (its name is not a host "
-                           "name); use path-style addressing");
-  a.host = a.path_style ? service_host : std::string(bucket) + "." + service_host;
-  a.bucket_path = a.path_style ? "/" + std::string(bucket) : std::string();
-  return a;
-}
-
-Result<S3ListPage> ParseListObjectsV2(std::string_view xml) {
-  STRM_ASSIGN_OR_RETURN(XmlElement root, ParseXml(xml));
-  if (root.name == "Error")
-    return InvalidArgument("S3 answered with an error: " + ForMessage(root.ChildText("Code"), 64) +
-                           " (" + ForMessage(root.ChildText("Message"), kMaxServiceMessage) + ")");
-  if (root.name != "ListBucketResult")
-    return InvalidArgument("expected a <ListBucketResult>, got <" + ForMessage(root.name, 64) +
-                           ">");
-  S3ListPage page;
-  for (XmlElement& child : root.children) {
-    if (child.name == "Contents") {
-      const XmlElement* key = child.Child("Key");
-      if (key == nullptr || key->text.empty())
-        return InvalidArgument("a <Contents> element has no <Key>");
-      auto size = ParseUint(child.ChildText("Size"));
-      if (!size)
-        return InvalidArgument("the <Size> of '" + ForMessage(key->text, 200) +
-                               "' is not a number");
-      page.objects.push_back({key->text, *size});
-    } else if (child.name == "IsTruncated") {
-      if (child.text != "true" && child.text != "false")
-        return InvalidArgument("<IsTruncated> is neither true nor false");
-      page.truncated = child.text == "true";
-    } else if (child.name == "NextContinuationToken") {
-      page.next_continuation_token = std::move(child.text);
-    }
-  }
-  if (page.truncated && page.next_continuation_token.empty())
-    return InvalidArgument("a truncated listing has no <NextContinuationToken>");
-  return page;
-}
-
 Result<std::shared_ptr<ObjectStore>> OpenS3Store(S3StoreOptions o) {
-  STRM_RETURN_IF_ERROR(CheckBucketName(o.bucket));
+  STRM_RETURN_IF_ERROR(CheckS3BucketName(o.bucket));
   const std::string name = "s3://" + o.bucket;
   if (o.part_size < kS3MinPartSize || o.part_size > kS3MaxPartSize)
     return InvalidArgument(name + ": the part size must be between 5 MiB and 5 GiB, not " +
@@ -584,7 +386,7 @@ Result<std::shared_ptr<ObjectStore>> OpenS3Store(S3StoreOptions o) {
     std::string url = env(from);
     if (url.empty()) url = env(from = "AWS_ENDPOINT_URL");
     if (!url.empty()) {
-      auto normalized = NormalizeEndpoint(url, nullptr, nullptr);
+      auto normalized = NormalizeS3Endpoint(url, nullptr, nullptr);
       if (!normalized.ok()) return normalized.status().WithContext(name + ": " + from);
       o.credentials.endpoint_url = *normalized;
     }
@@ -593,7 +395,7 @@ Result<std::shared_ptr<ObjectStore>> OpenS3Store(S3StoreOptions o) {
   std::string region = o.region;
   if (region.empty()) region = env("AWS_REGION");
   if (region.empty()) region = env("AWS_DEFAULT_REGION");
-  if (!region.empty() && !IsRegionName(region))
+  if (!region.empty() && !IsS3RegionName(region))
     return InvalidArgument(name + ": invalid region '" + ForMessage(region, 64) + "'");
   const bool discover = region.empty();
   if (!o.http) o.http = std::make_shared<CurlTransport>();
@@ -605,7 +407,7 @@ Result<std::shared_ptr<ObjectStore>> OpenS3Store(S3StoreOptions o) {
     STRM_ASSIGN_OR_RETURN(HttpResponse r, bucket->Execute(c));
     if (r.status == 404) return NotFound(bucket->What(c) + ": no such bucket (HTTP 404)");
     const std::string* found = r.FindHeader("x-amz-bucket-region");
-    if (found != nullptr && IsRegionName(*found) && *found != bucket->region())
+    if (found != nullptr && IsS3RegionName(*found) && *found != bucket->region())
       STRM_RETURN_IF_ERROR(bucket->Init(*found));
   }
   return std::shared_ptr<ObjectStore>(std::make_shared<S3Store>(std::move(bucket)));

@@ -75,6 +75,7 @@
 #include "net/retry_policy.h"
 #include "storage/connector_credentials.h"
 #include "storage/object_store.h"
+#include "storage/s3_protocol.h"
 
 namespace strm {
 
@@ -100,36 +101,5 @@ struct S3StoreOptions {
 // the region must be discovered, also the errors of that HeadBucket (NotFound for a bucket
 // that does not exist; a 403 is not an error, S3 tells the region anyway).
 Result<std::shared_ptr<ObjectStore>> OpenS3Store(S3StoreOptions options);
-
-// Where the requests for a bucket go. Pure, for the store and its tests.
-struct S3Addressing {
-  std::string scheme;       // "https" or "http"
-  std::string host;         // as sent in Host: "b.s3.eu-west-1.amazonaws.com", "10.0.0.1:9000"
-  std::string bucket_path;  // "/bucket" (path-style) or "" (virtual-hosted)
-  bool path_style = false;
-
-  // The raw (unencoded) request path of an object, or of the bucket for an empty key:
-  // "/bucket/a b.csv", "/a b.csv"; "/bucket" or "/".
-  std::string Path(std::string_view key) const;
-  // The URL of an object, its path AWS-encoded as SigV4 signs it.
-  std::string Url(std::string_view key) const;
-};
-
-// `endpoint_url` is "scheme://host[:port]" or empty for AWS (then `region` picks the host);
-// a port that is the scheme's default is dropped, as curl drops it from Host.
-Result<S3Addressing> ResolveS3Addressing(std::string_view bucket, std::string_view endpoint_url,
-                                         S3PathStyle path_style, std::string_view region);
-
-// One page of a ListObjectsV2 answer.
-struct S3ListPage {
-  std::vector<ObjectInfo> objects;  // in the page's order
-  bool truncated = false;
-  std::string next_continuation_token;  // set when truncated
-};
-
-// Parses a ListObjectsV2 answer (<ListBucketResult>), decoding XML entities (&amp; &lt; &gt;
-// &quot; &apos;, &#NN; and &#xHH;) and CDATA. InvalidArgument for malformed XML, for an
-// <Error> document, or for a truncated page without a NextContinuationToken.
-Result<S3ListPage> ParseListObjectsV2(std::string_view xml);
 
 }  // namespace strm
