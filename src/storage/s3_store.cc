@@ -229,6 +229,23 @@ class S3Upload final : public UploadProtocol {
     return Status::Ok();
   }
 
+  // UploadPartCopy: bytes [first, last] of the object that `source` names become part
+  // `number`.
+  Status CopyPart(int number, const Sigv4Pairs& source, uint64_t first, uint64_t last) {
+    S3Call c("PUT", key_, "UploadPartCopy " + std::to_string(number),
+             {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}});
+    c.headers = source;
+    c.headers.emplace_back("x-amz-copy-source-range",
+                           "bytes=" + std::to_string(first) + "-" + std::to_string(last));
+    STRM_ASSIGN_OR_RETURN(HttpResponse r, b_->Execute(c, /*error_in_200=*/true));
+    if (!IsHttpSuccess(r.status) || !S3ErrorCode(r.body).empty()) return b_->Failure(c, r);
+    auto doc = ParseXml(r.body);
+    std::string etag = doc.ok() ? doc->ChildText("ETag") : std::string();
+    if (etag.empty()) return Internal(b_->What(c) + ": the answer has no ETag");
+    etags_.push_back(std::move(etag));
+    return Status::Ok();
+  }
+
   Status Finish(uint64_t size) override {
     std::string xml = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
     for (size_t i = 0; i < etags_.size(); ++i) {
@@ -328,8 +345,37 @@ class S3Store final : public ObjectStore {
                           kS3MaxParts, b_->What(S3Call("PUT", std::string(key)))));
   }
 
+  // HeadObject of the source (NotFound; its size and ETag), then CopyObject, or for a source
+  // above max_copy_size a multipart upload of UploadPartCopy parts of that size completed at
+  // the end (aborted on failure). Every request is pinned to the source's ETag
+  // (x-amz-copy-source-if-match), so the copy is of one version.
   Status Copy(std::string_view from, std::string_view to) override {
-    return CopyThroughStreams(*this, from, to);
+    STRM_RETURN_IF_ERROR(CheckS3Key(from));
+    STRM_RETURN_IF_ERROR(CheckS3Key(to));
+    STRM_ASSIGN_OR_RETURN(RangedObject source, b_->StatObject(std::string(from), "HEAD"));
+    if (from == to) return Status::Ok();  // S3 refuses to copy an object onto itself
+    Sigv4Pairs headers = {{"x-amz-copy-source", "/" + b_->options().bucket + "/" +
+                                                    PercentEncode(from, /*keep_slash=*/true)}};
+    if (!source.version.empty()) headers.emplace_back("x-amz-copy-source-if-match", source.version);
+    if (source.size <= b_->options().max_copy_size) {
+      S3Call c("PUT", std::string(to), "CopyObject from " + b_->Name(from));
+      c.headers = std::move(headers);
+      STRM_ASSIGN_OR_RETURN(HttpResponse r, b_->Execute(c, /*error_in_200=*/true));
+      if (!IsHttpSuccess(r.status) || !S3ErrorCode(r.body).empty()) return b_->Failure(c, r);
+      return Status::Ok();
+    }
+    // At most kS3MaxParts parts: larger ones for a source too large for that.
+    const uint64_t part = std::max<uint64_t>(b_->options().max_copy_size,
+                                             (source.size + kS3MaxParts - 1) / kS3MaxParts);
+    S3Upload upload(b_, std::string(to));
+    STRM_RETURN_IF_ERROR(upload.Start());
+    Status s;
+    for (uint64_t first = 0, n = 1; s.ok() && first < source.size; first += part, ++n)
+      s = upload.CopyPart(static_cast<int>(n), headers, first,
+                          std::min<uint64_t>(first + part, source.size) - 1);
+    if (s.ok()) s = upload.Finish(source.size);
+    if (!s.ok()) upload.Abort();
+    return s;
   }
 
   Status Delete(std::string_view key) override {
@@ -353,6 +399,8 @@ Result<std::shared_ptr<ObjectStore>> OpenS3Store(S3StoreOptions o) {
   if (o.part_size < kS3MinPartSize || o.part_size > kS3MaxPartSize)
     return InvalidArgument(name + ": the part size must be between 5 MiB and 5 GiB, not " +
                            std::to_string(o.part_size) + " bytes");
+  if (o.max_copy_size < kS3MinPartSize || o.max_copy_size > kS3MaxPartSize)
+    return InvalidArgument(name + ": the copy size must be between 5 MiB and 5 GiB");
   if (o.read_chunk_size < kMinReadChunk)
     return InvalidArgument(name + ": the read chunk size must be at least 64 KiB");
   if (o.list_page_size < 1 || o.list_page_size > 1000)

@@ -29,6 +29,12 @@
 //              CompleteMultipartUpload finds the upload gone (NoSuchUpload) because an earlier
 //              attempt succeeded but its answer was lost, an object of the written size under
 //              the key counts as success.
+//   Copy       HeadObject of the source (NotFound if it is missing), then CopyObject
+//              (x-amz-copy-source), or for a source over max_copy_size (5 GiB, S3's limit) a
+//              multipart upload of UploadPartCopy parts, completed at the end and aborted on
+//              failure; each request pinned to the source's ETag. The destination is replaced
+//              atomically. A "200 OK" whose body is an <Error> is an error (retried when
+//              transient), as for CompleteMultipartUpload.
 //   Delete     DeleteObject; a missing key is OK, a missing bucket is NotFound.
 //
 // Addressing (S3Credentials::path_style): kOn is path-style (https://host/bucket/key), kOff is
@@ -91,7 +97,10 @@ struct S3StoreOptions {
   RetryPolicy retry;                    // net/retry_policy.h's defaults
   size_t part_size = 8 << 20;           // multipart part size, kS3MinPartSize..kS3MaxPartSize
   size_t read_chunk_size = 8 << 20;     // bytes per ranged GET, at least 64 KiB
-  int list_page_size = 1000;            // max-keys of ListObjectsV2, 1..1000 (S3's maximum)
+  // Copy: sources up to this size are one CopyObject (S3's limit is 5 GiB), larger ones are
+  // copied in UploadPartCopy parts of this size. kS3MinPartSize..kS3MaxPartSize.
+  size_t max_copy_size = kS3MaxPartSize;
+  int list_page_size = 1000;  // max-keys of ListObjectsV2, 1..1000 (S3's maximum)
   // Looks up an environment variable; empty means the process environment. Pass one that
   // returns nullopt to ignore the environment.
   std::function<std::optional<std::string>(const std::string& name)> environment;

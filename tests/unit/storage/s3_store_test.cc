@@ -122,6 +122,7 @@ enum class Fault {
 
 struct SeenRequest {
   std::string method, target, range, content_sha256;
+  std::string copy_source, copy_range, copy_if_match;  // x-amz-copy-source{,-range,-if-match}
   size_t body_size = 0;
   bool body_hash_matches = false;
   int attempt = 0;  // the how-many-th time this method, target and range came
@@ -199,6 +200,9 @@ class S3Front {
     s.target = req.target;
     s.range = req.get_header_value("Range");
     s.content_sha256 = req.get_header_value("x-amz-content-sha256");
+    s.copy_source = req.get_header_value("x-amz-copy-source");
+    s.copy_range = req.get_header_value("x-amz-copy-source-range");
+    s.copy_if_match = req.get_header_value("x-amz-copy-source-if-match");
     s.body_size = req.body.size();
     s.body_hash_matches = s.content_sha256 == Sha256Hex(req.body);
     {
@@ -576,6 +580,83 @@ TEST_F(S3StoreTest, PersistentFaultsNameTheAttemptsAndLeaveNothing) {
                                       "there.csv failed after 5 attempts: HTTP 503 "
                                       "ServiceUnavailable (injected by the test)");
   EXPECT_TRUE(direct->Delete(prefix_ + "there.csv").ok());
+}
+
+TEST_F(S3StoreTest, CopiesServerSide) {
+  auto store = MustOpen(OptionsFor(server().Url()));
+  ASSERT_NE(store, nullptr);
+
+  // An object written by a multipart upload, copied by CopyObject (the contract's copies are
+  // in ListingIsCompleteAndSortedAcrossPages).
+  const std::string big = Pattern((12 << 20) + 3, 4);
+  WriteObject(*store, prefix_ + "multi.csv", big);
+  Status s = store->Copy(prefix_ + "multi.csv", prefix_ + "whole.csv");
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_TRUE(SameBytes(ReadObject(*store, prefix_ + "whole.csv"), big));
+  EXPECT_TRUE(store->Copy(prefix_ + "whole.csv", prefix_ + "whole.csv").ok()) << "onto itself";
+  EXPECT_TRUE(SameBytes(ReadObject(*store, prefix_ + "whole.csv"), big));
+
+  // Above max_copy_size: UploadPartCopy parts, completed at the end.
+  S3Front front(nullptr);
+  S3StoreOptions o = OptionsFor(front.Url());
+  o.max_copy_size = kS3MinPartSize;
+  auto parted = MustOpen(std::move(o));
+  ASSERT_NE(parted, nullptr);
+  s = parted->Copy(prefix_ + "multi.csv", prefix_ + "parts.csv");
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_TRUE(SameBytes(ReadObject(*store, prefix_ + "parts.csv"), big));
+  std::vector<std::string> ranges;
+  for (const SeenRequest& r : front.seen()) {
+    if (r.copy_source.empty()) continue;
+    EXPECT_EQ(r.copy_source, "/strm-test/" + prefix_ + "multi.csv");
+    EXPECT_FALSE(r.copy_if_match.empty()) << "pinned to the source's ETag";
+    ranges.push_back(r.copy_range);
+  }
+  EXPECT_EQ(ranges, (std::vector<std::string>{"bytes=0-5242879", "bytes=5242880-10485759",
+                                              "bytes=10485760-12582914"}));
+  EXPECT_EQ(front.Count("POST", "uploads"), 1);
+  EXPECT_EQ(front.Count("POST", "uploadId="), 1);
+  EXPECT_TRUE(server().PendingUploads().empty());
+
+  auto missing = parted->Copy(prefix_ + "none.csv", prefix_ + "parts.csv");
+  EXPECT_EQ(missing.code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing.message(),
+            "S3 HEAD s3://strm-test/" + prefix_ + "none.csv: no such object (HTTP 404)");
+  for (const std::string& k : ListedKeys(*store, prefix_)) EXPECT_TRUE(store->Delete(k).ok()) << k;
+}
+
+TEST_F(S3StoreTest, CopyAnsweredWithAnErrorBodyIsAnError) {
+  // "200 OK" with an InternalError body is retried; with another code the copy fails, and a
+  // multipart copy is aborted.
+  S3Front front([](const SeenRequest& s) {
+    if (s.copy_source.empty()) return Fault::kForward;
+    if (s.target.find("retried") != std::string::npos)
+      return s.attempt == 1 ? Fault::kInternalError200 : Fault::kForward;
+    return Fault::kInvalidPart200;
+  });
+  S3StoreOptions o = OptionsFor(front.Url());
+  auto store = MustOpen(o);
+  ASSERT_NE(store, nullptr);
+  const std::string data = Pattern((6 << 20) + 1, 5);
+  WriteObject(*store, prefix_ + "src.csv", data);
+  ASSERT_TRUE(store->Copy(prefix_ + "src.csv", prefix_ + "retried.csv").ok());
+  EXPECT_TRUE(SameBytes(ReadObject(*store, prefix_ + "retried.csv"), data));
+
+  Status s = store->Copy(prefix_ + "src.csv", prefix_ + "refused.csv");
+  EXPECT_EQ(s.message(), "S3 PUT s3://strm-test/" + prefix_ + "refused.csv (CopyObject from s3://" +
+                             "strm-test/" + prefix_ + "src.csv): HTTP 200 InvalidPart (injected " +
+                             "by the test)");
+  o.max_copy_size = kS3MinPartSize;
+  auto parted = MustOpen(o);
+  s = parted->Copy(prefix_ + "src.csv", prefix_ + "refused.csv");
+  EXPECT_EQ(s.message(), "S3 PUT s3://strm-test/" + prefix_ +
+                             "refused.csv (UploadPartCopy 1): HTTP 200 InvalidPart (injected by "
+                             "the test)");
+  EXPECT_EQ(front.aborted_uploads().size(), 1u);
+  EXPECT_TRUE(server().PendingUploads().empty());
+  EXPECT_EQ(ListedKeys(*store, prefix_),
+            (std::vector<std::string>{prefix_ + "retried.csv", prefix_ + "src.csv"}));
+  for (const std::string& k : ListedKeys(*store, prefix_)) EXPECT_TRUE(store->Delete(k).ok()) << k;
 }
 
 TEST_F(S3StoreTest, EnvironmentSuppliesMissingSettings) {
