@@ -137,6 +137,7 @@ class GcsClient {
         chunk_size_(o.chunk_size),
         read_size_(o.read_size),
         page_size_(o.list_page_size),
+        rewrite_bytes_per_call_(o.rewrite_bytes_per_call),
         tokens_(
             [credentials = std::move(o.credentials), http = http_, retry = o.retry,
              timeouts = o.timeouts] { return FetchToken(credentials, *http, retry, timeouts); }) {}
@@ -145,6 +146,7 @@ class GcsClient {
   size_t chunk_size() const { return chunk_size_; }
   size_t read_size() const { return read_size_; }
   int page_size() const { return page_size_; }
+  size_t rewrite_bytes_per_call() const { return rewrite_bytes_per_call_; }
   const RetryPolicy& retry() const { return retry_; }
 
   std::string GsUrl(std::string_view name) const {
@@ -196,6 +198,7 @@ class GcsClient {
   const HttpTimeouts timeouts_;
   const size_t chunk_size_, read_size_;
   const int page_size_;
+  const size_t rewrite_bytes_per_call_;
   TokenCache tokens_;
 };
 
@@ -400,8 +403,34 @@ class GcsStore final : public ObjectStore {
                           INT32_MAX, c_->What("PUT", key)));
   }
 
+  // objects.rewrite, call after call with the rewriteToken of the one before, until done: the
+  // object appears under `to`, whole, with the last call.
   Status Copy(std::string_view from, std::string_view to) override {
-    return CopyThroughStreams(*this, from, to);
+    STRM_RETURN_IF_ERROR(CheckName(from));
+    STRM_RETURN_IF_ERROR(CheckName(to));
+    const std::string what = c_->What("POST", to, "rewrite from " + c_->GsUrl(from));
+    std::string base = c_->ObjectUrl(from) + "/rewriteTo/b/" + PercentEncode(c_->bucket()) + "/o/" +
+                       PercentEncode(to) + "?";
+    if (c_->rewrite_bytes_per_call() > 0)
+      base += "maxBytesRewrittenPerCall=" + std::to_string(c_->rewrite_bytes_per_call()) + "&";
+    std::string token;
+    for (;;) {
+      std::string url = base;
+      if (!token.empty()) url += "rewriteToken=" + PercentEncode(token);
+      if (url.back() == '?' || url.back() == '&') url.pop_back();
+      STRM_ASSIGN_OR_RETURN(HttpResponse r, c_->Send(c_->Request("POST", std::move(url)), what));
+      if (!IsHttpSuccess(r.status)) return HttpFailure(what, r);
+      const nlohmann::json j = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+      const auto done = j.is_object() ? j.find("done") : j.end();
+      if (!j.is_object() || done == j.end() || !done->is_boolean())
+        return Internal(what + ": the answer is not a rewrite response");
+      if (done->get<bool>()) return Status::Ok();
+      const auto next = j.find("rewriteToken");
+      if (next == j.end() || !next->is_string() || next->get_ref<const std::string&>().empty() ||
+          next->get_ref<const std::string&>() == token)
+        return Internal(what + ": an unfinished rewrite without a new rewriteToken");
+      token = next->get<std::string>();
+    }
   }
 
   Status Delete(std::string_view key) override {
@@ -474,6 +503,8 @@ Result<std::shared_ptr<ObjectStore>> OpenGcsStore(GcsStoreOptions options) {
         "the GCS upload chunk size must be a positive multiple of 256 KiB, not " +
         std::to_string(options.chunk_size));
   if (options.read_size == 0) return InvalidArgument("the GCS read size must not be 0");
+  if (options.rewrite_bytes_per_call % (size_t{1} << 20) != 0)
+    return InvalidArgument("the GCS rewrite size per call must be a multiple of 1 MiB");
   if (options.list_page_size < 1 || options.list_page_size > 1000)
     return InvalidArgument("the GCS list page size must be 1-1000");
   const GcsCredentials& c = options.credentials;

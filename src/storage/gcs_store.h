@@ -24,6 +24,9 @@
 //             exchange of a chunk that fails asks the session what it persisted
 //             ("Content-Range: bytes */*", or "*/TOTAL" for the last chunk) and sends only the
 //             rest. Memory per stream: two chunks.
+//   Copy      POST   /storage/v1/b/B/o/FROM/rewriteTo/b/B/o/TO (objects.rewrite), again with
+//                    each answer's rewriteToken until it says done: TO is replaced, whole,
+//                    by the last call; 404 (FROM is missing) is NotFound
 //   Delete    DELETE /storage/v1/b/B/o/NAME; 404 is OK
 // Object names are percent-encoded whole (GcsEncode: '/' too, as the JSON API wants). Names
 // must be 1-1024 bytes of UTF-8 without CR or LF and not "." or "..", Google's rules.
@@ -67,6 +70,9 @@ struct GcsStoreOptions {
   size_t read_size = 8 << 20;  // bytes per ranged GET of a read stream (its buffer)
   int list_page_size = 1000;   // maxResults of a List page (Google's maximum); tests use less
   HttpTimeouts timeouts;       // of every request
+  // maxBytesRewrittenPerCall of Copy's rewrite calls, a multiple of 1 MiB; 0 (the default)
+  // leaves it to Google. Tests set it to cross several calls.
+  size_t rewrite_bytes_per_call = 0;
 };
 
 // Checks the options (bucket name, chunk size, a usable RSA key, an http(s) token_uri) and

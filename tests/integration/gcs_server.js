@@ -32,6 +32,10 @@
 //   GET    /storage/v1/b/B/o/NAME              metadata; with alt=media the bytes (Range:
 //                                              bytes=a-b | a- | -n; generation=G pins a version)
 //   DELETE /storage/v1/b/B/o/NAME              204, or 404
+//   POST   /storage/v1/b/B/o/NAME/rewriteTo/b/B2/o/NAME2[?maxBytesRewrittenPerCall=N]
+//          [&rewriteToken=T]                   copy (objects.rewrite): N bytes a call (a multiple of
+//                                              1 MiB; default all), the token of the call before
+//                                              goes on; the object appears with the last call
 //   POST   /upload/storage/v1/b/B/o?uploadType=media&name=NAME      one-shot upload
 //   POST   /upload/storage/v1/b/B/o?uploadType=resumable&name=NAME  -> 200, Location: session URI
 //   PUT    SESSION_URI  Content-Range: bytes a-b/TOTAL|*   a chunk: 308 with "Range: bytes=0-N"
@@ -56,7 +60,8 @@
 //   GET    /_stats    counters as JSON: token_requests, tokens_issued, token_rejections,
 //                     unauthorized, storage_requests, media_uploads, sessions_started,
 //                     sessions_completed, sessions_cancelled, chunk_puts, status_queries,
-//                     chunk_bytes (bytes a session took, each once), faults_injected,
+//                     chunk_bytes (bytes a session took, each once), rewrite_calls,
+//                     rewrites_completed, faults_injected,
 //                     faults_armed, open_sessions, objects, token_lifetime
 //   POST   /_config   {"token_lifetime": SECONDS}: for tokens issued from now on
 //   POST   /_revoke   forget every issued access token (their next use is a 401)
@@ -249,7 +254,8 @@ let faults = [];
 const stats = {
   token_requests: 0, tokens_issued: 0, token_rejections: 0, unauthorized: 0, storage_requests: 0,
   media_uploads: 0, sessions_started: 0, sessions_completed: 0, sessions_cancelled: 0,
-  chunk_puts: 0, status_queries: 0, chunk_bytes: 0, faults_injected: 0,
+  chunk_puts: 0, status_queries: 0, chunk_bytes: 0, rewrite_calls: 0, rewrites_completed: 0,
+  faults_injected: 0,
 };
 
 class HttpError extends Error {
@@ -464,6 +470,34 @@ function handleObject(ctx, method, bucket, name, query) {
     objects.read(bucket, name, start, end));
 }
 
+// objects.rewrite: the token holds the source generation and the bytes done so far; a source
+// replaced meanwhile is a 404, as when the generation no longer exists.
+function handleRewrite(ctx, srcBucket, srcName, dstBucket, dstName, query) {
+  checkName(dstName);
+  const meta = objects.get(srcBucket, srcName);
+  const token = query.get('rewriteToken');
+  let state = null;
+  if (token) {
+    try { state = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')); } catch { state = null; }
+    if (!state || typeof state.done !== 'number') throw new HttpError(400, 'invalid', 'Invalid rewriteToken');
+  }
+  if (!meta || (state && String(state.generation) !== String(meta.generation)))
+    throw new HttpError(404, 'notFound', `No such object: ${srcBucket}/${srcName}`);
+  const max = Number(query.get('maxBytesRewrittenPerCall') || 0);
+  if (!(max >= 0) || max % (1 << 20) !== 0)
+    throw new HttpError(400, 'invalid', 'maxBytesRewrittenPerCall must be a multiple of 1048576');
+  stats.rewrite_calls++;
+  const done = Math.min(meta.size, (state ? state.done : 0) + (max > 0 ? max : meta.size));
+  const progress = { kind: 'storage#rewriteResponse', totalBytesRewritten: String(done), objectSize: String(meta.size) };
+  if (done < meta.size) {
+    const next = Buffer.from(JSON.stringify({ generation: String(meta.generation), done }), 'utf8').toString('base64url');
+    return sendJson(ctx, 200, { ...progress, done: false, rewriteToken: next });
+  }
+  const copied = objects.put(dstBucket, dstName, objects.read(srcBucket, srcName, 0, meta.size), meta.contentType);
+  stats.rewrites_completed++;
+  sendJson(ctx, 200, { ...progress, done: true, resource: describeObject(dstBucket, dstName, copied) });
+}
+
 function handleUploadStart(ctx, bucket, query, body) {
   const name = query.get('name');
   if (name === null) throw new HttpError(400, 'required', 'Required parameter: name');
@@ -600,7 +634,16 @@ async function handle(req, res) {
     if (admin) return handleAdmin(ctx, method, urlPath, body);
     if (urlPath === '/token' && method === 'POST') return handleToken(ctx, body);
     stats.storage_requests++;
-    let m = /^\/storage\/v1\/b\/([^/]+)\/o(?:\/(.*))?$/.exec(urlPath);
+    let m = /^\/storage\/v1\/b\/([^/]+)\/o\/([^/]+)\/rewriteTo\/b\/([^/]+)\/o\/([^/]+)$/.exec(urlPath);
+    if (m) {
+      if (method !== 'POST') throw new HttpError(405, 'methodNotAllowed', `${method} is not allowed on a rewrite`);
+      authorize(req, true);
+      const [srcBucket, dstBucket] = [decodeSegment(m[1]), decodeSegment(m[3])];
+      checkBucket(srcBucket);
+      checkBucket(dstBucket);
+      return handleRewrite(ctx, srcBucket, decodeSegment(m[2]), dstBucket, decodeSegment(m[4]), query);
+    }
+    m = /^\/storage\/v1\/b\/([^/]+)\/o(?:\/(.*))?$/.exec(urlPath);
     if (m) {
       const bucket = decodeSegment(m[1]);
       if (m[2] === undefined) {

@@ -167,12 +167,44 @@ TEST_F(GcsStoreTest, KeepsTheObjectStoreContract) {
   ExpectCommitIsAtomic(*store, "atomic/", 12 * kMiB);  // three 4 MiB chunks
   ExpectObjectSemantics(*store, "semantics/");
   ExpectListingIsCompleteAndSorted(*store, "pages/", 25);  // four pages of 7
-  ExpectCopyAndTemporaries(*store, "copies/");
+  ExpectCopyAndTemporaries(*store, "copy/");
   json stats = server_->Stats();
+  EXPECT_EQ(stats["rewrites_completed"], 2) << stats;
   EXPECT_EQ(stats["sessions_completed"], 1) << stats;  // the 12 MiB object
   EXPECT_EQ(stats["open_sessions"], 0) << stats;
   EXPECT_EQ(stats["objects"], 0) << stats;
   EXPECT_EQ(stats["token_requests"], 1) << stats;
+}
+
+TEST_F(GcsStoreTest, CopiesByRewritesCallAfterCall) {
+  GcsStoreOptions o = Options();
+  o.rewrite_bytes_per_call = kMiB;
+  auto store = Open(o);
+  const std::string data = Rows(9 * kMiB + 5);  // written as a resumable upload
+  WriteObject(*store, "in/big.csv", data);
+  server_->Faults({{"status", 503}, {"count", 1}, {"method", "POST"}, {"path", "/storage/"}});
+  Status s = store->Copy("in/big.csv", "kept/big.csv");
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(ReadObject(*store, "kept/big.csv"), data);
+  json stats = server_->Stats();
+  EXPECT_EQ(stats["rewrite_calls"], 10) << "a call a MiB: " << stats;
+  EXPECT_EQ(stats["rewrites_completed"], 1) << stats;
+  EXPECT_EQ(stats["faults_injected"], 1) << "and one retried: " << stats;
+
+  Status missing = store->Copy("in/none.csv", "kept/big.csv");
+  EXPECT_EQ(missing.code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing.message(),
+            "GCS POST gs://strm-test/kept/big.csv (rewrite from gs://strm-test/in/none.csv): HTTP "
+            "404 notFound (No such object: strm-test/in/none.csv)");
+  EXPECT_EQ(ReadObject(*store, "kept/big.csv"), data) << "untouched";
+  EXPECT_EQ(OpenGcsStore([&] {
+              GcsStoreOptions bad = Options();
+              bad.rewrite_bytes_per_call = 1000;
+              return bad;
+            }())
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST_F(GcsStoreTest, ReadsInRangesOfOneGeneration) {
