@@ -56,9 +56,11 @@ void TokenCache::Invalidate(const std::string& token) {
 }
 
 Result<HttpResponse> SendWithToken(HttpTransport& http, TokenCache& tokens, HttpRequest request,
-                                   const HttpBodySink* sink, Status& token_error) {
+                                   const HttpBodySink* sink, Status& token_error,
+                                   std::string_view also_header) {
   const size_t auth = request.headers.size();
   request.headers.push_back({"Authorization", ""});
+  if (!also_header.empty()) request.headers.push_back({std::string(also_header), ""});
   for (int pass = 0;; ++pass) {
     Result<std::string> token = tokens.Get();
     if (!token.ok()) {
@@ -66,6 +68,7 @@ Result<HttpResponse> SendWithToken(HttpTransport& http, TokenCache& tokens, Http
       return FailedPrecondition("no access token");
     }
     request.headers[auth].value = "Bearer " + *token;
+    if (!also_header.empty()) request.headers[auth + 1].value = request.headers[auth].value;
     Result<HttpResponse> r = sink != nullptr ? http.Stream(request, *sink) : http.Send(request);
     if (pass == 0 && r.ok() && r->status == 401) {
       tokens.Invalidate(*token);

@@ -65,12 +65,15 @@ class TokenCache {
   Status last_error_;  // of fetch number fetches_done_, for the callers that waited for it
 };
 
-// Sends `request` once with "Authorization: Bearer <token>" (through `sink` if given). A 401
-// answer drops the token and sends once more with a fresh one. When no token can be had, the
-// token's error goes to `token_error` and a FailedPrecondition is returned, so that
-// WithRetries does not retry it (the fetch had retries of its own).
+// Sends `request` once with "Authorization: Bearer <token>" (through `sink` if given), and the
+// same value in the header `also_header` if it is not empty (Azure's
+// x-ms-copy-source-authorization, which lets a copy read its source). A 401 answer drops the
+// token and sends once more with a fresh one. When no token can be had, the token's error goes
+// to `token_error` and a FailedPrecondition is returned, so that WithRetries does not retry it
+// (the fetch had retries of its own).
 Result<HttpResponse> SendWithToken(HttpTransport& http, TokenCache& tokens, HttpRequest request,
-                                   const HttpBodySink* sink, Status& token_error);
+                                   const HttpBodySink* sink, Status& token_error,
+                                   std::string_view also_header = {});
 
 // WithRetries over attempts made with SendWithToken: a token error wins over the rest,
 // as "<what>: <the token error>" with its own code.

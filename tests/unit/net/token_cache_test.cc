@@ -115,11 +115,12 @@ TEST(SendWithToken, ReplacesARefusedTokenOnce) {
   TokenCache cache([&]() -> Result<BearerToken> {
     return BearerToken{"t" + std::to_string(++fetches), seconds(3600)};
   });
-  std::vector<std::string> seen;
+  std::vector<std::string> seen;  // each request's headers, "name=value;" after each other
   int unauthorized = 1;
   MemoryTransport http([&](const HttpRequest& req, const std::string&) -> Result<HttpResponse> {
-    for (const auto& h : req.headers)
-      if (h.name == "Authorization") seen.push_back(h.value);
+    std::string line;
+    for (const auto& h : req.headers) line += h.name + "=" + h.value + ";";
+    seen.push_back(line);
     return Answer(unauthorized-- > 0 ? 401 : 200, "ok");
   });
   HttpRequest req;
@@ -128,11 +129,25 @@ TEST(SendWithToken, ReplacesARefusedTokenOnce) {
   auto r = SendWithToken(http, cache, req, nullptr, token_error);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 200);
-  EXPECT_EQ(seen, (std::vector<std::string>{"Bearer t1", "Bearer t2"}));
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"Authorization=Bearer t1;", "Authorization=Bearer t2;"}));
   unauthorized = 5;
   r = SendWithToken(http, cache, req, nullptr, token_error);
   EXPECT_EQ(r->status, 401) << "only once";
   EXPECT_TRUE(token_error.ok());
+
+  // A second header with the same token (Azure's copy source): a fresh token goes into both.
+  seen.clear();
+  unauthorized = 1;
+  req.headers = {{"x-ms-copy-source", "https://h/src"}};
+  r = SendWithToken(http, cache, req, nullptr, token_error, "x-ms-copy-source-authorization");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"x-ms-copy-source=https://h/src;Authorization=Bearer t3;"
+                                      "x-ms-copy-source-authorization=Bearer t3;",
+                                      "x-ms-copy-source=https://h/src;Authorization=Bearer t4;"
+                                      "x-ms-copy-source-authorization=Bearer t4;"}));
 
   // No token: the token's error wins, and is not retried by the policy.
   TokenCache broken([]() -> Result<BearerToken> {
