@@ -115,6 +115,7 @@ class AzureClient {
         block_size_(o.block_size),
         read_chunk_size_(o.read_chunk_size),
         list_page_size_(o.list_page_size),
+        max_sync_copy_size_(o.max_sync_copy_size),
         tokens_([http = http_, retry = o.retry, credentials = std::move(o.credentials),
                  url = std::move(token_url)] { return FetchToken(*http, retry, credentials, url); },
                 std::move(o.clock)) {}
@@ -131,6 +132,7 @@ class AzureClient {
   size_t block_size() const { return block_size_; }
   size_t read_chunk_size() const { return read_chunk_size_; }
   int list_page_size() const { return list_page_size_; }
+  uint64_t max_sync_copy_size() const { return max_sync_copy_size_; }
   const RetryPolicy& retry() const { return retry_; }
 
   // "Azure PUT azure://acct/c/key (Put Block)": how messages name a request.
@@ -138,18 +140,23 @@ class AzureClient {
     return RequestName("Azure", method, Uri(key), op);
   }
 
-  // One try: the bearer token (SendWithToken), the API version and the date.
-  Result<HttpResponse> SendOnce(HttpRequest req, const HttpBodySink* sink, Status& token_error) {
+  // One try: the bearer token (SendWithToken), the API version and the date. A copy also
+  // hands its token on for reading the source (`source_auth`).
+  Result<HttpResponse> SendOnce(HttpRequest req, const HttpBodySink* sink, Status& token_error,
+                                bool source_auth = false) {
     req.headers.push_back({"x-ms-version", std::string(kAzureApiVersion)});
     req.headers.push_back({"x-ms-date", HttpDate(std::chrono::system_clock::now())});
-    return SendWithToken(*http_, tokens_, std::move(req), sink, token_error);
+    return SendWithToken(*http_, tokens_, std::move(req), sink, token_error,
+                         source_auth ? "x-ms-copy-source-authorization" : "");
   }
 
   // Sends a request with retries. Any HTTP status is a value for the caller; errors are
   // transport failures that outlasted the retries and token failures, named by `what`.
-  Result<HttpResponse> Send(const HttpRequest& req, const std::string& what) {
-    return WithTokenRetries(
-        retry_, what, [&](Status& token_error) { return SendOnce(req, nullptr, token_error); });
+  Result<HttpResponse> Send(const HttpRequest& req, const std::string& what,
+                            bool source_auth = false) {
+    return WithTokenRetries(retry_, what, [&](Status& token_error) {
+      return SendOnce(req, nullptr, token_error, source_auth);
+    });
   }
 
  private:
@@ -159,6 +166,7 @@ class AzureClient {
   RetryPolicy retry_;
   size_t block_size_, read_chunk_size_;
   int list_page_size_;
+  uint64_t max_sync_copy_size_;
   TokenCache tokens_;
 };
 
@@ -236,6 +244,21 @@ class AzureUpload final : public UploadProtocol {
   // The blocks sent so far are never committed; Azure garbage-collects them.
   void Abort() override {}
 
+  // Put Block From URL: bytes [first, last] of the blob at `source` (read with the store's
+  // token, pinned to `etag`) become block `number`.
+  Status CopyBlock(int number, const std::string& source, const std::string& etag, uint64_t first,
+                   uint64_t last) {
+    blocks_ = number;
+    HttpRequest req;
+    req.method = "PUT";
+    req.url = url_ + "?comp=block&blockid=" + PercentEncode(BlockId(number));
+    req.headers = {
+        {"x-ms-copy-source", source},
+        {"x-ms-source-range", "bytes=" + std::to_string(first) + "-" + std::to_string(last)}};
+    if (!etag.empty()) req.headers.push_back({"x-ms-source-if-match", etag});
+    return Put(req, "Put Block From URL", /*source_auth=*/true);
+  }
+
  private:
   // 24 bytes of "<16 hex>-<7 digits>" in base64: ids of equal length, without padding.
   std::string BlockId(int number) const {
@@ -244,9 +267,9 @@ class AzureUpload final : public UploadProtocol {
     return Base64Encode(AsBytes(raw));
   }
 
-  Status Put(const HttpRequest& req, std::string_view op) {
+  Status Put(const HttpRequest& req, std::string_view op, bool source_auth = false) {
     const std::string what = client_->What("PUT", key_, op);
-    STRM_ASSIGN_OR_RETURN(HttpResponse r, client_->Send(req, what));
+    STRM_ASSIGN_OR_RETURN(HttpResponse r, client_->Send(req, what, source_auth));
     return IsHttpSuccess(r.status) ? Status::Ok() : HttpFailure(what, r);
   }
 
@@ -311,8 +334,53 @@ class AzureStore final : public ObjectStore {
                           client_->block_size(), kMaxBlocks, client_->What("PUT", key, "")));
   }
 
+  // Get Blob Properties of the source (NotFound; its size and ETag), then Copy Blob From URL
+  // (synchronous: the copy is whole when it answers) for a source of at most
+  // max_sync_copy_size, or Put Block From URL block by block and Put Block List for a larger
+  // one. The source is read with the store's token (x-ms-copy-source-authorization) and
+  // pinned to its ETag (x-ms-source-if-match); the destination is replaced atomically.
   Status Copy(std::string_view from, std::string_view to) override {
-    return CopyThroughStreams(*this, from, to);
+    STRM_RETURN_IF_ERROR(CheckKey(from));
+    STRM_RETURN_IF_ERROR(CheckKey(to));
+    HttpRequest head;
+    head.method = "HEAD";
+    head.url = client_->BlobUrl(from);
+    const std::string head_what = client_->What("HEAD", from, "");
+    STRM_ASSIGN_OR_RETURN(HttpResponse h, client_->Send(head, head_what));
+    if (!IsHttpSuccess(h.status)) return HttpFailure(head_what, h);
+    const std::string* length = h.FindHeader("content-length");
+    uint64_t size = 0;
+    if (length == nullptr ||
+        std::from_chars(length->data(), length->data() + length->size(), size).ec != std::errc())
+      return Internal(head_what + ": the answer has no valid Content-Length");
+    const std::string* etag_header = h.FindHeader("etag");
+    const std::string etag = etag_header != nullptr ? *etag_header : std::string();
+    if (from == to) return Status::Ok();
+    const std::string source = client_->BlobUrl(from);
+    if (size <= client_->max_sync_copy_size()) {
+      HttpRequest req;
+      req.method = "PUT";
+      req.url = client_->BlobUrl(to);
+      req.headers = {{"x-ms-copy-source", source}, {"x-ms-requires-sync", "true"}};
+      if (!etag.empty()) req.headers.push_back({"x-ms-source-if-match", etag});
+      const std::string what = client_->What("PUT", to, "Copy Blob From URL " + client_->Uri(from));
+      STRM_ASSIGN_OR_RETURN(HttpResponse r, client_->Send(req, what, /*source_auth=*/true));
+      if (!IsHttpSuccess(r.status)) return HttpFailure(what, r);
+      const std::string* copy_status = r.FindHeader("x-ms-copy-status");
+      if (copy_status != nullptr && *copy_status != "success")
+        return Internal(what + ": the copy's status is '" + ForMessage(*copy_status, 32) +
+                        "', not success");
+      return Status::Ok();
+    }
+    // At most kMaxBlocks blocks: larger ones for a source too large for that.
+    const uint64_t block =
+        std::max<uint64_t>(client_->block_size(), (size + kMaxBlocks - 1) / kMaxBlocks);
+    AzureUpload upload(client_, std::string(to));
+    int n = 1;
+    for (uint64_t first = 0; first < size; first += block, ++n)
+      STRM_RETURN_IF_ERROR(
+          upload.CopyBlock(n, source, etag, first, std::min<uint64_t>(first + block, size) - 1));
+    return upload.Finish(size);
   }
 
   Status Delete(std::string_view key) override {
@@ -457,6 +525,8 @@ Result<std::shared_ptr<ObjectStore>> OpenAzureStore(AzureStoreOptions options) {
   if (options.read_chunk_size < kMinBlockSize)
     return InvalidArgument("Azure read chunk size " + std::to_string(options.read_chunk_size) +
                            " is below 1 KiB");
+  if (options.max_sync_copy_size > kAzureMaxSyncCopySize)
+    return InvalidArgument("Azure's synchronous copies are limited to 256 MiB");
   if (options.list_page_size < 0 || options.list_page_size > 5000)
     return InvalidArgument("Azure list page size must be 0 (the default) to 5000");
   const std::string authority = AzureAuthorityHost(options.authority_host);

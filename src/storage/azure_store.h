@@ -31,6 +31,12 @@
 //    Abort or destruction simply never commits the blocks: Azure has no call to delete
 //    uncommitted blocks and garbage-collects them (after a week), and they are never visible
 //    as a blob. At most 50,000 blocks per object (Azure's limit): 390 GiB with 8 MiB blocks.
+//  - Copy: Get Blob Properties of the source (NotFound if it is missing), then Copy Blob From
+//    URL with x-ms-requires-sync (the copy is complete when it answers) for a source of at most
+//    256 MiB (Azure's limit), or Put Block From URL in blocks of block_size and Put Block List
+//    for a larger one (Azurite 3.35 has no Put Block From URL: it answers 501). The source is
+//    read with the store's own token (x-ms-copy-source-authorization) and pinned to its ETag
+//    (x-ms-source-if-match); the destination is replaced atomically.
 //  - Delete: Delete Blob with its snapshots; a missing blob (404 BlobNotFound) is OK, a
 //    missing container is not.
 // Every request, token requests included, goes through net/retry_policy.h. Errors have
@@ -62,6 +68,8 @@ namespace strm {
 inline constexpr std::string_view kAzureApiVersion = "2023-11-03";
 inline constexpr std::string_view kAzureDefaultAuthorityHost = "https://login.microsoftonline.com";
 inline constexpr std::string_view kAzureStorageScope = "https://storage.azure.com/.default";
+// The largest source of a synchronous Copy Blob From URL.
+inline constexpr uint64_t kAzureMaxSyncCopySize = uint64_t{256} << 20;
 
 struct AzureStoreOptions {
   std::string storage_account_uri;  // https://account.blob.core.windows.net or with a path:
@@ -75,6 +83,9 @@ struct AzureStoreOptions {
   // "https://host" of the token endpoint; empty: $AZURE_AUTHORITY_HOST, else
   // kAzureDefaultAuthorityHost.
   std::string authority_host;
+  // Copy: sources up to this size are one synchronous Copy Blob From URL, larger ones are
+  // copied block by block (Put Block From URL). At most kAzureMaxSyncCopySize.
+  uint64_t max_sync_copy_size = kAzureMaxSyncCopySize;
   // List Blobs maxresults; 0: the service's default (5000). Tests cross pages with it.
   int list_page_size = 0;
   // The clock of token expiry; empty: std::chrono::steady_clock::now. Tests inject one.
