@@ -12,6 +12,8 @@ std::string_view FaultName(Fault fault) {
       return "503";
     case Fault::k500:
       return "500";
+    case Fault::k500AfterSend:
+      return "500 after sending";
     case Fault::kResetBeforeSend:
       return "reset before sending";
     case Fault::kResetAfterSend:
@@ -31,6 +33,13 @@ void FaultTransport::FailRequest(int n, Fault fault, bool and_after) {
   std::lock_guard<std::mutex> lock(mu_);
   first_ = n;
   last_ = and_after ? INT_MAX : n;
+  fault_ = fault;
+}
+
+void FaultTransport::FailRequests(int n, int count, Fault fault) {
+  std::lock_guard<std::mutex> lock(mu_);
+  first_ = n;
+  last_ = count > 0 ? n + count - 1 : n - 1;
   fault_ = fault;
 }
 
@@ -121,6 +130,7 @@ Result<HttpResponse> FaultTransport::Perform(const HttpRequest& request, const H
       return record(ErrorAnswer(fault == Fault::k503 ? 503 : 500));
     case Fault::kResetBeforeSend:
       return record(Unavailable(what + " failed: Send failure: Connection reset by peer"));
+    case Fault::k500AfterSend:
     case Fault::kResetAfterSend:
     case Fault::kTimeout:
     case Fault::kTruncatedBody:
@@ -129,6 +139,7 @@ Result<HttpResponse> FaultTransport::Perform(const HttpRequest& request, const H
   // Forwarded whole; the caller gets less.
   Result<HttpResponse> r = inner_->Send(request);
   if (!r.ok()) return record(r);
+  if (fault == Fault::k500AfterSend) return record(ErrorAnswer(500));
   if (fault == Fault::kResetAfterSend)
     return record(Unavailable(what + " failed: Recv failure: Connection reset by peer"));
   if (fault == Fault::kTimeout)

@@ -3,10 +3,13 @@
 // can count the requests of a run and name the one it failed.
 //
 // Requests are numbered from 1 in the order they reach the transport (Send and Stream alike,
-// token requests included), across all threads. A rule fails request N, or every request
-// from N on, with one of:
+// token requests included), across all threads. A rule fails request N, the `count` requests
+// from N on, or every request from N on, with one of:
 //   k503             not forwarded; 503 with the store's "slow down" error document
 //   k500             not forwarded; 500 with the store's internal-error document
+//   k500AfterSend    forwarded (the store acts on it), then 500 with the store's
+//                    internal-error document instead of its answer: a commit that took effect
+//                    although the caller is told to try again
 //   kResetBeforeSend not forwarded; kUnavailable "Connection reset by peer"
 //   kResetAfterSend  forwarded (the store acts on it), then kUnavailable "Connection reset by
 //                    peer": the answer is lost
@@ -31,10 +34,20 @@
 
 namespace strm {
 
-enum class Fault { kNone, k503, k500, kResetBeforeSend, kResetAfterSend, kTimeout, kTruncatedBody };
+enum class Fault {
+  kNone,
+  k503,
+  k500,
+  k500AfterSend,
+  kResetBeforeSend,
+  kResetAfterSend,
+  kTimeout,
+  kTruncatedBody
+};
 enum class FaultDialect { kS3, kAzure, kGcs };
 
-// "503", "500", "reset before sending", "reset after sending", "timeout", "truncated body".
+// "503", "500", "500 after sending", "reset before sending", "reset after sending", "timeout",
+// "truncated body".
 std::string_view FaultName(Fault fault);
 
 class FaultTransport final : public HttpTransport {
@@ -44,6 +57,10 @@ class FaultTransport final : public HttpTransport {
   // Fails request `n` (from 1) with `fault`; with `and_after`, every request from `n` on.
   // Replaces the rule set before.
   void FailRequest(int n, Fault fault, bool and_after = false);
+  // Fails the `count` requests n, n + 1, ... with `fault` (the tries of one request under a
+  // retry policy of `count` attempts, when nothing else runs meanwhile). Replaces the rule set
+  // before.
+  void FailRequests(int n, int count, Fault fault);
   // No more faults; the numbering and the record go on.
   void Clear();
   // Forgets the record and numbers the next request 1 (the rule stays).

@@ -123,22 +123,36 @@ TEST(FaultTransport, FailsTheChosenRequestWithEachFault) {
   EXPECT_TRUE(IsRetryable(timeout.status()));
   EXPECT_NE(timeout.status().message().find("Timeout was reached"), std::string::npos);
 
-  faults->FailRequest(9, Fault::k500, /*and_after=*/true);
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(faults->Send(get)->status, 500) << "from 9 on";
+  // A 500 after sending: the store acted, the caller is told to try again.
+  faults->FailRequest(9, Fault::k500AfterSend);
+  const HttpRequest put2 = Request("PUT", "https://h/b/k", "newer");
+  EXPECT_EQ(faults->Send(put2)->status, 500);
+  EXPECT_EQ(store.puts, 3);
+  EXPECT_EQ(store.data, "newer");
+
+  faults->FailRequest(10, Fault::k500, /*and_after=*/true);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(faults->Send(get)->status, 500) << "from 10 on";
   faults->Clear();
   EXPECT_EQ(faults->Send(get)->status, 200);
+  // Two requests, then none.
+  faults->FailRequests(14, 2, Fault::k503);
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(faults->Send(get)->status, 503) << 14 + i;
+  EXPECT_EQ(faults->Send(get)->status, 200) << 16;
 
   // The record: numbers, methods, URLs without their query, faults and answers.
   auto seen = faults->exchanges();
-  ASSERT_EQ(seen.size(), 12u);
-  EXPECT_EQ(faults->requests(), 12);
+  ASSERT_EQ(seen.size(), 16u);
+  EXPECT_EQ(faults->requests(), 16);
   EXPECT_EQ(seen[1].number, 2);
   EXPECT_EQ(seen[1].fault, Fault::k503);
   EXPECT_EQ(seen[1].status, 503);
   EXPECT_EQ(seen[3].fault, Fault::kTruncatedBody);
   EXPECT_EQ(seen[3].status, 0) << "a transport error";
   EXPECT_EQ(seen[6].method, "PUT");
-  EXPECT_EQ(seen[11].fault, Fault::kNone);
+  EXPECT_EQ(seen[8].fault, Fault::k500AfterSend);
+  EXPECT_EQ(seen[12].fault, Fault::kNone);
+  EXPECT_EQ(seen[14].fault, Fault::k503);
+  EXPECT_EQ(seen[15].fault, Fault::kNone);
   for (const auto& e : seen) EXPECT_EQ(e.url, "https://h/b/k") << "no signature recorded";
   faults->Restart();
   EXPECT_EQ(faults->requests(), 0);
