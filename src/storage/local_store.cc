@@ -310,6 +310,9 @@ class LocalStore final : public ObjectStore {
       ::unlinkat(dst.dir.get(), tmp.c_str(), 0);
       return IoError("cannot copy " + from_path + " to " + PathOf(to) + ": " + ErrnoText(err));
     }
+    // When `to` already was a link to the same file (a copy put back where it came from),
+    // rename does nothing and leaves `tmp`, a name of ours alone.
+    ::unlinkat(dst.dir.get(), tmp.c_str(), 0);
     SyncDirectory(dst.dir.get());
     return Status::Ok();
   }

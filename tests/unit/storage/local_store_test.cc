@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -124,6 +125,21 @@ TEST_F(LocalStoreTest, ReportsMissingAndBadKeys) {
   EXPECT_EQ(store_->OpenRead("/etc/passwd").status().message(),
             "object name '/etc/passwd' is absolute");
   EXPECT_EQ(store_->OpenWrite("").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(LocalStoreTest, CopyOntoALinkOfItsOwnFileLeavesNoTemporary) {
+  // A kept version put back where nothing replaced it: the two names are links of one file,
+  // on which rename does nothing.
+  WriteObject(*store_, "out/keys.csv", "keys");
+  ASSERT_TRUE(store_->Copy("out/keys.csv", "out/kept.csv").ok());
+  ASSERT_TRUE(store_->Copy("out/kept.csv", "out/keys.csv").ok());
+  ASSERT_TRUE(store_->Copy("out/keys.csv", "out/keys.csv").ok());
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(root_ / "out"))
+    files.push_back(e.path().filename().string());
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"kept.csv", "keys.csv"}));
+  EXPECT_EQ(ReadKey("out/keys.csv"), "keys");
 }
 
 TEST_F(LocalStoreTest, DeletesObjects) {
