@@ -23,6 +23,9 @@ class Commit {
       if (s.ok()) {
         kept_[i] = std::move(kept);
       } else if (s.code() != StatusCode::kNotFound) {  // NotFound: nothing to keep
+        // The store may have made the copy and lost every answer about it: the name is ours
+        // alone, so deleting it is safe (and hidden if that fails too).
+        (void)o.store->Delete(kept);
         return GiveUp(0, Status(s.code(), "the previous version of " + NameOf(o) +
                                               " could not be kept, so no output of this run "
                                               "was committed: " +
@@ -33,11 +36,14 @@ class Commit {
       const StagedOutput& o = outputs_[i];
       if (IsSet(cancel)) return GiveUp(i, CancelledStatus());
       Status s = o.out->Commit();
+      // A commit that failed may have taken effect all the same (the store acted, its answer
+      // was lost): that output is put back too.
       if (!s.ok())
-        return GiveUp(i, Status(s.code(), NameOf(o) +
-                                              " could not be committed, so no output of this run "
-                                              "was kept: " +
-                                              s.message()));
+        return GiveUp(i + 1,
+                      Status(s.code(), NameOf(o) +
+                                           " could not be committed, so no output of this run "
+                                           "was kept: " +
+                                           s.message()));
     }
     DropKept();
     return Status::Ok();
@@ -48,7 +54,8 @@ class Commit {
     return Cancelled("the job was cancelled; no output was committed");
   }
 
-  // Outputs [0, committed) are committed: put them back, abort the rest, report `cause`.
+  // Outputs [0, committed) are (or may be) committed: put them back, abort the rest, report
+  // `cause`.
   Status GiveUp(size_t committed, Status cause) {
     for (size_t i = committed; i < outputs_.size(); ++i) outputs_[i].out->Abort();
     std::string unrestored;

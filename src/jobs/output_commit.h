@@ -5,9 +5,11 @@
 //      hidden temporary name beside it, TemporaryKey);
 //   2. commits the outputs one by one, in the order given (a job gives its keys output first);
 //   3. if a commit fails, or `cancel` is set before the last one, puts back every output
-//      already committed (its kept version copied back, or the new object deleted when there
-//      was none) and aborts the others;
-//   4. deletes the kept versions.
+//      already committed, and the one whose commit failed (a remote commit may take effect
+//      although its answer is lost), each by copying its kept version back, or by deleting the
+//      new object when there was none; and aborts the others;
+//   4. deletes the kept versions (and, when keeping one failed, the name it was to be kept
+//      under: the copy may have been made although its answer was lost).
 // So afterwards every output is new, or every output is what it was before the run. If
 // putting one back fails too (the store went away), the error says so and names where its
 // previous version is kept; that copy is then left in place. A process killed outright

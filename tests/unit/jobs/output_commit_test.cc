@@ -17,12 +17,14 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 // A store over another that fails its Nth output commit and its Mth copy (counting from 1
-// across the store; 0 fails nothing), and can run a hook at each commit.
+// across the store; 0 fails nothing), and can run a hook at each commit. With `acts_then_fails`
+// the failing commit or copy takes effect first, as a remote one whose answer is lost.
 class FaultyStore final : public ObjectStore {
  public:
   explicit FaultyStore(std::shared_ptr<ObjectStore> inner) : inner_(std::move(inner)) {}
 
   int fail_commit = 0, fail_copy = 0;
+  bool acts_then_fails = false;
   std::function<void()> on_commit;
   int commits = 0, copies = 0;
 
@@ -40,8 +42,9 @@ class FaultyStore final : public ObjectStore {
     return std::unique_ptr<OutputStream>(new Output(this, std::move(out)));
   }
   Status Copy(std::string_view from, std::string_view to) override {
-    if (++copies == fail_copy) return IoError("injected failure of copy " + std::to_string(copies));
-    return inner_->Copy(from, to);
+    if (++copies != fail_copy) return inner_->Copy(from, to);
+    if (acts_then_fails) (void)inner_->Copy(from, to);
+    return IoError("injected failure of copy " + std::to_string(copies));
   }
   Status Delete(std::string_view key) override { return inner_->Delete(key); }
 
@@ -54,7 +57,11 @@ class FaultyStore final : public ObjectStore {
     Status Commit() override {
       if (store_->on_commit) store_->on_commit();
       if (++store_->commits == store_->fail_commit) {
-        inner_->Abort();
+        if (store_->acts_then_fails) {
+          (void)inner_->Commit();
+        } else {
+          inner_->Abort();
+        }
         return IoError("injected failure of commit " + std::to_string(store_->commits));
       }
       return inner_->Commit();
@@ -167,6 +174,31 @@ TEST_F(OutputCommitTest, APreviousVersionThatCannotBeKeptStopsTheCommit) {
                           "failure of copy " +
                           std::to_string(n)));
     EXPECT_EQ(Files(), before) << "copy " << n;
+  }
+}
+
+TEST_F(OutputCommitTest, ACommitOrCopyThatTookEffectButFailedReplacesNothing) {
+  // A remote store may act on a request whose answer is then lost: the commit (or the copy
+  // that keeps a previous version) reports a failure although it took effect.
+  WriteInput("input.csv", std::string(kHeader) + kGoodRow + kBadRow);
+  ASSERT_TRUE(RunWith().ok());
+  WriteInput("input.csv", std::string(kHeader) + kGoodRow + kGoodRow + kBadRow);
+  const auto before = Files();
+  faulty_->acts_then_fails = true;
+  for (int n = 1; n <= 4; ++n) {
+    faulty_->commits = faulty_->copies = 0;
+    faulty_->fail_commit = n;
+    auto outcome = RunWith();
+    EXPECT_THAT(outcome.status().message(), HasSubstr("could not be committed")) << n;
+    EXPECT_EQ(Files(), before) << "commit " << n << " took effect, then failed";
+  }
+  faulty_->fail_commit = 0;
+  for (int n = 1; n <= 4; ++n) {
+    faulty_->commits = faulty_->copies = 0;
+    faulty_->fail_copy = n;
+    auto outcome = RunWith();
+    EXPECT_THAT(outcome.status().message(), HasSubstr("could not be kept")) << n;
+    EXPECT_EQ(Files(), before) << "copy " << n << " was made, then failed: no temporary left";
   }
 }
 
