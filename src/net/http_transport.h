@@ -121,6 +121,11 @@ std::string RedactUrl(std::string_view url);
 // paths, query and form values) and Azure (blob names, query values). "a b/ü" -> "a%20b%2F%C3%BC".
 std::string PercentEncode(std::string_view text, bool keep_slash = false);
 
+// The inverse of PercentEncode, for what the services send encoded (Azure's Encoded="true"
+// blob names): "%XY" becomes the byte 0xXY (either case); a '%' without two hex digits after
+// it, and '+', stay as they are.
+std::string PercentDecode(std::string_view text);
+
 // "PUT https://host/bucket/key": the method and the redacted URL, for messages.
 std::string DescribeRequest(const HttpRequest& request);
 

@@ -23,32 +23,6 @@ constexpr int kMaxBlocks = 50'000;                    // Azure's limit per block
 constexpr size_t kMaxBlockSize = size_t{4000} << 20;  // Put Block's limit
 constexpr size_t kMinBlockSize = 1 << 10;
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decoding of names that List Blobs sends with Encoded="true" (they hold characters
-// that XML 1.0 cannot carry). A '%' without two hex digits is kept as it is.
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      int hi = HexValue(s[i + 1]), lo = HexValue(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
-}
-
 bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
   for (size_t i = 0; i < prefix.size(); ++i)
@@ -492,6 +466,7 @@ Result<AzureBlobListPage> ParseAzureBlobList(std::string_view xml) {
       bool has_name = false;
       for (XmlElement& field : b.children) {
         if (field.name == "Name") {
+          // Encoded="true": names with characters that XML 1.0 cannot carry.
           blob.key = field.Attribute("Encoded") == "true" ? PercentDecode(field.text)
                                                           : std::move(field.text);
           has_name = true;

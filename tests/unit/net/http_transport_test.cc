@@ -30,6 +30,17 @@ TEST(PercentEncode, KeepsOnlyTheUnreservedAndOptionallySlashes) {
   EXPECT_EQ(PercentEncode(""), "");
 }
 
+TEST(PercentDecode, UndoesPercentEncodeAndKeepsWhatIsNoEscape) {
+  for (const std::string& text :
+       std::vector<std::string>{"a b/zoë 1.csv", "+&=?#%", std::string("\x00\xff", 2), ""})
+    EXPECT_EQ(PercentDecode(PercentEncode(text)), text);
+  EXPECT_EQ(PercentDecode("a%2fb%2Fc"), "a/b/c");
+  EXPECT_EQ(PercentDecode("100%"), "100%");
+  EXPECT_EQ(PercentDecode("%4"), "%4");
+  EXPECT_EQ(PercentDecode("%zz%41"), "%zzA");
+  EXPECT_EQ(PercentDecode("a+b"), "a+b");
+}
+
 TEST(TransportCause, DropsTheRequestThatTransportsPutFirst) {
   EXPECT_EQ(TransportCause(Unavailable("GET https://h:1/b/k failed: Couldn't connect to server")),
             "Couldn't connect to server");
