@@ -20,6 +20,21 @@ namespace strm::testing {
 
 using Rows = std::vector<std::vector<std::string>>;
 
+// The demo contract and job (tests/data/demo), the job with a fresh id; a test failure if
+// they do not load.
+inline void LoadDemoJob(DataContract& contract, BatchJobConfig& config) {
+  auto schema = ParseSimpleSchema(ReadTestFile("demo/schema.json"));
+  ASSERT_TRUE(schema.ok()) << schema.status().message();
+  auto demo = MakeDataContract(*ContractRef::Parse("databert-handle/batch_job_public/1.0.0"),
+                               *schema, ReadTestFile("demo/contract.json"));
+  ASSERT_TRUE(demo.ok()) << demo.status().message();
+  contract = *demo;
+  auto job = ParseBatchJobConfig(ReadTestFile("demo/job.json"), "job.json");
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  config = *job;
+  config.id = NewUuidV4();
+}
+
 class JobFixture : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -30,16 +45,7 @@ class JobFixture : public ::testing::Test {
     auto store = OpenLocalStore((dir_ / "data").string());
     ASSERT_TRUE(store.ok());
     store_ = std::move(store).value();
-    auto schema = ParseSimpleSchema(ReadTestFile("demo/schema.json"));
-    ASSERT_TRUE(schema.ok()) << schema.status().message();
-    auto contract = MakeDataContract(*ContractRef::Parse("databert-handle/batch_job_public/1.0.0"),
-                                     *schema, ReadTestFile("demo/contract.json"));
-    ASSERT_TRUE(contract.ok()) << contract.status().message();
-    contract_ = *contract;
-    auto config = ParseBatchJobConfig(ReadTestFile("demo/job.json"), "job.json");
-    ASSERT_TRUE(config.ok()) << config.status().message();
-    config_ = *config;
-    config_.id = NewUuidV4();
+    ASSERT_NO_FATAL_FAILURE(LoadDemoJob(contract_, config_));
     resolver_ = [this](const std::string& name) -> Result<std::shared_ptr<ObjectStore>> {
       if (name != "databert-demo") return NotFound("data connector '" + name + "' does not exist");
       return store_;
