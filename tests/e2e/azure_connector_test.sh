@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo job with its source and targets in Azure Blob Storage: Azurite over HTTPS with
 # `--oauth basic` on 127.0.0.1, a private CA (SSL_CERT_FILE), and the bearer token taken from
-# the local token endpoint tests/integration/azure_token_server.js (AZURE_AUTHORITY_HOST).
+# the local token endpoint tests/integration/azure_token_server.js (AZURE_AUTHORITY_HOST);
+# reached directly and through fault_proxy.js (over HTTPS too: Azurite's OAuth needs it).
 # The input is put and the outputs fetched with curl, so strm is not checked against itself.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -30,7 +31,8 @@ start_service "$WORK/azurite.log" 'successfully listens on' \
   "$SERVICES/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort 0 \
   --location "$WORK/azurite" --disableTelemetry --oauth basic \
   --cert "$WORK/server.pem" --key "$WORK/server.key"
-ACCOUNT=https://127.0.0.1:$PORT/devstoreaccount1
+AZURITE=https://127.0.0.1:$PORT
+ACCOUNT=$AZURITE/devstoreaccount1
 start_service "$WORK/token.log" 'azure_token_server listening on' \
   node "$SRC/tests/integration/azure_token_server.js" --cert "$WORK/server.pem" \
   --key "$WORK/server.key" --tenant "$TENANT" --client-id "$CLIENT" --client-secret "$SECRET"
@@ -99,7 +101,43 @@ for f in encrypted keys derived-2; do blob GET "demo/out/$f.csv" > "$WORK/got/$f
 expect_eq "encrypted.csv lines" 11 "$(wc -l < "$WORK/got/encrypted.csv")"
 expect_eq "derived rows are the consent-2 rows" "session_1 session_1 session_5" \
   "$(awk -F, 'NR > 1 { print $1 }' "$WORK/got/derived-2.csv" | paste -sd' ')"
-strm_ok decrypt -F "$WORK/got/encrypted.csv" --keys "$WORK/got/keys.csv" --contract "$CONTRACT"
-expect_eq "decrypt restores the input" "$(cut -d, -f1-2,4-9 "$DEMO/input.csv")" \
-  "$(cut -d, -f1-8 <<<"$OUT")"
+expect_decrypts_demo "decrypt restores the input" "$WORK/got/encrypted.csv" "$WORK/got/keys.csv"
+
+# Through a store that answers 503, 500, 429 or resets every second request for a while: the
+# job replaces the outputs of the first one all the same (their previous versions kept by
+# Copy Blob From URL meanwhile), and leaves no temporary beside them.
+outputs() {  # the bytes of the three outputs, as a checksum
+  local f
+  for f in encrypted keys derived-2; do blob GET "demo/out/$f.csv"; done | sha256sum
+}
+start_service "$WORK/proxy.log" 'fault_proxy listening on' \
+  node "$SRC/tests/integration/fault_proxy.js" --upstream "$AZURITE" --dialect azure --every 2 \
+  --fail 8 --cert "$WORK/server.pem" --key "$WORK/server.key" --ca "$WORK/ca.pem"
+FLAKY=https://127.0.0.1:$PORT/devstoreaccount1
+strm_ok create data-connector azure-blob-storage azure-flaky demo --storage-account-uri "$FLAKY" \
+  --tenant-id "$TENANT" --client-id "$CLIENT" --client-secret "$SECRET"
+before=$(outputs)
+demo_job_for azure-flaky out > "$WORK/flaky-job.json"
+strm_ok create batch-job -F "$WORK/flaky-job.json" -o plain
+expect_eq "job through faults" FINISHED "$(cut -f3 <<<"$OUT")"
+expect_contains "faults were injected" "$(cat "$WORK/proxy.log")" "fault 8:"
+expect_eq "the outputs and nothing else" "out/derived-2.csv out/encrypted.csv out/keys.csv" \
+  "$(blob_names out/ | paste -sd' ')"
+expect_not_contains "the outputs were replaced" "$(outputs)" "$before"
+for f in encrypted keys; do blob GET "demo/out/$f.csv" > "$WORK/got/$f.csv"; done
+expect_decrypts_demo "complete outputs through faults" "$WORK/got/encrypted.csv" \
+  "$WORK/got/keys.csv"
+
+# A store down for good: the job fails, naming the store, the object and the cause, and
+# changes nothing.
+kill "$SERVICE_PID"
+start_service "$WORK/down.log" 'fault_proxy listening on' \
+  node "$SRC/tests/integration/fault_proxy.js" --upstream "$AZURITE" --dialect azure --down \
+  --port "$PORT" --cert "$WORK/server.pem" --key "$WORK/server.key" --ca "$WORK/ca.pem"
+before=$(outputs)
+run "$STRM" create batch-job -F "$WORK/flaky-job.json" -o plain
+expect_down_failure azure-flaky "Azure PUT azure://devstoreaccount1/demo/" "HTTP 503 ServerBusy"
+expect_eq "the outputs are as they were" "$before" "$(outputs)"
+expect_eq "and nothing beside them" "out/derived-2.csv out/encrypted.csv out/keys.csv" \
+  "$(blob_names out/ | paste -sd' ')"
 finish

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The demo job with its source and targets in Google Cloud Storage: the local JSON-API server
 # of tests/integration/gcs_server.js on 127.0.0.1, which checks the RS256 signature of the
-# service account's JWT with the key's public half, reached through STORAGE_EMULATOR_HOST.
-# The server keeps objects as files (--dir), so the test puts the input and reads the outputs
-# there, without strm.
+# service account's JWT with the key's public half, reached through STORAGE_EMULATOR_HOST,
+# directly and through fault_proxy.js. The server keeps objects as files (--dir), so the test
+# puts the input and reads the outputs there, without strm.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -61,9 +61,7 @@ expect_eq "outputs in the bucket" "derived-2.csv encrypted.csv keys.csv" "$(ls "
 expect_eq "encrypted.csv lines" 11 "$(wc -l < "$got/encrypted.csv")"
 expect_eq "derived rows are the consent-2 rows" "session_1 session_1 session_5" \
   "$(awk -F, 'NR > 1 { print $1 }' "$got/derived-2.csv" | paste -sd' ')"
-strm_ok decrypt -F "$got/encrypted.csv" --keys "$got/keys.csv" --contract "$CONTRACT"
-expect_eq "decrypt restores the input" "$(cut -d, -f1-2,4-9 "$DEMO/input.csv")" \
-  "$(cut -d, -f1-8 <<<"$OUT")"
+expect_decrypts_demo "decrypt restores the input" "$got/encrypted.csv" "$got/keys.csv"
 # path_prefix: the source as every object under a prefix (found with List), the targets under
 # another prefix.
 sed -e 's|"file_name": "input.csv"|"path_prefix": "in/2022"|' \
@@ -77,4 +75,37 @@ expect_eq "every row of the prefixed source" 11 \
   "$(wc -l < "$GCS/demo-bucket/prefixed/encrypted.csv")"
 expect_contains "the server checked JWTs" "$(curl -sS "http://127.0.0.1:$PORT/_stats")" \
   '"token_requests"'
+
+# Through a store that answers 503, 500, 429 or resets every second request for a while
+# (token requests included): the job replaces the outputs of the first one all the same, and
+# leaves no temporary beside them.
+GCS_URL=http://127.0.0.1:$PORT
+start_service "$WORK/proxy.log" 'fault_proxy listening on' \
+  node "$SRC/tests/integration/fault_proxy.js" --upstream "$GCS_URL" --dialect gcs --every 2 \
+  --fail 8
+export STORAGE_EMULATOR_HOST=127.0.0.1:$PORT
+key_file "$WORK/sa.pem" > "$WORK/flaky.json"  # token_uri through the proxy too
+strm_ok create data-connector gcs gcs-flaky demo-bucket --credentials-file "$WORK/flaky.json"
+before=$(cat "$got"/*.csv | sha256sum)
+demo_job_for gcs-flaky out > "$WORK/flaky-job.json"
+strm_ok create batch-job -F "$WORK/flaky-job.json" -o plain
+expect_eq "job through faults" FINISHED "$(cut -f3 <<<"$OUT")"
+expect_contains "faults were injected" "$(cat "$WORK/proxy.log")" "fault 8:"
+expect_eq "the outputs and nothing else" "derived-2.csv encrypted.csv keys.csv" \
+  "$(ls -A "$got" | paste -sd' ')"
+expect_not_contains "the outputs were replaced" "$(cat "$got"/*.csv | sha256sum)" "$before"
+expect_decrypts_demo "complete outputs through faults" "$got/encrypted.csv" "$got/keys.csv"
+
+# A store down for good: the job fails, naming the store, the object and the cause, and
+# changes nothing.
+kill "$SERVICE_PID"
+start_service "$WORK/down.log" 'fault_proxy listening on' \
+  node "$SRC/tests/integration/fault_proxy.js" --upstream "$GCS_URL" --dialect gcs --down \
+  --port "$PORT"
+before=$(cat "$got"/*.csv | sha256sum)
+run "$STRM" create batch-job -F "$WORK/flaky-job.json" -o plain
+expect_down_failure gcs-flaky "GCS POST gs://demo-bucket/" "HTTP 503 backendError"
+expect_eq "the outputs are as they were" "$before" "$(cat "$got"/*.csv | sha256sum)"
+expect_eq "and nothing beside them" "derived-2.csv encrypted.csv keys.csv" \
+  "$(ls -A "$got" | paste -sd' ')"
 finish

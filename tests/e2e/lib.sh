@@ -149,6 +149,24 @@ start_service() {
   fail "service $1 did not start in 30 s" "$(cat "$log")"
 }
 
+# expect_decrypts_demo NAME ENCRYPTED KEYS: `strm decrypt` of a demo job's encrypted output
+# with its keys output gives back the demo input's columns (the contract $CONTRACT).
+expect_decrypts_demo() {
+  strm_ok decrypt -F "$2" --keys "$3" --contract "$CONTRACT"
+  expect_eq "$1" "$(cut -d, -f1-2,4-9 "$DEMO/input.csv")" "$(cut -d, -f1-8 <<<"$OUT")"
+}
+
+# After `run` of a job against a store that is down (fault_proxy.js --down): exit code 1 and
+# an error that names the connector $1, the request $2 ("GCS POST gs://bucket/"), the store's
+# answer $3 and how often it was tried (the retry policy's 5 attempts).
+expect_down_failure() {
+  expect_eq "job against a store that is down fails" 1 "$RC"
+  expect_contains "the error names the connector" "$ERR" "data connector '$1'"
+  expect_contains "the error names the store and the object" "$ERR" "$2"
+  expect_contains "the error says what failed" "$ERR" "$3"
+  expect_contains "the error says how often it was tried" "$ERR" "failed after 5 attempts"
+}
+
 # The demo job with every connector replaced by $1 and every output under the prefix $2.
 demo_job_for() {
   sed -e "s/\"name\": \"databert-demo\"/\"name\": \"$1\"/" \

@@ -84,9 +84,7 @@ expect_eq "encrypted.csv lines" 11 "$(wc -l < "$WORK/got/encrypted.csv")"
 expect_eq "keys.csv lines" 4 "$(wc -l < "$WORK/got/keys.csv")"
 expect_eq "derived rows are the consent-2 rows" "session_1 session_1 session_5" \
   "$(awk -F, 'NR > 1 { print $1 }' "$WORK/got/derived-2.csv" | paste -sd' ')"
-strm_ok decrypt -F "$WORK/got/encrypted.csv" --keys "$WORK/got/keys.csv" --contract "$CONTRACT"
-expect_eq "decrypt restores the input" "$(cut -d, -f1-2,4-9 "$DEMO/input.csv")" \
-  "$(cut -d, -f1-8 <<<"$OUT")"
+expect_decrypts_demo "decrypt restores the input" "$WORK/got/encrypted.csv" "$WORK/got/keys.csv"
 strm_ok list data-connectors -r -o plain
 expect_eq "list -r counts the job" "s3-demo	S3_BUCKET	demo-bucket	1" "$OUT"
 
@@ -111,9 +109,7 @@ start_service "$WORK/down.log" 'fault_proxy listening on' \
   node "$SRC/tests/integration/fault_proxy.js" --upstream "$S3" --down --port "$PORT"
 demo_job_for s3-flaky down > "$WORK/down-job.json"
 run "$STRM" create batch-job -F "$WORK/down-job.json" -o plain
-expect_eq "job against a store that is down fails" 1 "$RC"
-expect_contains "the error says what failed" "$ERR" "503"
-expect_contains "the error says how often it was tried" "$ERR" "attempts"
+expect_down_failure s3-flaky "S3 HEAD s3://demo-bucket (HeadBucket)" "HTTP 503"
 # (The demo's outputs are smaller than one part: multipart uploads and their abort are
 # covered by tests/unit/storage/s3_store_test.cc.)
 expect_eq "no partial objects" "" "$(s3_keys down/)"
