@@ -22,9 +22,10 @@
 //
 // Stops: after max_attempts tries in all, or when the next wait would end more than `deadline`
 // after the first try began (a Retry-After beyond it ends the retries at once). The defaults
-// (5 tries, 100 ms doubling to 5 s, 60 s) give a request about 1.5 s of waits on average and
-// never more than a minute of retrying; a single exchange is bounded by its own timeouts
-// (HttpTimeouts), not by the deadline.
+// (5 tries, 100 ms doubling to 5 s, 60 s) give a request at most 1.5 s of waits (0.75 s on
+// average) unless the store asks for more with Retry-After, and never more than a minute of
+// retrying; a single exchange is bounded by its own timeouts (HttpTimeouts), not by the
+// deadline.
 //
 // Only idempotent exchanges belong here: every object-store request strm makes is one (a PUT,
 // a part upload or a copy overwrites; a DELETE of a missing key succeeds; a retried
