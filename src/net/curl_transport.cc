@@ -264,7 +264,8 @@ struct CurlTransport::Impl {
   Result<HttpResponse> Perform(const HttpRequest& req, const HttpBodySink* sink);
 };
 
-Result<HttpResponse> CurlTransport::Impl::Perform(const HttpRequest& req, const HttpBodySink* sink) {
+Result<HttpResponse> CurlTransport::Impl::Perform(const HttpRequest& req,
+                                                  const HttpBodySink* sink) {
   const std::string what = DescribeRequest(req);
   if (init != CURLE_OK)
     return Internal(what + " failed: libcurl did not initialise: " + curl_easy_strerror(init));

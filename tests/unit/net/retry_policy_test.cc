@@ -78,9 +78,9 @@ TEST(IsRetryable, ClassifiesResponsesAndStatuses) {
       403, R"({"error": {"code": 403, "errors": [{"reason": "userRateLimitExceeded"}]}})")));
   EXPECT_FALSE(IsRetryable(
       Response(403, R"({"error": {"code": 403, "errors": [{"reason": "forbidden"}]}})")));
-  for (std::string_view code : {"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable",
-                                "ServerBusy", "OperationTimedOut", "rateLimitExceeded",
-                                "backendError"})
+  for (std::string_view code :
+       {"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "ServerBusy",
+        "OperationTimedOut", "rateLimitExceeded", "backendError"})
     EXPECT_TRUE(IsRetryableErrorCode(code)) << code;
   for (std::string_view code : {"", "NoSuchKey", "InvalidPart", "AccessDenied", "BlobNotFound"})
     EXPECT_FALSE(IsRetryableErrorCode(code)) << code;
@@ -149,9 +149,8 @@ TEST(WithRetries, NamesItsRequestInEveryError) {
   });
   EXPECT_EQ(r.status().code(), StatusCode::kInternal);
   EXPECT_EQ(r.status().message(), "S3 GET s3://b/k: the server sent more than asked for");
-  r = WithRetries(t.Policy(), "S3 GET s3://b/k", [] {
-    return Result<HttpResponse>(NotFound("S3 GET s3://b/k: gone"));
-  });
+  r = WithRetries(t.Policy(), "S3 GET s3://b/k",
+                  [] { return Result<HttpResponse>(NotFound("S3 GET s3://b/k: gone")); });
   EXPECT_EQ(r.status().message(), "S3 GET s3://b/k: gone") << "named once";
   RetryPolicy two = t.Policy();
   two.max_attempts = 2;
