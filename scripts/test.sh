@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's second command (and CI's): installs what is needed, builds with warnings as
-# errors, runs every test (unit, end-to-end), then builds the unit tests with ASan + UBSan
-# and runs them again, and runs each fuzzer for a short time (scripts/fuzz.sh: 3.5 minutes
-# on 2 cores, its clang build included). Exits non-zero on any failure.
+# errors, runs every test (unit, faults, end-to-end), then builds the unit and fault tests
+# with ASan + UBSan and runs them again, and runs each fuzzer for a short time
+# (scripts/fuzz.sh: 3.5 minutes on 2 cores, its clang build included). Exits non-zero on any
+# failure.
 # STRM_SKIP_ASAN=1 and STRM_SKIP_FUZZ=1 skip those two stages; STRM_FUZZ_SECONDS sets the
 # time per fuzzer (default 20).
 set -euo pipefail

@@ -33,18 +33,6 @@ std::string JoinKey(std::string_view prefix, std::string_view key) {
   return out;
 }
 
-Status CopyThroughStreams(ObjectStore& store, std::string_view from, std::string_view to) {
-  STRM_ASSIGN_OR_RETURN(auto in, store.OpenRead(from));
-  STRM_ASSIGN_OR_RETURN(auto out, store.OpenWrite(to));
-  std::string buf(1 << 20, '\0');
-  for (;;) {
-    STRM_ASSIGN_OR_RETURN(size_t n, in->Read(buf.data(), buf.size()));
-    if (n == 0) break;
-    STRM_RETURN_IF_ERROR(out->Write(std::string_view(buf.data(), n)));
-  }
-  return out->Commit();
-}
-
 std::string TemporaryKey(std::string_view key) {
   const size_t slash = key.rfind('/');
   const size_t name = slash == std::string_view::npos ? 0 : slash + 1;

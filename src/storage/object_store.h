@@ -66,10 +66,6 @@ class ObjectStore {
   virtual Status Delete(std::string_view key) = 0;
 };
 
-// Copy for a store that has no copy of its own: reads `from` and writes it to `to` through
-// the store's streams (so it costs a download and an upload).
-Status CopyThroughStreams(ObjectStore& store, std::string_view from, std::string_view to);
-
 // A fresh name for a temporary object beside `key`: "dir/.name.strm-tmp-<uuid>". No store
 // lists such names (IsTemporaryKey), so readers never see them.
 std::string TemporaryKey(std::string_view key);
