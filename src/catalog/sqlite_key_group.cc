@@ -98,6 +98,7 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
       std::lock_guard db_lock(*store_.db_mu);
       (void)store_.db->Exec("PRAGMA wal_autocheckpoint = " + std::to_string(autocheckpoint_));
     }
+    if (wal_fd_ >= 0) ::close(wal_fd_);
     ::close(lock_fd_);  // releases the lock
   }
 
@@ -245,6 +246,19 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     }
   }
 
+  // Starts writing the WAL's new pages to the disk, without waiting (sync_file_range). The
+  // WAL is synced only at a checkpoint, and the last one, in Flush, found the whole run's
+  // batches (80 MB for a million rows that make 574,444 keys) still to write, queued behind
+  // the job's outputs: half a second, with every other thread done. Best effort: the
+  // checkpoint's fsync is what makes the keys durable, and reports errors.
+  void StartWalWriteback() {
+    if (wal_fd_ < 0) {
+      wal_fd_ = ::open((store_.home + "/catalog.db-wal").c_str(), O_RDONLY | O_CLOEXEC);
+      if (wal_fd_ < 0) return;
+    }
+    (void)::sync_file_range(wal_fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+  }
+
   // Counts `stored` keys, and checkpoints once kCheckpointKeys were stored since the last.
   Status CheckpointEvery(size_t stored) {
     unchecked_keys_ += stored;
@@ -336,6 +350,7 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
     }
     OPENSSL_cleanse(day_keys.data(), day_keys.size() * sizeof(ChunkKey));
     if (s.ok()) s = db.Exec("COMMIT");
+    if (s.ok()) StartWalWriteback();
     if (!s.ok()) {
       (void)db.Exec("ROLLBACK");
       (void)OpenChunks();  // its view of the runs may be ahead of the table now
@@ -361,6 +376,7 @@ class SqliteKeyGroupWriter final : public KeyGroupWriter {
   std::vector<Sort, HugePageAllocator<Sort>> order_;
   std::vector<ChunkKey, HugePageAllocator<ChunkKey>> day_keys_;
   size_t unchecked_keys_ = 0;  // stored since the last checkpoint (the storing thread's)
+  int wal_fd_ = -1;            // the WAL, for StartWalWriteback (opened by Store's caller)
 
   mutable std::mutex mu_;  // everything below; never taken while holding *store_.db_mu
   std::condition_variable cv_;
