@@ -217,21 +217,6 @@ Status KeyCache::Flush() {
   return writer_ ? writer_->Flush() : Status::Ok();
 }
 
-KeyCache::UsedKeys KeyCache::UsedInOrder() const {
-  std::shared_lock lock(mu_);
-  // Sorted with their rows, read in one pass: comparing through pointers to the entries was
-  // a cache miss per comparison, with a run's workers waiting for the keys output.
-  UsedKeys used;
-  used.reserve(count_);
-  for (uint64_t i = 0; i < count_; ++i) {
-    const KeyEntry& e = Entry(i);
-    const uint64_t row = e.first_row.load(std::memory_order_relaxed);
-    if (row != UINT64_MAX) used.push_back({row, &e});
-  }
-  std::sort(used.begin(), used.end());  // rows are distinct: one key per row
-  return used;
-}
-
 void KeyCache::AppendKeysCsvLine(const KeyEntry& entry, std::string& out) const {
   entry.AppendKeyLink(out);
   out += ',';

@@ -101,14 +101,6 @@ class KeyCache {
   // Appends the line of the keys output (keyLink,encryptionKey,policyId,expiresAt) of `entry`.
   void AppendKeysCsvLine(const KeyEntry& entry, std::string& out) const;
 
-  // Keys used by at least one row (MarkUsed), ordered by the first row that used them.
-  struct UsedKey {
-    uint64_t first_row;
-    const KeyEntry* entry;
-    bool operator<(const UsedKey& o) const { return first_row < o.first_row; }
-  };
-  using UsedKeys = std::vector<UsedKey, HugePageAllocator<UsedKey>>;  // MBs, filled once
-  UsedKeys UsedInOrder() const;
   const std::string& PolicyId(const KeyEntry& entry) const;
   size_t size() const;
 

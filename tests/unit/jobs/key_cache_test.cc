@@ -116,7 +116,7 @@ TEST_F(KeyCacheTest, UnflushedKeysAreNotStored) {
   EXPECT_NE(Resolve(next, {"alice"}, 19029)[0]->KeyLink(), alice);
 }
 
-TEST_F(KeyCacheTest, UsedInOrderSortsByFirstRowAndSkipsUnusedKeys) {
+TEST_F(KeyCacheTest, MarkUsedKeepsTheSmallestRowAndUnusedKeysHaveNone) {
   KeyCache cache(catalog_.get(), "group-1");
   auto e = Resolve(cache, {"a", "b", "c", "d"}, 19029);
   e[2]->MarkUsed(7);
@@ -124,13 +124,10 @@ TEST_F(KeyCacheTest, UsedInOrderSortsByFirstRowAndSkipsUnusedKeys) {
   e[0]->MarkUsed(3);  // the smallest row wins
   e[1]->MarkUsed(5);
   e[1]->MarkUsed(8);
-  auto used = cache.UsedInOrder();
-  ASSERT_EQ(used.size(), 3u);
-  EXPECT_EQ(used[0].entry, e[0]);
-  EXPECT_EQ(used[1].entry, e[1]);
-  EXPECT_EQ(used[2].entry, e[2]);
-  EXPECT_EQ(used[0].first_row, 3u);
-  EXPECT_EQ(used[2].first_row, 7u);
+  EXPECT_EQ(e[0]->first_row.load(), 3u);
+  EXPECT_EQ(e[1]->first_row.load(), 5u);
+  EXPECT_EQ(e[2]->first_row.load(), 7u);
+  EXPECT_EQ(e[3]->first_row.load(), UINT64_MAX) << "d was never used by a row";
 }
 
 // Resolve marks what it finds, or creates, as used by the request's row.
@@ -146,17 +143,15 @@ TEST_F(KeyCacheTest, ResolveMarksTheRequestsRows) {
   ASSERT_TRUE(cache.Resolve(first, out).ok());
   KeyEntry* const x = out[0];
   KeyEntry* const y = out[1];
+  KeyEntry* const z = out[2];
   // Found in the cache: "x" at row 10 (earlier: it wins), "y" at 30 (later: 20 stays).
   std::vector<KeyCache::Request> second = {request("x", 10), request("y", 30)};
   ASSERT_TRUE(cache.Resolve(second, std::span(out).first(2)).ok());
   EXPECT_EQ(out[0], x);
   EXPECT_EQ(out[1], y);
-  auto used = cache.UsedInOrder();
-  ASSERT_EQ(used.size(), 2u) << "z was never used by a row";
-  EXPECT_EQ(used[0].entry, x);
-  EXPECT_EQ(used[0].first_row, 10u);
-  EXPECT_EQ(used[1].entry, y);
-  EXPECT_EQ(used[1].first_row, 20u);
+  EXPECT_EQ(x->first_row.load(), 10u);
+  EXPECT_EQ(y->first_row.load(), 20u);
+  EXPECT_EQ(z->first_row.load(), UINT64_MAX) << "z was never used by a row";
 }
 
 TEST_F(KeyCacheTest, ThreadsAgreeOnEveryKeyAndTheTableGrows) {
