@@ -5,7 +5,6 @@
 #include <deque>
 #include <future>
 #include <optional>
-#include <thread>
 
 #include <fmt/format.h>
 
