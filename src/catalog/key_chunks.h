@@ -43,13 +43,7 @@ struct ChunkKey {
 inline constexpr size_t kChunkKeys = 64;
 inline constexpr size_t kChunkKeyBytes = 16 + 16 + 4 + 64 + 8;
 
-// The table, for the catalog's schema.
-inline constexpr std::string_view kKeyChunksSchema = R"sql(
-CREATE TABLE IF NOT EXISTS key_chunks (
-  group_id BLOB NOT NULL, day INTEGER NOT NULL, run INTEGER NOT NULL, first BLOB NOT NULL,
-  sealed BLOB NOT NULL, PRIMARY KEY (group_id, day, run, first)
-) WITHOUT ROWID;
-)sql";
+// Its table, key_chunks, is created by the catalog's migration 1 (sqlite_migrations.cc).
 
 // The associated data a chunk is sealed with, as SQL over its row (for the master key check):
 // "key_chunk/<GROUP HEX>/<day>/<run>/<FIRST HEX>".

@@ -14,33 +14,19 @@
 #include "catalog/secret_box.h"
 #include "catalog/sqlite_db.h"
 #include "catalog/sqlite_key_group.h"
+#include "catalog/sqlite_migrations.h"
 
 namespace strm {
 namespace {
 
-constexpr std::string_view kSchema = R"sql(
+// Settings of the connection, on every open, before the migrations: the page size applies to
+// a new catalog only (64 KiB: a checkpoint copies key chunks in few calls).
+constexpr std::string_view kConnectionSettings = R"sql(
 PRAGMA page_size = 65536;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA cache_size = -8192;
 PRAGMA foreign_keys = ON;
-CREATE TABLE IF NOT EXISTS data_connectors (
-  name TEXT PRIMARY KEY, type TEXT NOT NULL, location TEXT NOT NULL,
-  credentials BLOB, created_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS data_contracts (
-  ref TEXT PRIMARY KEY, body TEXT NOT NULL, created_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS batch_jobs (
-  id TEXT PRIMARY KEY, config BLOB NOT NULL, state TEXT NOT NULL, message TEXT NOT NULL,
-  stats TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
--- name -> value: 'master_key_check' holds a known text sealed with the master key.
-CREATE TABLE IF NOT EXISTS catalog_meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
--- Keys one a row, as catalogs made before key_chunks (key_chunks.h) hold them; still read.
--- lookup = H(group)[8] ‖ day (4 bytes, big-endian) ‖ H(group, day, value)[16], so no
--- key-field value is stored; keyset = sealed key id (4 bytes, big-endian) ‖ 64-byte key.
-CREATE TABLE IF NOT EXISTS encryption_keys (
-  lookup BLOB PRIMARY KEY, key_link TEXT NOT NULL, keyset BLOB NOT NULL,
-  expires_at INTEGER NOT NULL, policy_id TEXT NOT NULL, created_at INTEGER NOT NULL
-) WITHOUT ROWID;
 )sql";
 
 // Every row of `st`, each turned into a T by `read` (which may fail).
@@ -339,8 +325,8 @@ Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& home) {
   std::filesystem::create_directories(home, ec);
   if (ec) return IoError("cannot create STRM_HOME " + home + ": " + ec.message());
   STRM_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(home + "/catalog.db"));
-  STRM_RETURN_IF_ERROR(db->Exec(kSchema));
-  STRM_RETURN_IF_ERROR(db->Exec(kKeyChunksSchema));
+  STRM_RETURN_IF_ERROR(db->Exec(kConnectionSettings));
+  STRM_RETURN_IF_ERROR(MigrateSqliteCatalog(*db, home + "/catalog.db"));
   // SQLite checkpoints the WAL once it holds this many pages: 32 MiB whatever the page size
   // (64 KiB in new catalogs, 4 KiB in older ones).
   {

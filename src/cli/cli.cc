@@ -17,11 +17,13 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/completion.h"
 #include "cli/output.h"
 #include "cli/progress.h"
 #include "jobs/decrypt_csv.h"
 #include "jobs/simulate_batch_data.h"
 #include "platform/connector_store.h"
+#include "platform/follow_job.h"
 #include "platform/platform.h"
 #include "storage/local_store.h"
 
@@ -183,6 +185,7 @@ void AddOutputFlag(CLI::App* cmd, Context& ctx) {
 int Main(int argc, char** argv) {
   CLI::App app{"strm: privacy-by-design data pipelines (data contracts, batch jobs, streams)"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("strm ") + STRM_VERSION);
   Context ctx;
   Flags f;  // every command's flags; outlives the callbacks that read them
   int exit_code = 0;
@@ -280,13 +283,14 @@ int Main(int argc, char** argv) {
     STRM_ASSIGN_OR_RETURN(std::string text, ReadFile(f.job_file, "batch job"));
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     ProgressBar bar;
-    CreateBatchJobOptions options;
-    options.threads = f.threads;
-    if (::isatty(2)) options.on_progress = [&bar](const JobProgress& pr) { bar.Update(pr); };
-    options.cancel = &g_cancel;
+    SubmitBatchJobOptions submit;
+    submit.threads = f.threads;
+    FollowOptions follow;
+    if (::isatty(2)) follow.on_progress = [&bar](const JobProgress& pr) { bar.Update(pr); };
+    follow.cancel = &g_cancel;
     CatchInterrupts();
-    auto job =
-        p->CreateBatchJob(text, std::filesystem::path(f.job_file).filename().string(), options);
+    auto job = RunBatchJobToEnd(*p, text, std::filesystem::path(f.job_file).filename().string(),
+                                submit, follow);
     bar.Finish();
     if (!job.ok()) return job.status();
     return PrintEntity(ctx, BatchJobJson(*job), BatchJobTable({*job}));
@@ -441,6 +445,16 @@ int Main(int argc, char** argv) {
   Action(sim_batch, exit_code, [&f]() -> Status {
     FdOutput out(1);
     return WriteSimulatedBatchData(f.spec, out);
+  });
+
+  // completion
+  std::string shell;
+  auto* completion = app.add_subcommand("completion", "Print a shell completion script");
+  completion->add_option("shell", shell, "bash or zsh")->required();
+  Action(completion, exit_code, [&app, &shell]() -> Status {
+    STRM_ASSIGN_OR_RETURN(std::string script, CompletionScript(app, shell));
+    std::cout << script;
+    return Status::Ok();
   });
 
   try {

@@ -28,6 +28,12 @@ std::string_view StatusCodeName(StatusCode code) {
   return "unknown";
 }
 
+StatusCode StatusCodeFromName(std::string_view name) {
+  for (int c = 0; c <= static_cast<int>(StatusCode::kCancelled); ++c)
+    if (StatusCodeName(static_cast<StatusCode>(c)) == name) return static_cast<StatusCode>(c);
+  return StatusCode::kInternal;
+}
+
 Status Status::WithContext(std::string_view prefix) const {
   if (ok()) return *this;
   std::string m(prefix);

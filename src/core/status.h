@@ -24,6 +24,8 @@ enum class StatusCode {
 
 // The lowercase name of a code ("invalid argument"), for logs.
 std::string_view StatusCodeName(StatusCode code);
+// The code of a StatusCodeName; kInternal for a name that is none.
+StatusCode StatusCodeFromName(std::string_view name);
 
 class [[nodiscard]] Status {
  public:

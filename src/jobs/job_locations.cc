@@ -1,5 +1,7 @@
 #include "jobs/job_locations.h"
 
+#include <algorithm>
+
 #include "jobs/job_plan.h"
 
 namespace strm {
@@ -19,6 +21,14 @@ std::string FolderUri(const ObjectStore& store, std::string_view prefix) {
 }
 
 }  // namespace
+
+std::vector<std::string> JobConnectors(const BatchJobConfig& config) {
+  std::vector<std::string> unique{config.source.connector};
+  for (const JobOutput& o : JobOutputs(config))
+    if (std::find(unique.begin(), unique.end(), o.location.connector) == unique.end())
+      unique.push_back(o.location.connector);
+  return unique;
+}
 
 std::vector<JobOutput> JobOutputs(const BatchJobConfig& config) {
   std::vector<JobOutput> out;

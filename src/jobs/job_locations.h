@@ -32,6 +32,9 @@ struct JobOutput {
 // SKIP. The keys and the rejected rows (personal data in the clear) are secret.
 std::vector<JobOutput> JobOutputs(const BatchJobConfig& config);
 
+// The data connectors `config` uses, each once, in the order of the job file.
+std::vector<std::string> JobConnectors(const BatchJobConfig& config);
+
 // Whether the source names many files: its file name is a glob ("*.csv") or absent (every
 // ".csv" under the path prefix). Otherwise it names one object.
 bool HasInputPattern(const DataLocation& source);

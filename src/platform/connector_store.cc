@@ -1,5 +1,6 @@
 #include "platform/connector_store.h"
 
+#include "core/bytes.h"
 #include "net/curl_transport.h"
 #include "storage/azure_store.h"
 #include "storage/connector_credentials.h"
@@ -129,6 +130,21 @@ Result<std::shared_ptr<ObjectStore>> OpenConnectorStore(const DataConnector& con
   auto store = OpenStore(connector);
   if (!store.ok()) return store.status().WithContext("data connector '" + connector.name + "'");
   return store;
+}
+
+Status CheckConnectorAccess(ObjectStore& store, std::string_view connector) {
+  std::string key = ".strm_test_" + NewUuidV4() + ".jsonl";
+  auto out = store.OpenWrite(key);
+  if (!out.ok())
+    return PermissionDenied("data connector '" + std::string(connector) +
+                            "': cannot write a test object: " + out.status().message());
+  if (Status s = (*out)->Commit(); !s.ok())
+    return PermissionDenied("data connector '" + std::string(connector) +
+                            "': cannot write a test object: " + s.message());
+  // Deleting needs a permission a write-only connector may lack: the empty test object then
+  // stays, and the check still passes.
+  (void)store.Delete(key);
+  return Status::Ok();
 }
 
 }  // namespace strm

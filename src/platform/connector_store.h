@@ -41,4 +41,8 @@ nlohmann::json ConnectorCredentialsJson(const DataConnector& c, bool include_sec
 // operation shows wrong credentials). InvalidArgument for an unknown type or a bad location.
 Result<std::shared_ptr<ObjectStore>> OpenConnectorStore(const DataConnector& connector);
 
+// Writes an empty `.strm_test_<uuid>.jsonl` at the connector's root, then deletes it (where
+// the credentials allow: SPEC §1). PermissionDenied naming the connector if it cannot write.
+Status CheckConnectorAccess(ObjectStore& store, std::string_view connector);
+
 }  // namespace strm

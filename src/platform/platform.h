@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,10 +20,8 @@
 
 namespace strm {
 
-struct CreateBatchJobOptions {
-  int threads = 0;  // worker threads; <= 0: the number of cores
-  std::function<void(const JobProgress&)> on_progress;
-  const std::atomic<bool>* cancel = nullptr;  // see JobRunOptions::cancel
+struct SubmitBatchJobOptions {
+  int threads = 0;  // worker threads of the run; <= 0: the platform's default
 };
 
 class Platform {
@@ -47,21 +46,41 @@ class Platform {
   virtual Result<std::vector<DataContract>> ListDataContracts() = 0;
   virtual Status DeleteDataContract(const ContractRef& ref) = 0;
 
-  // Creates a batch job from a job file and runs it to its end (embedded mode). An invalid
-  // job file is an error and creates nothing; a job that fails while running is stored with
-  // state ERROR and its message, and is returned as an error.
-  virtual Result<BatchJobRecord> CreateBatchJob(std::string_view job_json, std::string source_name,
-                                                const CreateBatchJobOptions& options) = 0;
+  // Batch jobs are asynchronous. SubmitBatchJob checks the job file (an invalid one is an
+  // error and creates nothing), stores the job PENDING and returns it at once; the job runs on
+  // the platform's bounded pool, its record showing its state and progress as it goes
+  // (stats: rows, bytes, total_bytes, seconds). A job that fails ends in ERROR_STARTING or
+  // ERROR with its message; one that is cancelled in CANCELLED, with no output committed.
+  virtual Result<BatchJobRecord> SubmitBatchJob(std::string_view job_json, std::string source_name,
+                                                const SubmitBatchJobOptions& options) = 0;
+  // The job as soon as its record is newer than `seen_updated_at` (or at once if it is), or
+  // as it is when `timeout` has passed.
+  virtual Result<BatchJobRecord> WatchBatchJob(std::string_view id, int64_t seen_updated_at,
+                                               std::chrono::milliseconds timeout) = 0;
+  // Asks a pending or running job to stop; it ends CANCELLED. FailedPrecondition if it has
+  // ended already, or runs in another process that this platform cannot reach.
+  virtual Status CancelBatchJob(std::string_view id) = 0;
   virtual Result<BatchJobRecord> GetBatchJob(std::string_view id) = 0;
   virtual Result<std::vector<BatchJobRecord>> ListBatchJobs() = 0;
+  // A running job is cancelled first, and deleted once it has stopped.
   virtual Status DeleteBatchJob(std::string_view id) = 0;
   // The first `rows` rows of the job's input and of each output that exists (encrypted,
   // derived in order, keys), for a side-by-side look.
   virtual Result<std::vector<CsvPreview>> PreviewBatchJob(std::string_view id, size_t rows) = 0;
 };
 
-// The embedded platform on `home` ($STRM_HOME).
-Result<std::unique_ptr<Platform>> OpenLocalPlatform(const std::string& home);
+struct LocalPlatformOptions {
+  int job_slots = 1;  // batch jobs that run at once; more wait PENDING
+  // A server: jobs that a server left unfinished when it stopped (killed, or drained) run
+  // again from the start, their record saying so. Without it (the CLI) such jobs are left
+  // for the server, and jobs of other processes that died are shown as ERROR.
+  bool server = false;
+};
+
+// The embedded platform on `home` ($STRM_HOME). Destroying it cancels the jobs it runs and
+// waits for them to stop.
+Result<std::unique_ptr<Platform>> OpenLocalPlatform(const std::string& home,
+                                                    const LocalPlatformOptions& options = {});
 
 // Names are 4–100 printable ASCII characters without '/' (SPEC §1).
 Status ValidateEntityName(std::string_view kind, std::string_view name);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <random>
 
+#include "catalog/sqlite_migrations.h"
 #include "core/bytes.h"
 
 namespace strm {
@@ -21,7 +22,7 @@ class KeyChunksTest : public ::testing::Test {
     auto db = SqliteDb::Open((dir_ / "c.db").string());
     ASSERT_TRUE(db.ok()) << db.status().message();
     db_ = std::move(db).value();
-    ASSERT_TRUE(db_->Exec(kKeyChunksSchema).ok());
+    ASSERT_TRUE(MigrateSqliteCatalog(*db_, "test.db").ok());
   }
   void TearDown() override {
     db_.reset();

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "core/bytes.h"
+#include "platform/follow_job.h"
 #include "platform/platform.h"
 #include "platform/process_identity.h"
 #include "testing/test_support.h"
@@ -78,9 +79,9 @@ class LocalPlatformTest : public ::testing::Test {
   }
 
   Result<BatchJobRecord> RunJob(const std::string& job_json) {
-    CreateBatchJobOptions options;
+    SubmitBatchJobOptions options;
     options.threads = 2;
-    return platform_->CreateBatchJob(job_json, "job.json", options);
+    return RunBatchJobToEnd(*platform_, job_json, "job.json", options, {});
   }
   Result<BatchJobRecord> RunJob(const nlohmann::json& job) { return RunJob(job.dump(2)); }
 

@@ -41,13 +41,15 @@ TEST_F(LocalPlatformTest, RunsTheDemoJob) {
 TEST_F(LocalPlatformTest, ReportsProgressToTheCaller) {
   SetUpDemo();
   uint64_t last_rows = 0;
-  CreateBatchJobOptions options;
+  SubmitBatchJobOptions options;
   options.threads = 1;
-  options.on_progress = [&](const JobProgress& p) {
+  FollowOptions follow;
+  follow.on_progress = [&](const JobProgress& p) {
     EXPECT_GE(p.rows, last_rows);
     last_rows = p.rows;
   };
-  auto job = platform_->CreateBatchJob(ReadTestFile("demo/job.json"), "job.json", options);
+  auto job =
+      RunBatchJobToEnd(*platform_, ReadTestFile("demo/job.json"), "job.json", options, follow);
   ASSERT_TRUE(job.ok()) << job.status().message();
   EXPECT_LE(last_rows, 10u);
 }
