@@ -9,6 +9,8 @@ packages=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libhowardhinnant-date-dev tzdata libsqlite3-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev openssl libcpp-httplib-dev
+  # the server (src/server): Boost.Beast/Asio for HTTP/1.1 and WebSocket, nghttp2 for h2c
+  libboost1.74-dev libnghttp2-dev
   clang-format
   # scripts/fuzz.sh: clang 14; libFuzzer and the sanitizer runtimes (only recommended by
   # clang, and setup installs no recommends); llvm-symbolizer for readable stack traces.

@@ -1,0 +1,52 @@
+// What the HTTP server hands to the platform's routes, whatever the protocol (HTTP/1.1, over
+// TLS or not, or HTTP/2 over cleartext): a whole request, and a Responder to answer it once,
+// from any thread and at any later time (a long poll, an event's group commit).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace strm::server {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent: "/api/v1/batch-jobs?watch=1"
+  std::string path;    // the target before '?'
+  std::string query;   // the target after '?' ("" if none)
+  std::vector<std::pair<std::string, std::string>> headers;  // names in lowercase
+  std::string body;
+  std::string protocol;  // "HTTP/1.1", "HTTP/1.0", "h2c", "HTTP/1.1+TLS"
+
+  // The first value of header `name` (lowercase), or "".
+  std::string_view Header(std::string_view name) const {
+    for (const auto& [n, v] : headers)
+      if (n == name) return v;
+    return {};
+  }
+  // The value of query parameter `name` (not percent-decoded), or "".
+  std::string_view Param(std::string_view name) const {
+    std::string_view q = query;
+    while (!q.empty()) {
+      std::string_view pair = q.substr(0, q.find('&'));
+      q.remove_prefix(std::min(q.size(), pair.size() + 1));
+      std::string_view key = pair.substr(0, pair.find('='));
+      if (key == name) return pair.size() > key.size() ? pair.substr(key.size() + 1) : "";
+    }
+    return {};
+  }
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;  // Content-Length is added
+  std::string body;
+};
+
+// Answers one request; must be called exactly once. Thread-safe.
+using Responder = std::function<void(HttpResponse)>;
+using HttpHandler = std::function<void(HttpRequest&&, Responder)>;
+
+}  // namespace strm::server
