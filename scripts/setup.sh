@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev openssl libcpp-httplib-dev
   # the server (src/server): Boost.Beast/Asio for HTTP/1.1 and WebSocket, nghttp2 for h2c
   libboost1.74-dev libnghttp2-dev
+  # the server's tests and benches: h2load and nghttp (h2c clients), wrk
+  nghttp2-client wrk
   clang-format
   # scripts/fuzz.sh: clang 14; libFuzzer and the sanitizer runtimes (only recommended by
   # clang, and setup installs no recommends); llvm-symbolizer for readable stack traces.

@@ -25,6 +25,7 @@
 #include "platform/connector_store.h"
 #include "platform/follow_job.h"
 #include "platform/platform.h"
+#include "server/serve.h"
 #include "storage/local_store.h"
 
 namespace strm::cli {
@@ -445,6 +446,30 @@ int Main(int argc, char** argv) {
   Action(sim_batch, exit_code, [&f]() -> Status {
     FdOutput out(1);
     return WriteSimulatedBatchData(f.spec, out);
+  });
+
+  // serve
+  server::ServeOptions serve_options;
+  std::string log_format = "text";
+  std::string tls_cert, tls_key;
+  auto* serve = app.add_subcommand("serve", "Run the platform as a server (REST API, jobs)");
+  serve->add_option("--listen", serve_options.listen, "HOST:PORT to listen on")
+      ->default_str("127.0.0.1:8080");
+  serve->add_option("--tls-cert", tls_cert, "Certificate chain (PEM) for HTTPS");
+  serve->add_option("--tls-key", tls_key, "Private key (PEM) for HTTPS");
+  serve->add_option("--job-slots", serve_options.job_slots, "Batch jobs that run at once")
+      ->check(WholeNumber(1, 64))
+      ->default_str("2");
+  serve->add_option("--http-threads", serve_options.http_threads, "Threads serving HTTP")
+      ->check(WholeNumber(1, 64))
+      ->default_str("1");
+  serve->add_option("--log-format", log_format, "text or json")->default_str("text");
+  Action(serve, exit_code, [&]() -> Status {
+    STRM_ASSIGN_OR_RETURN(serve_options.log_format, server::ParseLogFormat(log_format));
+    if (!tls_cert.empty()) serve_options.tls_cert_file = tls_cert;
+    if (!tls_key.empty()) serve_options.tls_key_file = tls_key;
+    serve_options.home = StrmHome();
+    return server::Serve(serve_options);
   });
 
   // completion

@@ -17,7 +17,7 @@ complete_words() {
   bash -c 'source "$1"; shift; COMP_WORDS=(strm "$@"); COMP_CWORD=$#; _strm; echo "${COMPREPLY[*]}"' \
     _ "$script" "$@"
 }
-expect_eq "top-level commands" "completion create decrypt delete get list simulate" \
+expect_eq "top-level commands" "completion create decrypt delete get list serve simulate" \
   "$(complete_words "" | tr ' ' '\n' | sort | paste -sd' ')"
 expect_eq "nested commands" "data-connector data-contract" "$(complete_words create data-)"
 expect_eq "a command's flags" "--file" "$(complete_words create batch-job --fi)"
