@@ -156,8 +156,13 @@ std::array<uint8_t, 16> SecretBox::LookupId(std::string_view message) const {
 
 Result<std::array<uint8_t, 32>> LoadOrCreateMasterKey(const std::string& home, bool may_create) {
   if (const char* env = std::getenv("STRM_MASTER_KEY"); env && *env) return ParseMasterKey(env);
-  std::string path = home + "/master.key";
+  // A key kept out of $STRM_HOME (the packaged service's /etc/strm/master.key) is never made.
+  const char* key_file = std::getenv("STRM_MASTER_KEY_FILE");
+  const bool from_file = key_file != nullptr && *key_file != '\0';
+  const std::string path = from_file ? std::string(key_file) : home + "/master.key";
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT && from_file)
+    return NotFound("the master key file " + path + " (STRM_MASTER_KEY_FILE) does not exist");
   if (fd < 0 && errno == ENOENT && !may_create)
     return NotFound("the master key of the catalog in " + home +
                     " is missing: set STRM_MASTER_KEY, or put its master.key back");

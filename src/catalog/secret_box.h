@@ -57,8 +57,9 @@ class SecretBox {
   HmacSha256 lookup_;  // under the lookup subkey
 };
 
-// The master key: STRM_MASTER_KEY (64 hex digits or base64 of 32 bytes) if set, else the
-// file `<home>/master.key`, created with 32 random bytes and mode 0600 when missing and
+// The master key: STRM_MASTER_KEY (64 hex digits or base64 of 32 bytes) if set; else the file
+// STRM_MASTER_KEY_FILE names, if set (never created: NotFound when missing); else the file
+// `<home>/master.key`, created with 32 random bytes and mode 0600 when missing and
 // `may_create` (a new catalog); when missing and not `may_create`, NotFound ("the master key
 // of the catalog in HOME is missing: …"). A key file readable by group or others is refused.
 Result<std::array<uint8_t, 32>> LoadOrCreateMasterKey(const std::string& home,

@@ -73,6 +73,7 @@ struct LocalJobs::Attempt {
     record.updated_at = NowMillis();
     jobs.running_.Publish(record);
     (void)jobs.catalog_.UpdateBatchJob(record.id, state, record.message, record.stats);
+    if (jobs.options_.on_transition) jobs.options_.on_transition(record);
   }
 };
 
@@ -106,6 +107,7 @@ Result<BatchJobRecord> LocalJobs::Submit(std::string_view job_json, std::string 
                {"runner_instance", instance_},
                {"attempt", 1}};
   STRM_RETURN_IF_ERROR(catalog_.CreateBatchJob(job));
+  if (options_.on_transition) options_.on_transition(job);
   STRM_RETURN_IF_ERROR(StartJob(job, options.threads));
   return job;
 }
@@ -140,6 +142,7 @@ Status LocalJobs::ResumeUnfinished() {
                  {"runner_instance", instance_},
                  {"attempt", attempt}};
     STRM_RETURN_IF_ERROR(catalog_.UpdateBatchJob(job.id, job.state, job.message, job.stats));
+    if (options_.on_transition) options_.on_transition(job);
     STRM_RETURN_IF_ERROR(StartJob(job, 0));
   }
   return Status::Ok();

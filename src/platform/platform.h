@@ -75,6 +75,9 @@ struct LocalPlatformOptions {
   // again from the start, their record saying so. Without it (the CLI) such jobs are left
   // for the server, and jobs of other processes that died are shown as ERROR.
   bool server = false;
+  // Called on each change of a job's state (not on progress), from the thread that runs it,
+  // after the catalog has it: for a server's log and metrics. Must not block.
+  std::function<void(const BatchJobRecord&)> on_transition;
 };
 
 // The embedded platform on `home` ($STRM_HOME). Destroying it cancels the jobs it runs and

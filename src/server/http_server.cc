@@ -49,6 +49,8 @@ struct Shared {
   HttpServerOptions options;
   HttpHandler handler;
   asio::io_context ioc;
+  // The loop must not return while it waits only for Responders (no I/O pending): Stop ends it.
+  asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
   std::optional<asio::ssl::context> tls;
   std::atomic<bool> draining{false};
   std::mutex mu;
@@ -416,6 +418,7 @@ class BeastServer final : public HttpServer {
     const auto close_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     while (open_connections() > 0 && std::chrono::steady_clock::now() < close_deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    shared_->work.reset();
     shared_->ioc.stop();
     for (auto& t : threads_)
       if (t.joinable()) t.join();

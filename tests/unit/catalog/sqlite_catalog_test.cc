@@ -68,6 +68,38 @@ TEST_F(SqliteCatalogTest, BadEnvironmentMasterKeyIsAnError) {
             "STRM_MASTER_KEY must be 64 hex digits or the base64 of 32 bytes");
 }
 
+// STRM_MASTER_KEY_FILE (the packaged service's /etc/strm/master.key): read, never made, and
+// refused when others can read it.
+TEST_F(SqliteCatalogTest, TheMasterKeyCanComeFromAFileOutsideHome) {
+  testing::EnvGuard guard("STRM_MASTER_KEY_FILE");
+  const std::string key_file = (dir_ / "etc-master.key").string();
+  ::setenv("STRM_MASTER_KEY_FILE", key_file.c_str(), 1);
+  const std::string home = (dir_ / "service").string();
+  auto missing = OpenSqliteCatalog(home);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(),
+            "the master key file " + key_file + " (STRM_MASTER_KEY_FILE) does not exist");
+  EXPECT_FALSE(fs::exists(key_file));
+  EXPECT_FALSE(fs::exists(home + "/master.key"));
+  std::ofstream(key_file) << std::string(64, 'a') << "\n";
+  ::chmod(key_file.c_str(), 0644);
+  auto exposed = OpenSqliteCatalog(home);
+  ASSERT_FALSE(exposed.ok());
+  EXPECT_EQ(exposed.status().code(), StatusCode::kPermissionDenied);
+  ::chmod(key_file.c_str(), 0600);
+  auto c = OpenSqliteCatalog(home);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ASSERT_TRUE((*c)->CreateDataConnector(Connector("with-secret", "s3cr3t")).ok());
+  EXPECT_FALSE(fs::exists(home + "/master.key"));
+  c->reset();
+  // The same key given directly opens what the file's key sealed.
+  env_.Set(std::string(64, 'a'));
+  ::unsetenv("STRM_MASTER_KEY_FILE");
+  auto again = OpenSqliteCatalog(home);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ((*again)->GetDataConnector("with-secret")->credentials, "s3cr3t");
+}
+
 // --- job states ---
 
 TEST(JobStateTest, NamesRoundTrip) {

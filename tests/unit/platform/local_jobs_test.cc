@@ -47,6 +47,13 @@ class LocalJobsTest : public LocalPlatformTest {
     return {};
   }
 
+  static LocalPlatformOptions Server() {
+    LocalPlatformOptions o;
+    o.job_slots = 1;
+    o.server = true;
+    return o;
+  }
+
   // Whether any file is under data_/out: a cancelled run leaves none (the directory the
   // outputs' temporaries were made in may stay).
   bool AnyOutput(const std::string& dir = "out") {
@@ -148,7 +155,7 @@ TEST_F(LocalJobsTest, AServerRunsAgainTheJobsItLeftUnfinished) {
   platform_.reset();
   std::string id;
   {
-    auto server = OpenLocalPlatform(home, {.job_slots = 1, .server = true});
+    auto server = OpenLocalPlatform(home, Server());
     ASSERT_TRUE(server.ok()) << server.status().message();
     id = Submit(**server).id;
     EXPECT_EQ(WaitFor(**server, id, JobState::kRunning).stats["runner_kind"], "server");
@@ -165,7 +172,7 @@ TEST_F(LocalJobsTest, AServerRunsAgainTheJobsItLeftUnfinished) {
               "server starts");
     EXPECT_FALSE(AnyOutput());
   }
-  auto server = OpenLocalPlatform(home, {.job_slots = 1, .server = true});
+  auto server = OpenLocalPlatform(home, Server());
   ASSERT_TRUE(server.ok()) << server.status().message();
   BatchJobRecord end = WaitFor(**server, id, JobState::kFinished);
   EXPECT_EQ(end.state, JobState::kFinished);
