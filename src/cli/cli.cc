@@ -23,6 +23,7 @@
 #include "jobs/decrypt_csv.h"
 #include "jobs/simulate_batch_data.h"
 #include "platform/connector_store.h"
+#include "platform/entity_json.h"
 #include "platform/follow_job.h"
 #include "platform/platform.h"
 #include "server/serve.h"
@@ -207,7 +208,7 @@ int Main(int argc, char** argv) {
     std::error_code ec;
     c.location = {{"path", std::filesystem::absolute(f.dc_path, ec).lexically_normal().string()}};
     STRM_ASSIGN_OR_RETURN(c, p->CreateDataConnector(c));
-    return PrintEntity(ctx, ConnectorJson(c, false), ConnectorTable({c}, nullptr));
+    return PrintEntity(ctx, ConnectorJson(c, Secrets::kMasked), ConnectorTable({c}, nullptr));
   });
 
   // The object stores: credentials come from a file (never from the command line, where
@@ -218,7 +219,7 @@ int Main(int argc, char** argv) {
       STRM_ASSIGN_OR_RETURN(DataConnector c, make());
       STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
       STRM_ASSIGN_OR_RETURN(c, p->CreateDataConnector(c));
-      return PrintEntity(ctx, ConnectorJson(c, false), ConnectorTable({c}, nullptr));
+      return PrintEntity(ctx, ConnectorJson(c, Secrets::kMasked), ConnectorTable({c}, nullptr));
     });
   };
   auto* create_s3 = create_dc->add_subcommand("s3", "An AWS S3 or S3-compatible bucket");
@@ -272,7 +273,7 @@ int Main(int argc, char** argv) {
     STRM_ASSIGN_OR_RETURN(std::string contract, ReadFile(f.contract_file, "contract definition"));
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     STRM_ASSIGN_OR_RETURN(DataContract c, p->CreateDataContract(ref, schema, contract));
-    return PrintEntity(ctx, ContractJson(c), ContractTable({c}));
+    return PrintEntity(ctx, ContractJson(c, Secrets::kMasked), ContractTable({c}));
   });
 
   auto* create_job = create->add_subcommand("batch-job", "Create a batch job and run it");
@@ -294,7 +295,7 @@ int Main(int argc, char** argv) {
                                 submit, follow);
     bar.Finish();
     if (!job.ok()) return job.status();
-    return PrintEntity(ctx, BatchJobJson(*job), BatchJobTable({*job}));
+    return PrintEntity(ctx, BatchJobJson(*job, Secrets::kMasked), BatchJobTable({*job}));
   });
 
   // get
@@ -306,7 +307,9 @@ int Main(int argc, char** argv) {
   Action(get_dc, exit_code, [&ctx, &f]() -> Status {
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     STRM_ASSIGN_OR_RETURN(DataConnector c, p->GetDataConnector(f.get_name));
-    return PrintEntity(ctx, ConnectorJson(c, f.include_credentials), ConnectorTable({c}, nullptr));
+    return PrintEntity(
+        ctx, ConnectorJson(c, f.include_credentials ? Secrets::kIncluded : Secrets::kMasked),
+        ConnectorTable({c}, nullptr));
   });
   auto* get_contract = get->add_subcommand("data-contract", "Show a data contract");
   get_contract->add_option("ref", f.get_name, "handle/name/version")->required();
@@ -315,7 +318,7 @@ int Main(int argc, char** argv) {
     STRM_ASSIGN_OR_RETURN(ContractRef ref, ContractRef::Parse(f.get_name));
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     STRM_ASSIGN_OR_RETURN(DataContract c, p->GetDataContract(ref));
-    return PrintEntity(ctx, ContractJson(c), ContractTable({c}));
+    return PrintEntity(ctx, ContractJson(c, Secrets::kMasked), ContractTable({c}));
   });
   auto* get_job = get->add_subcommand("batch-job", "Show a batch job");
   get_job->add_option("id", f.get_name)->required();
@@ -326,7 +329,7 @@ int Main(int argc, char** argv) {
   Action(get_job, exit_code, [&ctx, &f]() -> Status {
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     STRM_ASSIGN_OR_RETURN(BatchJobRecord j, p->GetBatchJob(f.get_name));
-    if (!f.preview) return PrintEntity(ctx, BatchJobJson(j), BatchJobTable({j}));
+    if (!f.preview) return PrintEntity(ctx, BatchJobJson(j, Secrets::kMasked), BatchJobTable({j}));
     STRM_ASSIGN_OR_RETURN(auto previews, p->PreviewBatchJob(j.id, f.preview_rows));
     STRM_ASSIGN_OR_RETURN(OutputFormat f, ctx.Format());
     if (f == OutputFormat::kPlain) f = OutputFormat::kTable;  // a f.preview is for people
@@ -353,7 +356,7 @@ int Main(int argc, char** argv) {
     nlohmann::json arr = nlohmann::json::array();
     std::vector<int> counts;
     for (const auto& c : cs) {
-      arr.push_back(ConnectorJson(c, false));
+      arr.push_back(ConnectorJson(c, Secrets::kMasked));
       if (f.recursive_list) {
         STRM_ASSIGN_OR_RETURN(auto deps, p->DataConnectorDependents(c.name));
         counts.push_back(static_cast<int>(deps.size()));
@@ -369,7 +372,7 @@ int Main(int argc, char** argv) {
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     STRM_ASSIGN_OR_RETURN(auto cs, p->ListDataContracts());
     nlohmann::json arr = nlohmann::json::array();
-    for (const auto& c : cs) arr.push_back(ContractJson(c));
+    for (const auto& c : cs) arr.push_back(ContractJson(c, Secrets::kMasked));
     return PrintEntity(ctx, {{"data_contracts", arr}}, ContractTable(cs));
   });
   auto* list_jobs = list->add_subcommand("batch-jobs", "List batch jobs");
@@ -378,7 +381,7 @@ int Main(int argc, char** argv) {
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     STRM_ASSIGN_OR_RETURN(auto js, p->ListBatchJobs());
     nlohmann::json arr = nlohmann::json::array();
-    for (const auto& j : js) arr.push_back(BatchJobJson(j));
+    for (const auto& j : js) arr.push_back(BatchJobJson(j, Secrets::kMasked));
     return PrintEntity(ctx, {{"batch_jobs", arr}}, BatchJobTable(js));
   });
 

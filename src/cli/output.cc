@@ -1,12 +1,9 @@
 #include "cli/output.h"
 
-#include <date/date.h>
-
 #include <algorithm>
-#include <chrono>
+#include <cctype>
 
-#include "jobs/batch_job_config.h"
-#include "platform/connector_store.h"
+#include "platform/entity_json.h"
 
 namespace strm::cli {
 namespace {
@@ -15,6 +12,13 @@ size_t DisplayWidth(std::string_view s) {
   size_t w = 0;
   for (unsigned char c : s) w += (c & 0xC0) != 0x80;  // count code points, not bytes
   return w;
+}
+
+// The Type column: the connector's location member in capitals ("S3_BUCKET").
+std::string TypeColumn(const DataConnector& c) {
+  std::string column(ConnectorLocationMember(c.type));
+  for (char& ch : column) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return column;
 }
 
 }  // namespace
@@ -61,59 +65,6 @@ void PrintTable(std::ostream& os, const Table& t, OutputFormat format) {
   line();
 }
 
-std::string FormatTimestamp(int64_t epoch_millis) {
-  using namespace std::chrono;
-  return date::format("%FT%TZ", time_point<system_clock, milliseconds>(milliseconds(epoch_millis)));
-}
-
-namespace {
-
-// SPEC §1's name of each connector type's location, and the Type column of the table.
-struct ConnectorKind {
-  std::string_view type, location, column;
-};
-constexpr ConnectorKind kKinds[] = {
-    {"local", "local_directory", "LOCAL_DIRECTORY"},
-    {"s3", "s3_bucket", "S3_BUCKET"},
-    {"gcs", "google_cloud_storage_bucket", "GOOGLE_CLOUD_STORAGE_BUCKET"},
-    {"azure-blob-storage", "azure_blob_storage_container", "AZURE_BLOB_STORAGE_CONTAINER"},
-};
-ConnectorKind KindOf(const DataConnector& c) {
-  for (const ConnectorKind& k : kKinds)
-    if (k.type == c.type) return k;
-  return {c.type, c.type, c.type};
-}
-
-}  // namespace
-
-nlohmann::json ConnectorJson(const DataConnector& c, bool include_secrets) {
-  nlohmann::json j = {{"ref", {{"name", c.name}}}};
-  j[std::string(KindOf(c).location)] = c.location;
-  if (!c.credentials.empty()) j["credentials"] = ConnectorCredentialsJson(c, include_secrets);
-  j["created_at"] = FormatTimestamp(c.created_at);
-  return j;
-}
-
-nlohmann::json ContractJson(const DataContract& c) {
-  nlohmann::json j = ContractToJson(c);
-  j["ref"] = {{"handle", c.ref.handle}, {"name", c.ref.name}, {"version", c.ref.version}};
-  return j;
-}
-
-nlohmann::json BatchJobJson(const BatchJobRecord& job) {
-  nlohmann::json j = job.config;
-  // Seeds are secrets: show the job as its file would be, seeds replaced by ****.
-  if (auto config = ParseBatchJobConfig(job.config.dump(), "stored job"); config.ok())
-    j = BatchJobConfigToJson(RedactSecrets(*config));
-  j["ref"] = {{"id", job.id}};
-  j["state"] = JobStateName(job.state);
-  j["message"] = job.message;
-  j["stats"] = job.stats;
-  j["created_at"] = FormatTimestamp(job.created_at);
-  j["updated_at"] = FormatTimestamp(job.updated_at);
-  return j;
-}
-
 Table ConnectorTable(const std::vector<DataConnector>& cs, const std::vector<int>* dependents) {
   Table t{{"Name", "Type", "Target Name"}, {}};
   if (dependents) t.header.push_back("Batch Jobs");
@@ -121,7 +72,7 @@ Table ConnectorTable(const std::vector<DataConnector>& cs, const std::vector<int
     const DataConnector& c = cs[i];
     std::string target = c.location.value(
         "path", c.location.value("bucket_name", c.location.value("container_name", "")));
-    std::vector<std::string> row{c.name, std::string(KindOf(c).column), target};
+    std::vector<std::string> row{c.name, TypeColumn(c), target};
     if (dependents) row.push_back(std::to_string((*dependents)[i]));
     t.rows.push_back(std::move(row));
   }

@@ -1,13 +1,11 @@
 // How the CLI shows entities: `-o table` (bordered, for people), `-o plain` (tab-separated
-// rows without header, for scripts), `-o json` (the full entity). Secrets never appear
-// unless the caller asks (`include_secrets`): credentials and masking seeds show as ****.
+// rows without header, for scripts), `-o json` (the entity's JSON form, platform/entity_json.h,
+// whose secrets show as **** unless the user asks for them).
 #pragma once
 
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
 #include "core/result.h"
@@ -28,10 +26,6 @@ struct Table {
 
 void PrintTable(std::ostream& os, const Table& table, OutputFormat format);
 
-nlohmann::json ConnectorJson(const DataConnector& c, bool include_secrets);
-nlohmann::json ContractJson(const DataContract& c);
-nlohmann::json BatchJobJson(const BatchJobRecord& j);
-
 // One row per entity; `dependents` (job counts per connector) adds a column when given.
 Table ConnectorTable(const std::vector<DataConnector>& cs, const std::vector<int>* dependents);
 Table ContractTable(const std::vector<DataContract>& cs);
@@ -39,8 +33,5 @@ Table BatchJobTable(const std::vector<BatchJobRecord>& js);
 
 // A preview as a table, long cells shortened to 22 characters and "…".
 Table PreviewTable(const CsvPreview& preview);
-
-// "2026-11-21T12:57:00.123Z"
-std::string FormatTimestamp(int64_t epoch_millis);
 
 }  // namespace strm::cli

@@ -105,27 +105,6 @@ Result<DataConnector> MakeAzureConnector(std::string name, std::string container
   return c;
 }
 
-nlohmann::json ConnectorCredentialsJson(const DataConnector& c, bool include_secrets) {
-  if (c.credentials.empty()) return nullptr;
-  // The stored canonical JSON, parsed back, then written whole or redacted.
-  auto shown = [&](auto parsed) -> std::string {
-    if (!parsed.ok()) return "";
-    return include_secrets ? CredentialsToJson(*parsed) : RedactedCredentialsJson(*parsed);
-  };
-  const std::string source = CredentialsSource(c);
-  std::string text;
-  if (c.type == "s3") {
-    text = shown(ParseS3Credentials(c.credentials, source));
-  } else if (c.type == "gcs") {
-    text = shown(ParseGcsCredentials(c.credentials, source));
-  } else if (c.type == "azure-blob-storage") {
-    text = shown(ParseAzureCredentials(c.credentials, source));
-  }
-  // Unreadable or of an unknown kind: never shown, whatever was asked.
-  if (text.empty()) return std::string(kRedactedSecret);
-  return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-}
-
 Result<std::shared_ptr<ObjectStore>> OpenConnectorStore(const DataConnector& connector) {
   auto store = OpenStore(connector);
   if (!store.ok()) return store.status().WithContext("data connector '" + connector.name + "'");

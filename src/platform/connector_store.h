@@ -33,10 +33,6 @@ Result<DataConnector> MakeAzureConnector(std::string name, std::string container
                                          std::string storage_account_uri, std::string tenant_id,
                                          std::string client_id, std::string client_secret);
 
-// The connector's credentials as `get`/`list` show them: secrets as "****" (unless
-// `include_secrets`), as JSON. Null for a connector without credentials.
-nlohmann::json ConnectorCredentialsJson(const DataConnector& c, bool include_secrets);
-
 // Opens the connector's store (no request is made yet for the object stores; the first
 // operation shows wrong credentials). InvalidArgument for an unknown type or a bad location.
 Result<std::shared_ptr<ObjectStore>> OpenConnectorStore(const DataConnector& connector);

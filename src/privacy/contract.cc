@@ -262,8 +262,8 @@ json ContractToJson(const DataContract& c) {
 }
 
 Result<DataContract> ContractFromJson(const json& j) {
-  STRM_ASSIGN_OR_RETURN(JsonDocument doc, ParseJsonDocument(j.dump(2), "catalog contract"));
-  JsonObjectReader r(doc, "", "catalog contract");
+  STRM_ASSIGN_OR_RETURN(JsonDocument doc, ParseJsonDocument(j.dump(2), "data contract JSON"));
+  JsonObjectReader r(doc, "", "data contract JSON");
   STRM_RETURN_IF_ERROR(r.status());
   DataContract c;
 

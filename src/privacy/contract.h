@@ -52,10 +52,12 @@ struct DataContract {
 Result<DataContract> MakeDataContract(const ContractRef& ref, SimpleSchema schema,
                                       std::string_view contract_definition_json);
 
-// The catalog's JSON form of a whole contract, and back: {ref{handle, name, version},
-// schema (SchemaToJson), key_field, pii_fields, validations[{field, type: "regex", value}],
-// data_subject_field, is_public}, every member always present. ContractFromJson re-runs
-// MakeDataContract's checks; ContractFromJson(ContractToJson(c)) == c.
+// The JSON form of a whole contract, and back: {ref{handle, name, version}, schema
+// (SchemaToJson), key_field, pii_fields, validations[{field, type: "regex", value}],
+// data_subject_field, is_public}, every member always present. The catalog stores it, and it
+// is the entity's form for the CLI and the API (platform/entity_json.h). ContractFromJson
+// re-runs MakeDataContract's checks; its errors name the member ("data contract JSON line 3:
+// unknown key 'extra' in data contract JSON"); ContractFromJson(ContractToJson(c)) == c.
 nlohmann::json ContractToJson(const DataContract& c);
 Result<DataContract> ContractFromJson(const nlohmann::json& j);
 

@@ -217,37 +217,48 @@ std::string Dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string RedactIfSet(const std::string& secret) {
-  return secret.empty() ? std::string() : std::string(kRedactedSecret);
-}
-
-nlohmann::json S3Json(const S3Credentials& c, bool redact) {
-  nlohmann::json j = {
-      {"access_key_id", c.access_key_id},
-      {"secret_access_key", redact ? RedactIfSet(c.secret_access_key) : c.secret_access_key},
-      {"path_style", S3PathStyleName(c.path_style)}};
-  if (!c.session_token.empty())
-    j["session_token"] = redact ? RedactIfSet(c.session_token) : c.session_token;
+nlohmann::json S3Json(const S3Credentials& c) {
+  nlohmann::json j = {{"access_key_id", c.access_key_id},
+                      {"secret_access_key", c.secret_access_key},
+                      {"path_style", S3PathStyleName(c.path_style)}};
+  if (!c.session_token.empty()) j["session_token"] = c.session_token;
   if (!c.endpoint_url.empty()) j["endpoint_url"] = c.endpoint_url;
   return j;
 }
 
-nlohmann::json GcsJson(const GcsCredentials& c, bool redact) {
+nlohmann::json GcsJson(const GcsCredentials& c) {
   nlohmann::json j = {{"type", "service_account"},
                       {"client_email", c.client_email},
-                      {"private_key", redact ? RedactIfSet(c.private_key) : c.private_key},
+                      {"private_key", c.private_key},
                       {"token_uri", c.token_uri}};
   if (!c.private_key_id.empty()) j["private_key_id"] = c.private_key_id;
   return j;
 }
 
-nlohmann::json AzureJson(const AzureCredentials& c, bool redact) {
-  return {{"tenant_id", c.tenant_id},
-          {"client_id", c.client_id},
-          {"client_secret", redact ? RedactIfSet(c.client_secret) : c.client_secret}};
+nlohmann::json AzureJson(const AzureCredentials& c) {
+  return {
+      {"tenant_id", c.tenant_id}, {"client_id", c.client_id}, {"client_secret", c.client_secret}};
+}
+
+nlohmann::json Redacted(nlohmann::json j) {
+  RedactCanonicalCredentials(j);
+  return j;
 }
 
 }  // namespace
+
+void RedactCanonicalCredentials(nlohmann::json& canonical) {
+  // The members that may be shown, of all canonical forms (S3, GCS, Azure).
+  static constexpr std::string_view kPublic[] = {"access_key_id", "endpoint_url", "path_style",
+                                                 "type",          "client_email", "private_key_id",
+                                                 "token_uri",     "tenant_id",    "client_id"};
+  if (!canonical.is_object()) return;
+  for (auto& [key, value] : canonical.items()) {
+    if (std::find(std::begin(kPublic), std::end(kPublic), key) != std::end(kPublic)) continue;
+    if (value.is_string() && value.get_ref<const std::string&>().empty()) continue;
+    value = std::string(kRedactedSecret);
+  }
+}
 
 std::string_view S3PathStyleName(S3PathStyle s) {
   switch (s) {
@@ -278,8 +289,8 @@ Result<S3Credentials> ParseS3Credentials(std::string_view json, const std::strin
                          "{\"url\", \"accessKey\", \"secretKey\", \"api\": \"s3v4\", \"path\"}");
 }
 
-std::string CredentialsToJson(const S3Credentials& c) { return Dump(S3Json(c, false)); }
-std::string RedactedCredentialsJson(const S3Credentials& c) { return Dump(S3Json(c, true)); }
+std::string CredentialsToJson(const S3Credentials& c) { return Dump(S3Json(c)); }
+std::string RedactedCredentialsJson(const S3Credentials& c) { return Dump(Redacted(S3Json(c))); }
 
 Result<GcsCredentials> ParseGcsCredentials(std::string_view json, const std::string& source) {
   STRM_ASSIGN_OR_RETURN(JsonDocument doc, ParseDocument(json, source));
@@ -305,8 +316,8 @@ Result<GcsCredentials> ParseGcsCredentials(std::string_view json, const std::str
   return c;
 }
 
-std::string CredentialsToJson(const GcsCredentials& c) { return Dump(GcsJson(c, false)); }
-std::string RedactedCredentialsJson(const GcsCredentials& c) { return Dump(GcsJson(c, true)); }
+std::string CredentialsToJson(const GcsCredentials& c) { return Dump(GcsJson(c)); }
+std::string RedactedCredentialsJson(const GcsCredentials& c) { return Dump(Redacted(GcsJson(c))); }
 
 Result<AzureCredentials> MakeAzureCredentials(std::string tenant_id, std::string client_id,
                                               std::string client_secret) {
@@ -343,7 +354,9 @@ Result<AzureCredentials> ParseAzureCredentials(std::string_view json, const std:
   return c;
 }
 
-std::string CredentialsToJson(const AzureCredentials& c) { return Dump(AzureJson(c, false)); }
-std::string RedactedCredentialsJson(const AzureCredentials& c) { return Dump(AzureJson(c, true)); }
+std::string CredentialsToJson(const AzureCredentials& c) { return Dump(AzureJson(c)); }
+std::string RedactedCredentialsJson(const AzureCredentials& c) {
+  return Dump(Redacted(AzureJson(c)));
+}
 
 }  // namespace strm

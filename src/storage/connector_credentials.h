@@ -15,12 +15,23 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "core/result.h"
 
 namespace strm {
 
 // What RedactedCredentialsJson shows instead of a secret.
 inline constexpr std::string_view kRedactedSecret = "****";
+
+// Redacts a canonical form of any kind (what CredentialsToJson writes, parsed) in place: the
+// value of every secret member becomes "****" (an empty one stays empty), so that stored
+// credentials can be shown without being parsed and checked again by kind. This is the one
+// place that knows which members are secrets, and every Redacted function below goes through
+// it. It lists the members that may be shown (access_key_id, endpoint_url, path_style, type,
+// client_email, private_key_id, token_uri, tenant_id, client_id); any other member is taken
+// for a secret, so a member added to a form stays hidden until it is listed here.
+void RedactCanonicalCredentials(nlohmann::json& canonical);
 
 // ---- S3 and S3-compatible stores ----------------------------------------------------------
 

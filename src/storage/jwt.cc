@@ -6,7 +6,6 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include <algorithm>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -113,11 +112,6 @@ Result<std::string> Rs256Sign(EVP_PKEY* key, std::string_view signing_input) {
   return Base64UrlEncode(sig);
 }
 
-bool IsBase64UrlChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_';
-}
-
 // `text` parsed as a JSON object, or null when it is not one.
 nlohmann::json ParseObject(std::string_view text) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -132,25 +126,6 @@ Result<std::string> DecodeSegment(std::string_view segment, std::string_view wha
 }
 
 }  // namespace
-
-std::string Base64UrlEncode(std::span<const uint8_t> in) {
-  std::string out = Base64Encode(in);
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  std::replace(out.begin(), out.end(), '+', '-');
-  std::replace(out.begin(), out.end(), '/', '_');
-  return out;
-}
-
-Result<Bytes> Base64UrlDecode(std::string_view in) {
-  if (!std::all_of(in.begin(), in.end(), IsBase64UrlChar))
-    return InvalidArgument("invalid base64url: unexpected character");
-  if (in.size() % 4 == 1) return InvalidArgument("invalid base64url: impossible length");
-  std::string padded(in);
-  std::replace(padded.begin(), padded.end(), '-', '+');
-  std::replace(padded.begin(), padded.end(), '_', '/');
-  padded.append((4 - padded.size() % 4) % 4, '=');
-  return Base64Decode(padded);
-}
 
 Result<std::string> SignRs256Jws(std::string_view protected_header, std::string_view payload,
                                  std::string_view private_key_pem) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/base64url.h"  // the JWS segments
 #include "core/bytes.h"
 #include "core/result.h"
 
@@ -23,11 +24,6 @@ namespace strm {
 
 // Lifetime of a service-account JWT: Google accepts at most one hour.
 inline constexpr int64_t kServiceAccountJwtSeconds = 3600;
-
-// base64url without padding (RFC 7515 §2). Decoding rejects padding, '+', '/' and other
-// characters outside the URL-safe alphabet.
-std::string Base64UrlEncode(std::span<const uint8_t> in);
-Result<Bytes> Base64UrlDecode(std::string_view in);
 
 // The compact JWS base64url(header) "." base64url(payload) "." base64url(signature), signed
 // with RS256 over exactly these bytes of `protected_header` and `payload` (which should be

@@ -300,19 +300,19 @@ TEST(ContractJson, FromJsonErrors) {
 
   nlohmann::json j = good;
   j.erase("ref");
-  EXPECT_EQ(error(j), "catalog contract line 1: missing ref");
+  EXPECT_EQ(error(j), "data contract JSON line 1: missing ref");
   j = good;
   j["ref"]["version"] = "1.0";
   EXPECT_EQ(error(j),
-            "catalog contract line 10: invalid contract ref "
+            "data contract JSON line 10: invalid contract ref "
             "'databert-handle/batch_job_public/1.0': version '1.0' is not "
             "MAJOR.MINOR.PATCH");
   j = good;
   j.erase("schema");
-  EXPECT_EQ(error(j), "catalog contract line 1: missing schema");
+  EXPECT_EQ(error(j), "data contract JSON line 1: missing schema");
   j = good;
   j["schema"]["nodes"][0]["type"] = "TEXT";
-  EXPECT_EQ(error(j), "catalog contract line 15: node 'SessionId': unknown type 'TEXT'");
+  EXPECT_EQ(error(j), "data contract JSON line 15: node 'SessionId': unknown type 'TEXT'");
   j = good;
   j["key_field"] = "Nobody";
   EXPECT_EQ(error(j),
@@ -320,9 +320,9 @@ TEST(ContractJson, FromJsonErrors) {
             "schema");
   j = good;
   j["extra"] = 1;
-  EXPECT_EQ(error(j), "catalog contract line 3: unknown key 'extra' in catalog contract");
+  EXPECT_EQ(error(j), "data contract JSON line 3: unknown key 'extra' in data contract JSON");
   EXPECT_EQ(error(nlohmann::json::array()),
-            "catalog contract line 1: 'catalog contract' must be "
+            "data contract JSON line 1: 'data contract JSON' must be "
             "an object");
 }
 

@@ -403,5 +403,52 @@ TEST(ConnectorCredentialsAzure, ErrorsNameTheFieldAndNeverTheSecret) {
   }
 }
 
+// ---- Redacting stored forms -----------------------------------------------------------------
+
+// The stored (canonical) form of each kind, redacted without being parsed by kind, is what the
+// Redacted functions write.
+TEST(ConnectorCredentialsRedact, CanonicalFormsOfEveryKind) {
+  S3Credentials s3 = MustParseS3(kAwsCliOutput);
+  s3.session_token = "FwoGZXIvYXdzEBYaDH";
+  s3.endpoint_url = "http://127.0.0.1:9000";
+  auto gcs = ParseGcsCredentials(GoogleKeyFile().dump(), "gcs.json");
+  ASSERT_TRUE(gcs.ok()) << gcs.status().message();
+  auto azure = MakeAzureCredentials(std::string(kTenant), std::string(kClient), "cl~ient secret");
+  ASSERT_TRUE(azure.ok()) << azure.status().message();
+  const std::pair<std::string, std::string> forms[] = {
+      {CredentialsToJson(s3), RedactedCredentialsJson(s3)},
+      {CredentialsToJson(*gcs), RedactedCredentialsJson(*gcs)},
+      {CredentialsToJson(*azure), RedactedCredentialsJson(*azure)},
+  };
+  for (const auto& [stored, redacted] : forms) {
+    nlohmann::json j = nlohmann::json::parse(stored);
+    RedactCanonicalCredentials(j);
+    EXPECT_EQ(j.dump(), redacted);
+  }
+  EXPECT_EQ(RedactedCredentialsJson(s3),
+            R"({"access_key_id":"AKIAIOSFODNN7EXAMPLE","endpoint_url":"http://127.0.0.1:9000",)"
+            R"("path_style":"auto","secret_access_key":"****","session_token":"****"})");
+  EXPECT_EQ(
+      RedactedCredentialsJson(*azure),
+      nlohmann::json({{"tenant_id", kTenant}, {"client_id", kClient}, {"client_secret", "****"}})
+          .dump());
+}
+
+// Members it does not know are secrets, whatever their type; empty values stay empty.
+TEST(ConnectorCredentialsRedact, UnknownMembersAreHidden) {
+  nlohmann::json j = {{"access_key_id", "AKIA"},
+                      {"new_secret", std::string(kSecret)},
+                      {"nested", {{"token", std::string(kSecret)}}},
+                      {"number", 42},
+                      {"client_secret", ""}};
+  RedactCanonicalCredentials(j);
+  EXPECT_EQ(j.dump(),
+            R"({"access_key_id":"AKIA","client_secret":"","nested":"****","new_secret":"****",)"
+            R"("number":"****"})");
+  nlohmann::json not_an_object = "text";
+  RedactCanonicalCredentials(not_an_object);
+  EXPECT_EQ(not_an_object, "text");
+}
+
 }  // namespace
 }  // namespace strm

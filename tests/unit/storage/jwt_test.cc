@@ -172,23 +172,6 @@ TEST(JwtRfc7515, AppendixA2Rs256) {
   EXPECT_EQ(verified->claims, kA2Payload);
 }
 
-// ---- base64url ------------------------------------------------------------------------------
-
-TEST(JwtBase64Url, UnpaddedUrlSafeAlphabet) {
-  const Bytes b = {0xfb, 0xff, 0xbf};
-  EXPECT_EQ(Base64UrlEncode(b), "-_-_");
-  EXPECT_EQ(Base64UrlEncode(AsBytes("a")), "YQ");
-  EXPECT_EQ(Base64UrlEncode(AsBytes("ab")), "YWI");
-  EXPECT_EQ(Base64UrlEncode({}), "");
-  EXPECT_EQ(MustDecode("-_-_"), b);
-  EXPECT_EQ(Text(MustDecode("YQ")), "a");
-  EXPECT_EQ(Text(MustDecode("YWI")), "ab");
-  EXPECT_FALSE(Base64UrlDecode("YQ==").ok()) << "padding is not base64url";
-  EXPECT_FALSE(Base64UrlDecode("+/+/").ok()) << "the standard alphabet is not base64url";
-  EXPECT_FALSE(Base64UrlDecode("YWJjZ").ok()) << "a length of 4n+1 is impossible";
-  EXPECT_FALSE(Base64UrlDecode("YW I").ok());
-}
-
 // ---- service-account JWTs -------------------------------------------------------------------
 
 constexpr std::string_view kEmail = "strm-test@example-project.iam.gserviceaccount.com";
