@@ -1,4 +1,5 @@
-// Catalog: strm's state — data connectors, data contracts, batch jobs and the key store.
+// Catalog: strm's state — data connectors, data contracts, batch jobs, the key store and the
+// server's API tokens.
 // Secrets (credentials, keysets, job configs with masking seeds) are sealed at rest with the
 // master key (secret_box.h). Implementations are thread-safe and safe to share between
 // processes on one $STRM_HOME (SQLite with WAL and a busy timeout).
@@ -43,6 +44,16 @@ struct BatchJobRecord {
   nlohmann::json stats = nlohmann::json::object();  // rows, bytes, seconds, rows_per_second
   int64_t created_at = 0;
   int64_t updated_at = 0;
+};
+
+// A token of the server's API (platform/api_tokens.h makes and checks them). Only the SHA-256
+// digest of the token's text is stored, never the text.
+struct ApiToken {
+  std::string id;    // unique; the token's text starts with it
+  std::string name;  // what it is for, as its creator called it; not unique
+  std::array<uint8_t, 32> digest{};
+  int64_t created_at = 0;             // epoch ms
+  std::optional<int64_t> revoked_at;  // epoch ms; absent while the token is valid
 };
 
 // One encryption key of the key store (SPEC §2 step 4).
@@ -140,6 +151,14 @@ class Catalog {
   virtual Result<BatchJobRecord> GetBatchJob(std::string_view id) = 0;
   virtual Result<std::vector<BatchJobRecord>> ListBatchJobs() = 0;  // oldest first
   virtual Status DeleteBatchJob(std::string_view id) = 0;
+
+  virtual Status CreateApiToken(const ApiToken& token) = 0;       // AlreadyExists (same id)
+  virtual Result<ApiToken> GetApiToken(std::string_view id) = 0;  // NotFound
+  virtual Result<std::vector<ApiToken>> ListApiTokens() = 0;      // oldest first
+  // Revokes the token whose id is `id_or_name`, or else the one so named, at `at` (epoch ms).
+  // A token revoked already keeps its first time. NotFound when no token has that id or name;
+  // FailedPrecondition, naming their ids, when several tokens have that name.
+  virtual Status RevokeApiToken(std::string_view id_or_name, int64_t at) = 0;
 
   // The keys for `requests` within `group`, in the same order: stored keys are returned,
   // missing ones made (NewDataKey) and stored before it returns; equal requests get one key.

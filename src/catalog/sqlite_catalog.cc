@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -162,6 +163,71 @@ class SqliteCatalog final : public Catalog {
     return DeleteWhere("batch_jobs", "id", id, "batch job " + std::string(id) + " does not exist");
   }
 
+  Status CreateApiToken(const ApiToken& t) override {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare("INSERT INTO api_tokens VALUES (?,?,?,?,?)"));
+    st.Bind(1, t.id).Bind(2, t.name).BindBlob(3, t.digest).Bind(4, t.created_at);
+    if (t.revoked_at) {
+      st.Bind(5, *t.revoked_at);
+    } else {
+      st.BindNull(5);
+    }
+    Status s = st.Run();
+    if (s.code() == StatusCode::kAlreadyExists)
+      return AlreadyExists("API token " + t.id + " already exists");
+    return s;
+  }
+
+  Result<ApiToken> GetApiToken(std::string_view id) override {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare(std::string(kSelectToken) + " WHERE id=?"));
+    st.Bind(1, id);
+    STRM_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return NotFound("API token " + std::string(id) + " does not exist");
+    return ReadToken(st);
+  }
+
+  Result<std::vector<ApiToken>> ListApiTokens() override {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(auto st,
+                          db_->Prepare(std::string(kSelectToken) + " ORDER BY created_at, id"));
+    return Collect<ApiToken>(st, [](const SqliteStatement& r) { return ReadToken(r); });
+  }
+
+  Status RevokeApiToken(std::string_view id_or_name, int64_t at) override {
+    std::lock_guard lock(mu_);
+    // By id; else the ids of the tokens so named, of which there must be one.
+    std::string id(id_or_name);
+    STRM_ASSIGN_OR_RETURN(auto by_id, db_->Prepare("SELECT 1 FROM api_tokens WHERE id=?"));
+    by_id.Bind(1, id_or_name);
+    STRM_ASSIGN_OR_RETURN(bool found, by_id.Step());
+    if (!found) {
+      STRM_ASSIGN_OR_RETURN(auto by_name,
+                            db_->Prepare("SELECT id FROM api_tokens WHERE name=? ORDER BY id"));
+      by_name.Bind(1, id_or_name);
+      std::vector<std::string> ids;
+      for (;;) {
+        STRM_ASSIGN_OR_RETURN(bool row, by_name.Step());
+        if (!row) break;
+        ids.push_back(by_name.Text(0));
+      }
+      if (ids.empty())
+        return NotFound("no API token has the id or name '" + std::string(id_or_name) + "'");
+      if (ids.size() > 1) {
+        std::string list;
+        for (const auto& i : ids) list += (list.empty() ? "" : ", ") + i;
+        return FailedPrecondition(std::to_string(ids.size()) + " API tokens are named '" +
+                                  std::string(id_or_name) + "' (" + list + "); revoke one by id");
+      }
+      id = ids.front();
+    }
+    STRM_ASSIGN_OR_RETURN(
+        auto st,
+        db_->Prepare("UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id=?"));
+    st.Bind(1, at).Bind(2, id);
+    return st.Run();
+  }
+
   Result<std::vector<DataKey>> GetOrCreateKeys(std::string_view group,
                                                const std::vector<KeyRequest>& requests) override {
     STRM_ASSIGN_OR_RETURN(auto writer, OpenKeyGroup(group));
@@ -202,6 +268,9 @@ class SqliteCatalog final : public Catalog {
   static constexpr std::string_view kSelectJob =
       "SELECT id, config, state, message, stats, created_at, updated_at FROM batch_jobs";
 
+  static constexpr std::string_view kSelectToken =
+      "SELECT id, name, digest, created_at, revoked_at FROM api_tokens";
+
   Result<DataConnector> ReadConnector(const SqliteStatement& st) {
     DataConnector c;
     c.name = st.Text(0);
@@ -225,6 +294,19 @@ class SqliteCatalog final : public Catalog {
     j.created_at = st.Int(5);
     j.updated_at = st.Int(6);
     return j;
+  }
+
+  static Result<ApiToken> ReadToken(const SqliteStatement& st) {
+    ApiToken t;
+    t.id = st.Text(0);
+    t.name = st.Text(1);
+    std::span<const uint8_t> digest = st.Blob(2);
+    if (digest.size() != t.digest.size())
+      return Internal("catalog: the stored digest of API token " + t.id + " is not 32 bytes");
+    std::copy(digest.begin(), digest.end(), t.digest.begin());
+    t.created_at = st.Int(3);
+    if (!st.IsNull(4)) t.revoked_at = st.Int(4);
+    return t;
   }
 
   static Result<DataContract> ParseContract(const std::string& body) {
