@@ -13,6 +13,8 @@ packages=(
   libboost1.74-dev libnghttp2-dev
   # the server's tests and benches: h2load and nghttp (h2c clients), wrk
   nghttp2-client wrk
+  # the server's /metrics are checked with Prometheus's own parser
+  python3-prometheus-client
   clang-format
   # scripts/fuzz.sh: clang 14; libFuzzer and the sanitizer runtimes (only recommended by
   # clang, and setup installs no recommends); llvm-symbolizer for readable stack traces.

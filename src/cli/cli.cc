@@ -22,10 +22,12 @@
 #include "cli/progress.h"
 #include "jobs/decrypt_csv.h"
 #include "jobs/simulate_batch_data.h"
+#include "platform/api_tokens.h"
 #include "platform/connector_store.h"
 #include "platform/entity_json.h"
 #include "platform/follow_job.h"
 #include "platform/platform.h"
+#include "platform/remote_platform.h"
 #include "server/serve.h"
 #include "storage/local_store.h"
 
@@ -79,15 +81,35 @@ std::string StrmHome() {
   return std::string(home && *home ? home : ".") + "/.strm";
 }
 
+// The API token for a server: STRM_API_TOKEN, else the first line of `file`.
+Result<std::string> ReadApiToken(const std::string& file) {
+  if (const char* t = std::getenv("STRM_API_TOKEN"); t && *t) return std::string(t);
+  if (file.empty())
+    return InvalidArgument(
+        "no API token for the server: set STRM_API_TOKEN or --api-token-file (a server writes "
+        "its first token to $STRM_HOME/api-token)");
+  std::ifstream in(file);
+  std::string token;
+  if (!in || !std::getline(in, token))
+    return NotFound("cannot read the API token file '" + file + "'");
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  return token;
+}
+
 struct Context {
   std::string output;
+  std::string api_url;         // --api-url, or STRM_API_URL
+  std::string api_token_file;  // --api-token-file
   std::unique_ptr<Platform> platform;
 
+  bool remote() const { return !api_url.empty(); }
+
+  // A server's platform with --api-url or STRM_API_URL, else the embedded one in $STRM_HOME.
   Result<Platform*> Get() {
-    if (const char* url = std::getenv("STRM_API_URL"); url && *url)
-      return FailedPrecondition(
-          "STRM_API_URL is set, but this strm has no server mode yet; unset it "
-          "to use the embedded catalog in $STRM_HOME");
+    if (!platform && remote()) {
+      STRM_ASSIGN_OR_RETURN(std::string token, ReadApiToken(api_token_file));
+      STRM_ASSIGN_OR_RETURN(platform, OpenRemotePlatform({api_url, token, nullptr}));
+    }
     if (!platform) {
       STRM_ASSIGN_OR_RETURN(platform, OpenLocalPlatform(StrmHome()));
     }
@@ -124,6 +146,7 @@ struct Flags {
   int threads = 0;
   std::string get_name;
   bool include_credentials = false;
+  bool wait = false;
   bool preview = false;
   size_t preview_rows = 5;
   bool recursive_list = false;
@@ -188,7 +211,13 @@ int Main(int argc, char** argv) {
   CLI::App app{"strm: privacy-by-design data pipelines (data contracts, batch jobs, streams)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("strm ") + STRM_VERSION);
+  app.fallthrough();  // --api-url and --api-token-file after the command too
   Context ctx;
+  app.add_option("--api-url", ctx.api_url,
+                 "A strm server's URL; without it (and STRM_API_URL), the embedded catalog")
+      ->envname("STRM_API_URL");
+  app.add_option("--api-token-file", ctx.api_token_file,
+                 "File holding the server's API token (or set STRM_API_TOKEN)");
   Flags f;  // every command's flags; outlives the callbacks that read them
   int exit_code = 0;
 
@@ -280,10 +309,19 @@ int Main(int argc, char** argv) {
   create_job->add_option("-F,--file", f.job_file, "Batch job definition (JSON)")->required();
   create_job->add_option("--threads", f.threads, "Worker threads (default: the number of cores)")
       ->check(WholeNumber(0, 256));
+  create_job->add_flag("--wait", f.wait,
+                       "With a server: follow the job to its end (without one, it always does)");
   AddOutputFlag(create_job, ctx);
   Action(create_job, exit_code, [&ctx, &f]() -> Status {
     STRM_ASSIGN_OR_RETURN(std::string text, ReadFile(f.job_file, "batch job"));
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
+    const std::string source = std::filesystem::path(f.job_file).filename().string();
+    if (ctx.remote() && !f.wait) {  // a server runs it: PENDING at once
+      SubmitBatchJobOptions submit;
+      submit.threads = f.threads;
+      STRM_ASSIGN_OR_RETURN(BatchJobRecord job, p->SubmitBatchJob(text, source, submit));
+      return PrintEntity(ctx, BatchJobJson(job, Secrets::kMasked), BatchJobTable({job}));
+    }
     ProgressBar bar;
     SubmitBatchJobOptions submit;
     submit.threads = f.threads;
@@ -291,8 +329,7 @@ int Main(int argc, char** argv) {
     if (::isatty(2)) follow.on_progress = [&bar](const JobProgress& pr) { bar.Update(pr); };
     follow.cancel = &g_cancel;
     CatchInterrupts();
-    auto job = RunBatchJobToEnd(*p, text, std::filesystem::path(f.job_file).filename().string(),
-                                submit, follow);
+    auto job = RunBatchJobToEnd(*p, text, source, submit, follow);
     bar.Finish();
     if (!job.ok()) return job.status();
     return PrintEntity(ctx, BatchJobJson(*job, Secrets::kMasked), BatchJobTable({*job}));
@@ -305,6 +342,10 @@ int Main(int argc, char** argv) {
   get_dc->add_flag("--include-credentials", f.include_credentials, "Show the credentials");
   AddOutputFlag(get_dc, ctx);
   Action(get_dc, exit_code, [&ctx, &f]() -> Status {
+    if (f.include_credentials && ctx.remote())
+      return FailedPrecondition(
+          "credentials never leave the server: --include-credentials works only on the "
+          "embedded catalog (without --api-url and STRM_API_URL)");
     STRM_ASSIGN_OR_RETURN(Platform * p, ctx.Get());
     STRM_ASSIGN_OR_RETURN(DataConnector c, p->GetDataConnector(f.get_name));
     return PrintEntity(
@@ -467,7 +508,56 @@ int Main(int argc, char** argv) {
       ->check(WholeNumber(1, 64))
       ->default_str("1");
   serve->add_option("--log-format", log_format, "text or json")->default_str("text");
+  // serve token create|revoke|list: the server's API tokens, on the catalog of $STRM_HOME.
+  auto* token =
+      serve->add_subcommand("token", "Manage the server's API tokens")->require_subcommand(1);
+  std::string token_name;
+  auto* token_create = token->add_subcommand("create", "Make a token; prints it, once");
+  token_create->add_option("name", token_name, "A name for the token (who or what uses it)")
+      ->required();
+  AddOutputFlag(token_create, ctx);
+  Action(token_create, exit_code, [&]() -> Status {
+    STRM_ASSIGN_OR_RETURN(auto catalog, OpenSqliteCatalog(StrmHome()));
+    STRM_ASSIGN_OR_RETURN(auto made, NewApiToken(token_name));
+    STRM_RETURN_IF_ERROR(catalog->CreateApiToken(made.first));
+    STRM_ASSIGN_OR_RETURN(OutputFormat fmt, ctx.Format());
+    if (fmt == OutputFormat::kJson) {
+      std::cout << nlohmann::json{{"id", made.first.id},
+                                  {"name", made.first.name},
+                                  {"token", made.second}}
+                       .dump(2)
+                << '\n';
+    } else {
+      std::cout << made.second << '\n';  // asked for: the only time it is shown
+    }
+    return Status::Ok();
+  });
+  auto* token_revoke = token->add_subcommand("revoke", "Revoke a token by its id or name");
+  token_revoke->add_option("token", token_name, "The token's id or name")->required();
+  Action(token_revoke, exit_code, [&]() -> Status {
+    STRM_ASSIGN_OR_RETURN(auto catalog, OpenSqliteCatalog(StrmHome()));
+    return catalog->RevokeApiToken(token_name, NowMillis());
+  });
+  auto* token_list = token->add_subcommand("list", "List the tokens (never their secrets)");
+  AddOutputFlag(token_list, ctx);
+  Action(token_list, exit_code, [&]() -> Status {
+    STRM_ASSIGN_OR_RETURN(auto catalog, OpenSqliteCatalog(StrmHome()));
+    STRM_ASSIGN_OR_RETURN(auto tokens, catalog->ListApiTokens());
+    nlohmann::json json = nlohmann::json::array();
+    Table table{{"Id", "Name", "Created", "Revoked"}, {}};
+    for (const ApiToken& t : tokens) {
+      const std::string revoked = t.revoked_at ? FormatTimestamp(*t.revoked_at) : "";
+      json.push_back({{"id", t.id},
+                      {"name", t.name},
+                      {"created_at", FormatTimestamp(t.created_at)},
+                      {"revoked_at", t.revoked_at ? nlohmann::json(revoked) : nlohmann::json()}});
+      table.rows.push_back({t.id, t.name, FormatTimestamp(t.created_at), revoked});
+    }
+    return PrintEntity(ctx, json, table);
+  });
+
   Action(serve, exit_code, [&]() -> Status {
+    if (token->parsed()) return Status::Ok();  // `serve token ...` ran instead
     STRM_ASSIGN_OR_RETURN(serve_options.log_format, server::ParseLogFormat(log_format));
     if (!tls_cert.empty()) serve_options.tls_cert_file = tls_cert;
     if (!tls_key.empty()) serve_options.tls_key_file = tls_key;

@@ -6,9 +6,20 @@
 #include <charconv>
 #include <cmath>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "platform/api_tokens.h"
+#include "platform/entity_json.h"
 #include "platform/platform.h"
+#include "server/api.h"
 #include "server/home_lock.h"
 #include "server/http_server.h"
+#include "server/metrics.h"
 
 namespace strm::server {
 namespace {
@@ -34,6 +45,26 @@ HttpResponse Json(int status, const nlohmann::json& body) {
   return {status, {{"Content-Type", "application/json"}}, body.dump()};
 }
 
+// The first start of a server on a home makes an admin token and writes it, and nothing else,
+// to <home>/api-token (0600): never to the log or the terminal.
+Status EnsureAdminToken(Catalog& catalog, const std::string& home, Log& log) {
+  STRM_ASSIGN_OR_RETURN(auto tokens, catalog.ListApiTokens());
+  if (!tokens.empty()) return Status::Ok();
+  STRM_ASSIGN_OR_RETURN(auto made, NewApiToken("admin"));
+  const std::string path = home + "/api-token";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return IoError("cannot write " + path + ": " + std::strerror(errno));
+  const std::string text = made.second + "\n";
+  const bool written = ::fchmod(fd, 0600) == 0 &&
+                       ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                       ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written) return IoError("cannot write " + path);
+  STRM_RETURN_IF_ERROR(catalog.CreateApiToken(made.first));
+  log.Write("api-token", {{"path", path}, {"id", made.first.id}, {"name", made.first.name}});
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status Serve(const ServeOptions& options) {
@@ -55,46 +86,82 @@ Status Serve(const ServeOptions& options) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   Log log(options.log_format);
+  Metrics metrics;
   STRM_ASSIGN_OR_RETURN(auto lock, HomeLock::Acquire(options.home));
-  LocalPlatformOptions platform_options;
-  platform_options.server = true;
-  platform_options.job_slots = options.job_slots;
-  STRM_ASSIGN_OR_RETURN(auto platform, OpenLocalPlatform(options.home, platform_options));
 
-  std::atomic<bool> ready{false};
+  // Listening comes first, so that an address in use is told before anything is made; until
+  // the platform is open every request gets 503 (/healthz: "starting").
+  enum Phase { kStarting, kReady, kStopping };
+  std::atomic<int> phase{kStarting};
+  std::unique_ptr<Catalog> tokens;  // checked on a connection of their own
+  std::unique_ptr<Platform> platform;
+  std::unique_ptr<Api> api;
   auto handler = [&](HttpRequest&& request, Responder respond) {
     const auto started = std::chrono::steady_clock::now();
     const std::string method = request.method, path = request.path;
-    Responder logged = [&log, respond, method, path, started](HttpResponse response) {
-      const double ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-              .count();
+    auto route = std::make_shared<std::string>(path);
+    Responder logged = [&log, &metrics, respond, method, path, route,
+                        started](HttpResponse response) {
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      metrics.CountRequest(*route, method, response.status, seconds);
       log.Write("request", {{"method", method},
                             {"path", path},
                             {"status", response.status},
-                            {"ms", std::round(ms * 100) / 100}});
+                            {"ms", std::round(seconds * 1e5) / 100}});
       respond(std::move(response));
     };
+    const int now = phase.load(std::memory_order_acquire);
     if (path == "/healthz") {
-      const bool up = ready.load();
-      return logged(Json(up ? 200 : 503, {{"status", up ? "ok" : "stopping"}}));
+      const char* status = now == kReady ? "ok" : now == kStarting ? "starting" : "stopping";
+      return logged(Json(now == kReady ? 200 : 503, {{"status", status}}));
     }
-    logged(Json(404,
-                {{"error", {{"code", 404}, {"message", "no route for " + method + " " + path}}}}));
+    if (now != kReady)
+      return logged(ErrorResponse(503, Unavailable(now == kStarting ? "the server is starting"
+                                                                    : "the server is stopping")));
+    if (path == "/metrics" && method == "GET") {
+      auto jobs = platform->ListBatchJobs();
+      if (!jobs.ok()) return logged(ErrorResponse(500, jobs.status()));
+      return logged({200,
+                     {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}},
+                     metrics.Render(*jobs)});
+    }
+    if (path.rfind("/api/", 0) == 0) return api->Handle(std::move(request), logged, *route);
+    *route = "/other";
+    logged(ErrorResponse(404, NotFound("no route for " + method + " " + path)));
   };
+  // Declared after what its handler uses: it is destroyed (stopped) first.
   STRM_ASSIGN_OR_RETURN(auto server, HttpServer::Start(http, handler));
+
+  STRM_ASSIGN_OR_RETURN(tokens, OpenSqliteCatalog(options.home));
+  STRM_RETURN_IF_ERROR(EnsureAdminToken(*tokens, options.home, log));
+  LocalPlatformOptions platform_options;
+  platform_options.server = true;
+  platform_options.job_slots = options.job_slots;
+  platform_options.on_transition = [&log, &metrics](const BatchJobRecord& job) {
+    metrics.JobTransition(job);
+    nlohmann::ordered_json fields = {{"id", job.id}, {"state", JobStateName(job.state)}};
+    if (job.stats.is_object() && job.stats.contains("attempt"))
+      fields["attempt"] = job.stats["attempt"];
+    if (IsFinal(job.state) && !job.message.empty()) fields["message"] = job.message;
+    log.Write("batch-job", fields);
+  };
+  STRM_ASSIGN_OR_RETURN(platform, OpenLocalPlatform(options.home, platform_options));
+  api = std::make_unique<Api>(
+      *platform, [&tokens](std::string_view token) { return VerifyApiToken(*tokens, token); });
+  phase.store(kReady, std::memory_order_release);
   const std::string scheme = options.tls_cert_file ? "https" : "http";
-  ready = true;
   log.Write("ready", {{"home", options.home},
                       {"job_slots", options.job_slots},
                       {"url", scheme + "://" + http.host + ":" + std::to_string(server->port())}});
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
-  ready = false;
+  phase.store(kStopping);
   log.Write("draining", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server->StopAccepting();
   server->Stop(options.drain_grace);  // requests in progress are answered
+  api.reset();                        // its workers finish what they run on the platform
   platform.reset();                   // running jobs are cancelled and put back PENDING
   log.Write("stopped", nlohmann::ordered_json::object());
   return Status::Ok();

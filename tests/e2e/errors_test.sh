@@ -123,9 +123,13 @@ expect_fail "a lost key file" 1 "the master key of the catalog in $STRM_HOME is 
 expect_eq "no new key file was made" "" "$(ls "$STRM_HOME"/master.key 2>/dev/null || true)"
 mv "$WORK/master.key" "$STRM_HOME/master.key"
 
-# No server mode yet: a set STRM_API_URL is refused rather than ignored.
+# STRM_API_URL set: the server is used, never the embedded catalog behind its back.
 export STRM_API_URL=http://localhost:1
-expect_fail "STRM_API_URL set" 1 "STRM_API_URL is set" "unset it" -- list batch-jobs
+expect_fail "STRM_API_URL without a token" 1 "no API token for the server" -- list batch-jobs
+STRM_API_TOKEN=strm_x expect_fail "STRM_API_URL of no server" 1 \
+  "cannot reach the strm server at http://localhost:1: " -- list batch-jobs
+STRM_API_URL=ftp://x STRM_API_TOKEN=strm_x expect_fail "a URL that is not HTTP" 1 \
+  "the API URL must start with http:// or https://, got 'ftp://x'" -- list batch-jobs
 unset STRM_API_URL
 
 finish

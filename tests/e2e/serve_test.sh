@@ -16,7 +16,7 @@ run curl -s -w '\n%{http_code}' "$BASE/healthz"
 expect_eq "/healthz answers 200 once ready" $'{"status":"ok"}\n200' "$OUT"
 run curl -s -w '\n%{http_code}' "$BASE/no/such/route"
 expect_eq "an unknown route is a JSON 404" \
-  $'{"error":{"code":404,"message":"no route for GET /no/such/route"}}\n404' "$OUT"
+  $'{"error":{"code":404,"message":"no route for GET /no/such/route","status":"not found"}}\n404' "$OUT"
 
 if command -v h2load >/dev/null; then
   run h2load -n 200 -c 2 -m 20 "$BASE/healthz"
