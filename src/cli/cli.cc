@@ -499,6 +499,9 @@ int Main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "Run the platform as a server (REST API, jobs)");
   serve->add_option("--listen", serve_options.listen, "HOST:PORT to listen on")
       ->default_str("127.0.0.1:8080");
+  std::string catalog_url;
+  serve->add_option("--catalog", catalog_url,
+                    "sqlite:DIR, the embedded catalog in DIR (default: sqlite:$STRM_HOME)");
   serve->add_option("--tls-cert", tls_cert, "Certificate chain (PEM) for HTTPS");
   serve->add_option("--tls-key", tls_key, "Private key (PEM) for HTTPS");
   serve->add_option("--job-slots", serve_options.job_slots, "Batch jobs that run at once")
@@ -562,6 +565,17 @@ int Main(int argc, char** argv) {
     if (!tls_cert.empty()) serve_options.tls_cert_file = tls_cert;
     if (!tls_key.empty()) serve_options.tls_key_file = tls_key;
     serve_options.home = StrmHome();
+    if (catalog_url.rfind("sqlite:", 0) == 0 && catalog_url.size() > 7) {
+      serve_options.home = catalog_url.substr(7);
+    } else if (catalog_url.rfind("postgresql://", 0) == 0 ||
+               catalog_url.rfind("postgres://", 0) == 0) {
+      return FailedPrecondition(
+          "--catalog: PostgreSQL catalogs (several nodes on one platform) are not supported by "
+          "this release; use sqlite:DIR");
+    } else if (!catalog_url.empty()) {
+      return InvalidArgument("--catalog must be sqlite:DIR or postgresql://..., got '" +
+                             catalog_url + "'");
+    }
     return server::Serve(serve_options);
   });
 

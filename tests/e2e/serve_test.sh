@@ -36,6 +36,10 @@ expect_fail "a port out of range" 1 "the port must be a number from 0 to 65535, 
   -- serve --listen 127.0.0.1:70000
 expect_fail "a bad --log-format" 1 "--log-format must be json or text, got 'xml'" \
   -- serve --log-format xml
+expect_fail "a bad --catalog" 1 "--catalog must be sqlite:DIR or postgresql://..., got 'mysql:x'" \
+  -- serve --catalog mysql:x
+expect_fail "a PostgreSQL catalog" 1 "PostgreSQL catalogs" "not supported by this release" \
+  -- serve --catalog postgresql://localhost/strm
 expect_fail "--tls-cert without --tls-key" 1 "TLS needs both --tls-cert and --tls-key" \
   -- serve --tls-cert /nonexistent.pem
 
@@ -63,4 +67,23 @@ kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" || true
 line=$(grep '"event":"request"' "$WORK/serve2.log" | head -1)
 expect_contains "JSON request lines" "$line" '"event":"request","method":"GET","path":"/healthz","status":200,"ms":'
+
+# HTTPS with a self-signed certificate; the catalog named with --catalog sqlite:DIR.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+start_service "$WORK/serve3.log" 'ready .*url=https://127.0.0.1:[0-9]+' "$STRM" serve \
+  --listen 127.0.0.1:0 --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem" \
+  --catalog "sqlite:$WORK/tls-home"
+SERVER_PID=$SERVICE_PID
+[[ -f $WORK/tls-home/api-token ]] || fail "--catalog sqlite:DIR puts the catalog in DIR"
+run curl -s --cacert "$WORK/cert.pem" "https://127.0.0.1:$PORT/healthz"
+expect_eq "/healthz over HTTPS" '{"status":"ok"}' "$OUT"
+STRM_HOME=$WORK/tls-home CURL_CA_BUNDLE=$WORK/cert.pem STRM_API_URL=https://127.0.0.1:$PORT \
+  STRM_API_TOKEN=$(cat "$WORK/tls-home/api-token") run "$STRM" list batch-jobs -o plain
+expect_eq "the CLI over HTTPS" "0:" "$RC:$ERR"
+run curl -s --cacert "$WORK/cert.pem" "http://127.0.0.1:$PORT/healthz"
+if [[ $RC -eq 0 ]]; then fail "plain HTTP on an HTTPS port must get no answer" "got: $OUT"; fi
+pass
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID" || true
 finish
