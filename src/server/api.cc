@@ -160,7 +160,9 @@ void Api::Handle(HttpRequest&& request, Responder respond, std::string& route) {
   route = ApiRoute(request.method, request.path);
   // The token first: nothing else is looked at for a request without a valid one.
   std::string_view auth = request.Header("authorization");
-  if (auth.substr(0, 7) != "Bearer " || auth.size() == 7) {
+  std::string scheme(auth.substr(0, 7));  // the scheme's name is case-insensitive (RFC 9110)
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (scheme != "bearer " || auth.size() == 7) {
     HttpResponse r = ErrorResponse(
         401,
         PermissionDenied("missing API token: send the header 'Authorization: Bearer <token>'"));

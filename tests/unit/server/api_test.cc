@@ -163,6 +163,13 @@ TEST_F(ApiTest, EveryRequestNeedsAValidToken) {
   EXPECT_EQ(wrong_body,
             R"({"error":{"code":401,"message":"invalid API token","status":"permission denied"}})");
   EXPECT_THAT(wrong_body, Not(HasSubstr("strm_wrong")));
+  CurlTransport t;
+  strm::HttpRequest lower;
+  lower.url = url_ + "/api/v1/batch-jobs";
+  lower.headers.push_back({"Authorization", std::string("bearer ") + kToken});
+  auto lower_res = t.Send(lower);
+  ASSERT_TRUE(lower_res.ok());
+  EXPECT_EQ(lower_res->status, 200);  // the scheme's name in any case
   auto refused = OpenRemotePlatform({url_, "strm_wrong", nullptr});
   ASSERT_TRUE(refused.ok());
   auto list = (*refused)->ListBatchJobs();
