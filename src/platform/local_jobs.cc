@@ -71,8 +71,9 @@ struct LocalJobs::Attempt {
     }
     record.stats = std::move(stats);
     record.updated_at = NowMillis();
-    jobs.running_.Publish(record);
+    // The catalog first: whoever sees the record published may read the catalog next.
     (void)jobs.catalog_.UpdateBatchJob(record.id, state, record.message, record.stats);
+    jobs.running_.Publish(record);
     if (jobs.options_.on_transition) jobs.options_.on_transition(record);
   }
 };
@@ -252,9 +253,14 @@ Result<std::vector<BatchJobRecord>> LocalJobs::List() {
   for (auto& job : jobs) {
     if (auto live = running_.Latest(job.id)) {
       job = *live;
-    } else {
-      STRM_RETURN_IF_ERROR(MarkOrphaned(job));
+      continue;
     }
+    if (!IsFinal(job.state)) {
+      // It may have ended and left this process's board since the list was read.
+      auto fresh = catalog_.GetBatchJob(job.id);
+      if (fresh.ok()) job = std::move(fresh).value();
+    }
+    STRM_RETURN_IF_ERROR(MarkOrphaned(job));
   }
   return jobs;
 }
