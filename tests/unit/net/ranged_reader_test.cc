@@ -1,5 +1,6 @@
 #include "net/ranged_reader.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <mutex>
@@ -129,8 +130,12 @@ TEST(RangedReader, ResumesABrokenRangeAtTheFirstMissingByte) {
   auto all = ReadEverything(**in);
   ASSERT_TRUE(all.ok()) << all.status().message();
   EXPECT_EQ(*all, o.data);
+  // The broken range is asked again from its first missing byte; the next range may have
+  // been asked before or after that (it is prefetched), so the order is not checked.
   ASSERT_EQ(o.asked.size(), 4u);
-  EXPECT_EQ(o.asked[2], "14-19@\"v1\"") << "only what was missing";
+  EXPECT_THAT(o.asked, ::testing::UnorderedElementsAre("0-9@", "10-19@\"v1\"", "14-19@\"v1\"",
+                                                       "20-24@\"v1\""))
+      << "only what was missing";
 
   // The first range has no version to resume against: it starts over.
   Object first;
