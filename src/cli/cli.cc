@@ -1,34 +1,27 @@
-// The strm command tree. Each command parses its flags, calls the Platform, and prints the
-// result; errors go to stderr as one sentence with exit code 1 (2 for usage errors).
+// The strm command tree: the entity verbs (create, get, list, delete), decrypt, simulate and
+// completion here, the server's in serve_commands.cc, what they share in command_support.h.
+// Each command parses its flags, calls the Platform, and prints the result; errors go to
+// stderr as one sentence with exit code 1 (2 for usage errors).
 #include "cli/cli.h"
 
-#include <signal.h>
 #include <unistd.h>
-
-#include <atomic>
-#include <charconv>
-#include <cstdint>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
+#include "cli/command_support.h"
 #include "cli/completion.h"
 #include "cli/output.h"
 #include "cli/progress.h"
+#include "cli/serve_commands.h"
 #include "jobs/decrypt_csv.h"
 #include "jobs/simulate_batch_data.h"
-#include "platform/api_tokens.h"
 #include "platform/connector_store.h"
 #include "platform/entity_json.h"
 #include "platform/follow_job.h"
 #include "platform/platform.h"
-#include "platform/remote_platform.h"
-#include "server/serve.h"
 #include "storage/local_store.h"
 
 namespace strm::cli {
@@ -67,76 +60,6 @@ class FileInput final : public InputStream {
   std::FILE* f_;
 };
 
-Result<std::string> ReadFile(const std::string& path, std::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot read " + std::string(what) + " file '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string StrmHome() {
-  if (const char* h = std::getenv("STRM_HOME"); h && *h) return h;
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/.strm";
-}
-
-// The API token for a server: STRM_API_TOKEN, else the first line of `file`.
-Result<std::string> ReadApiToken(const std::string& file) {
-  if (const char* t = std::getenv("STRM_API_TOKEN"); t && *t) return std::string(t);
-  if (file.empty())
-    return InvalidArgument(
-        "no API token for the server: set STRM_API_TOKEN or --api-token-file (a server writes "
-        "its first token to $STRM_HOME/api-token)");
-  std::ifstream in(file);
-  std::string token;
-  if (!in || !std::getline(in, token))
-    return NotFound("cannot read the API token file '" + file + "'");
-  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-  return token;
-}
-
-struct Context {
-  std::string output;
-  std::string api_url;         // --api-url, or STRM_API_URL
-  std::string api_token_file;  // --api-token-file
-  std::unique_ptr<Platform> platform;
-
-  bool remote() const { return !api_url.empty(); }
-
-  // A server's platform with --api-url or STRM_API_URL, else the embedded one in $STRM_HOME.
-  Result<Platform*> Get() {
-    if (!platform && remote()) {
-      STRM_ASSIGN_OR_RETURN(std::string token, ReadApiToken(api_token_file));
-      STRM_ASSIGN_OR_RETURN(platform, OpenRemotePlatform({api_url, token, nullptr}));
-    }
-    if (!platform) {
-      STRM_ASSIGN_OR_RETURN(platform, OpenLocalPlatform(StrmHome()));
-    }
-    return platform.get();
-  }
-  Result<OutputFormat> Format() const { return ParseOutputFormat(output, ::isatty(1)); }
-};
-
-// Set by SIGINT/SIGTERM while a job runs: the job stops cleanly and aborts its outputs. The
-// handler resets itself, so a second Ctrl-C ends the process at once.
-std::atomic<bool> g_cancel{false};
-std::atomic<int> g_signal{0};  // the signal that cancelled, for the exit code (128 + signal)
-
-void OnInterrupt(int sig) {
-  g_signal.store(sig);
-  g_cancel.store(true);
-}
-
-void CatchInterrupts() {
-  struct sigaction sa {};
-  sa.sa_handler = OnInterrupt;
-  sa.sa_flags = SA_RESETHAND;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
-
 struct Flags {
   std::string dc_name, dc_path;
   std::string dc_bucket, dc_credentials_file;                   // s3, gcs
@@ -155,55 +78,6 @@ struct Flags {
   std::string enc_file, keys_file, dec_contract;
   BatchDataSpec spec;
 };
-
-// Prints the error; the exit code is 1, or 128 + the signal (130 for SIGINT, 143 for SIGTERM)
-// for a run that a signal cancelled, as shells report a process that a signal ended.
-int Fail(const Status& s) {
-  std::string m = s.message();
-  if (!m.empty() && m.back() != '.') m += '.';
-  std::cerr << "Error: " << m << '\n';
-  if (s.code() == StatusCode::kCancelled && g_signal.load() != 0) return 128 + g_signal.load();
-  return 1;
-}
-
-// Runs `body`; turns its Status into the exit code.
-template <typename F>
-void Action(CLI::App* cmd, int& exit_code, F body) {
-  cmd->callback([&exit_code, body] {
-    Status s = body();
-    exit_code = s.ok() ? 0 : Fail(s);
-  });
-}
-
-Status PrintEntity(Context& ctx, const nlohmann::json& json, const Table& table) {
-  STRM_ASSIGN_OR_RETURN(OutputFormat f, ctx.Format());
-  if (f == OutputFormat::kJson) {
-    std::cout << json.dump(2) << '\n';
-  } else {
-    PrintTable(std::cout, table, f);
-  }
-  return Status::Ok();
-}
-
-// A whole number from `min` to `max`, written in decimal digits: CLI11 alone would read "-1"
-// into an unsigned count as 2^64 - 1, and "1e3" or "2.5" as numbers.
-CLI::Validator WholeNumber(uint64_t min, uint64_t max) {
-  return CLI::Validator(
-      [min, max](std::string& text) -> std::string {
-        uint64_t v = 0;
-        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-        const bool digits = !text.empty() && text.find_first_not_of("0123456789") == text.npos;
-        if (!digits || ec != std::errc() || end != text.data() + text.size() || v < min || v > max)
-          return "must be a whole number from " + std::to_string(min) + " to " +
-                 std::to_string(max) + ", got '" + text + "'";
-        return {};
-      },
-      "", "WholeNumber");
-}
-
-void AddOutputFlag(CLI::App* cmd, Context& ctx) {
-  cmd->add_option("-o,--output", ctx.output, "Output format: json, table or plain");
-}
 
 }  // namespace
 
@@ -327,7 +201,7 @@ int Main(int argc, char** argv) {
     submit.threads = f.threads;
     FollowOptions follow;
     if (::isatty(2)) follow.on_progress = [&bar](const JobProgress& pr) { bar.Update(pr); };
-    follow.cancel = &g_cancel;
+    follow.cancel = &CancelRequested();
     CatchInterrupts();
     auto job = RunBatchJobToEnd(*p, text, source, submit, follow);
     bar.Finish();
@@ -492,92 +366,7 @@ int Main(int argc, char** argv) {
     return WriteSimulatedBatchData(f.spec, out);
   });
 
-  // serve
-  server::ServeOptions serve_options;
-  std::string log_format = "text";
-  std::string tls_cert, tls_key;
-  auto* serve = app.add_subcommand("serve", "Run the platform as a server (REST API, jobs)");
-  serve->add_option("--listen", serve_options.listen, "HOST:PORT to listen on")
-      ->default_str("127.0.0.1:8080");
-  std::string catalog_url;
-  serve->add_option("--catalog", catalog_url,
-                    "sqlite:DIR, the embedded catalog in DIR (default: sqlite:$STRM_HOME)");
-  serve->add_option("--tls-cert", tls_cert, "Certificate chain (PEM) for HTTPS");
-  serve->add_option("--tls-key", tls_key, "Private key (PEM) for HTTPS");
-  serve->add_option("--job-slots", serve_options.job_slots, "Batch jobs that run at once")
-      ->check(WholeNumber(1, 64))
-      ->default_str("2");
-  serve->add_option("--http-threads", serve_options.http_threads, "Threads serving HTTP")
-      ->check(WholeNumber(1, 64))
-      ->default_str("1");
-  serve->add_option("--log-format", log_format, "text or json")->default_str("text");
-  // serve token create|revoke|list: the server's API tokens, on the catalog of $STRM_HOME.
-  auto* token =
-      serve->add_subcommand("token", "Manage the server's API tokens")->require_subcommand(1);
-  std::string token_name;
-  auto* token_create = token->add_subcommand("create", "Make a token; prints it, once");
-  token_create->add_option("name", token_name, "A name for the token (who or what uses it)")
-      ->required();
-  AddOutputFlag(token_create, ctx);
-  Action(token_create, exit_code, [&]() -> Status {
-    STRM_ASSIGN_OR_RETURN(auto catalog, OpenSqliteCatalog(StrmHome()));
-    STRM_ASSIGN_OR_RETURN(auto made, NewApiToken(token_name));
-    STRM_RETURN_IF_ERROR(catalog->CreateApiToken(made.first));
-    STRM_ASSIGN_OR_RETURN(OutputFormat fmt, ctx.Format());
-    if (fmt == OutputFormat::kJson) {
-      std::cout << nlohmann::json{{"id", made.first.id},
-                                  {"name", made.first.name},
-                                  {"token", made.second}}
-                       .dump(2)
-                << '\n';
-    } else {
-      std::cout << made.second << '\n';  // asked for: the only time it is shown
-    }
-    return Status::Ok();
-  });
-  auto* token_revoke = token->add_subcommand("revoke", "Revoke a token by its id or name");
-  token_revoke->add_option("token", token_name, "The token's id or name")->required();
-  Action(token_revoke, exit_code, [&]() -> Status {
-    STRM_ASSIGN_OR_RETURN(auto catalog, OpenSqliteCatalog(StrmHome()));
-    return catalog->RevokeApiToken(token_name, NowMillis());
-  });
-  auto* token_list = token->add_subcommand("list", "List the tokens (never their secrets)");
-  AddOutputFlag(token_list, ctx);
-  Action(token_list, exit_code, [&]() -> Status {
-    STRM_ASSIGN_OR_RETURN(auto catalog, OpenSqliteCatalog(StrmHome()));
-    STRM_ASSIGN_OR_RETURN(auto tokens, catalog->ListApiTokens());
-    nlohmann::json json = nlohmann::json::array();
-    Table table{{"Id", "Name", "Created", "Revoked"}, {}};
-    for (const ApiToken& t : tokens) {
-      const std::string revoked = t.revoked_at ? FormatTimestamp(*t.revoked_at) : "";
-      json.push_back({{"id", t.id},
-                      {"name", t.name},
-                      {"created_at", FormatTimestamp(t.created_at)},
-                      {"revoked_at", t.revoked_at ? nlohmann::json(revoked) : nlohmann::json()}});
-      table.rows.push_back({t.id, t.name, FormatTimestamp(t.created_at), revoked});
-    }
-    return PrintEntity(ctx, json, table);
-  });
-
-  Action(serve, exit_code, [&]() -> Status {
-    if (token->parsed()) return Status::Ok();  // `serve token ...` ran instead
-    STRM_ASSIGN_OR_RETURN(serve_options.log_format, server::ParseLogFormat(log_format));
-    if (!tls_cert.empty()) serve_options.tls_cert_file = tls_cert;
-    if (!tls_key.empty()) serve_options.tls_key_file = tls_key;
-    serve_options.home = StrmHome();
-    if (catalog_url.rfind("sqlite:", 0) == 0 && catalog_url.size() > 7) {
-      serve_options.home = catalog_url.substr(7);
-    } else if (catalog_url.rfind("postgresql://", 0) == 0 ||
-               catalog_url.rfind("postgres://", 0) == 0) {
-      return FailedPrecondition(
-          "--catalog: PostgreSQL catalogs (several nodes on one platform) are not supported by "
-          "this release; use sqlite:DIR");
-    } else if (!catalog_url.empty()) {
-      return InvalidArgument("--catalog must be sqlite:DIR or postgresql://..., got '" +
-                             catalog_url + "'");
-    }
-    return server::Serve(serve_options);
-  });
+  AddServeCommands(app, ctx, exit_code);
 
   // completion
   std::string shell;
