@@ -38,10 +38,6 @@ std::optional<std::vector<std::string>> Segments(std::string_view path) {
   return out;
 }
 
-HttpResponse JsonResponse(int status, const nlohmann::json& body) {
-  return {status, {{"Content-Type", "application/json"}}, body.dump()};
-}
-
 // The body as JSON, or a 400 that says where it is broken.
 Result<nlohmann::json> ParseBody(const HttpRequest& r) {
   try {
@@ -97,6 +93,10 @@ HttpResponse NoContentOr(const Status& s) {
 }
 
 }  // namespace
+
+HttpResponse JsonResponse(int status, const nlohmann::json& body) {
+  return {status, {{"Content-Type", "application/json"}}, body.dump()};
+}
 
 int HttpStatusOf(StatusCode code) {
   switch (code) {

@@ -16,6 +16,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "core/status.h"
 #include "core/worker_pool.h"
 #include "platform/platform.h"
@@ -53,6 +55,9 @@ std::string ApiRoute(std::string_view method, std::string_view path);
 
 // The HTTP status of a Status code: 400, 403, 404, 409, 499, 500, 503.
 int HttpStatusOf(StatusCode code);
+
+// `body` as JSON with `status`.
+HttpResponse JsonResponse(int status, const nlohmann::json& body);
 
 // {"error": {"code", "status", "message"}}.
 HttpResponse ErrorResponse(int http_status, const Status& status);

@@ -83,10 +83,8 @@ struct Http2Callbacks {
         s->too_large = true;
     }
     if (s->too_large && !s->answered) {
-      self.Respond(f->hd.stream_id, {413,
-                                     {{"content-type", "application/json"}},
-                                     R"({"error":{"code":413,"message":"the request body is )"
-                                     R"(larger than the server accepts"}})"});
+      self.Respond(f->hd.stream_id,
+                   LayerError(413, "the request body is larger than the server accepts"));
       return 0;
     }
     if ((f->hd.flags & NGHTTP2_FLAG_END_STREAM) && !s->answered)

@@ -30,11 +30,6 @@ using error_code = boost::system::error_code;
 
 constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-std::string ErrorBody(int status, std::string_view message) {
-  return R"({"error":{"code":)" + std::to_string(status) + R"(,"message":")" +
-         std::string(message) + R"("}})";
-}
-
 class Connection {
  public:
   virtual ~Connection() = default;
@@ -164,7 +159,7 @@ class Http1Connection final : public Connection,
   void Fail(int status, std::string_view message) {
     keep_alive_ = false;
     version_ = 11;
-    Send({status, {{"Content-Type", "application/json"}}, ErrorBody(status, message)});
+    Send(LayerError(status, message));
   }
 
   void OnRequest() {

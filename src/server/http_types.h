@@ -45,6 +45,15 @@ struct HttpResponse {
   std::string body;
 };
 
+// An answer of the HTTP layer itself (413, 431, 400), before any handler:
+// {"error": {"code": STATUS, "message": MESSAGE}}, with `message` free of quotes.
+inline HttpResponse LayerError(int status, std::string_view message) {
+  return {status,
+          {{"Content-Type", "application/json"}},
+          R"({"error":{"code":)" + std::to_string(status) + R"(,"message":")" +
+              std::string(message) + R"("}})"};
+}
+
 // Answers one request; must be called exactly once. Thread-safe.
 using Responder = std::function<void(HttpResponse)>;
 using HttpHandler = std::function<void(HttpRequest&&, Responder)>;

@@ -41,10 +41,6 @@ Status ParseListen(const std::string& listen, HttpServerOptions& out) {
   return Status::Ok();
 }
 
-HttpResponse Json(int status, const nlohmann::json& body) {
-  return {status, {{"Content-Type", "application/json"}}, body.dump()};
-}
-
 // The first start of a server on a home makes an admin token and writes it, and nothing else,
 // to <home>/api-token (0600): never to the log or the terminal.
 Status EnsureAdminToken(Catalog& catalog, const std::string& home, Log& log) {
@@ -114,7 +110,7 @@ Status Serve(const ServeOptions& options) {
     const int now = phase.load(std::memory_order_acquire);
     if (path == "/healthz") {
       const char* status = now == kReady ? "ok" : now == kStarting ? "starting" : "stopping";
-      return logged(Json(now == kReady ? 200 : 503, {{"status", status}}));
+      return logged(JsonResponse(now == kReady ? 200 : 503, {{"status", status}}));
     }
     if (now != kReady)
       return logged(ErrorResponse(503, Unavailable(now == kStarting ? "the server is starting"
