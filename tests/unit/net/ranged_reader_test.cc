@@ -18,6 +18,7 @@ struct Object {
   std::string version = "\"v1\"";
   std::vector<std::string> asked;  // "first-last@version" of each GET
   int break_after = -1;            // the next GET breaks after this many bytes (once)
+  int64_t break_first = -1;        // ... if it asks from this byte (-1: whichever it asks)
   bool whole = false;              // answer 200 with every byte, whatever the range
   bool head = false;               // the store knows size and version before any range
   int unavailable = 0;             // the next GETs answer 503
@@ -64,8 +65,11 @@ class Ranges final : public RangeSource {
                                                 std::to_string(o_->data.size())});
       body = o_->data.substr(first, end - first + 1);
     }
-    const int cut = o_->break_after;
-    o_->break_after = -1;
+    int cut = -1;
+    if (o_->break_first < 0 || static_cast<int64_t>(first) == o_->break_first) {
+      cut = o_->break_after;
+      o_->break_after = -1;
+    }
     lock.unlock();
     if (cut >= 0 && static_cast<size_t>(cut) < body.size()) {
       STRM_RETURN_IF_ERROR(sink(std::string_view(body).substr(0, cut)));
@@ -121,12 +125,10 @@ TEST(RangedReader, ReadsRangeByRangePinnedToTheFirstVersion) {
 TEST(RangedReader, ResumesABrokenRangeAtTheFirstMissingByte) {
   Object o;
   o.data = Data(25);
+  o.break_after = 4;
+  o.break_first = 10;  // the second range
   auto in = OpenRangedReader(std::make_shared<Ranges>(&o), Options(10));
   ASSERT_TRUE(in.ok());
-  {
-    std::lock_guard<std::mutex> lock(o.mu);
-    o.break_after = 4;  // the range after the first (it may be on its way already)
-  }
   auto all = ReadEverything(**in);
   ASSERT_TRUE(all.ok()) << all.status().message();
   EXPECT_EQ(*all, o.data);
