@@ -29,6 +29,18 @@ Result<JobState> ParseJobState(std::string_view name) {
   return InvalidArgument("unknown batch job state '" + std::string(name) + "'");
 }
 
+namespace {
+constexpr std::string_view kFileStateNames[] = {"NEW", "PROCESSING", "DONE", "FAILED"};
+}  // namespace
+
+std::string_view JobFileStateName(JobFileState s) { return kFileStateNames[static_cast<int>(s)]; }
+
+Result<JobFileState> ParseJobFileState(std::string_view name) {
+  for (size_t i = 0; i < std::size(kFileStateNames); ++i)
+    if (name == kFileStateNames[i]) return static_cast<JobFileState>(i);
+  return InvalidArgument("unknown batch job file state '" + std::string(name) + "'");
+}
+
 int64_t DefaultKeyExpiry(int64_t day) {
   using namespace date;
   year_month_day ymd{sys_days{days{day}}};

@@ -36,6 +36,22 @@ bool IsFinal(JobState s);
 std::string_view JobStateName(JobState s);  // "PENDING", ...
 Result<JobState> ParseJobState(std::string_view name);
 
+// An input file of a batch job whose source is a glob or a prefix (SPEC §5 "Watching jobs"):
+// NEW when seen, PROCESSING while a run has it, then DONE or FAILED for good.
+enum class JobFileState { kNew, kProcessing, kDone, kFailed };
+std::string_view JobFileStateName(JobFileState s);  // "NEW", ...
+Result<JobFileState> ParseJobFileState(std::string_view name);
+
+struct BatchJobFile {
+  std::string name;  // the object's name under the source's path prefix
+  int64_t seq = 0;   // order of appearance within the job, from 1
+  JobFileState state = JobFileState::kNew;
+  std::string message;                              // what its run did, or why it failed
+  nlohmann::json stats = nlohmann::json::object();  // rows, rejected_rows, keys, attempts, ...
+  int64_t first_seen = 0;                           // epoch ms
+  int64_t updated_at = 0;
+};
+
 struct BatchJobRecord {
   std::string id;
   nlohmann::json config;  // canonical job config, seeds included (sealed at rest)
@@ -44,6 +60,7 @@ struct BatchJobRecord {
   nlohmann::json stats = nlohmann::json::object();  // rows, bytes, seconds, rows_per_second
   int64_t created_at = 0;
   int64_t updated_at = 0;
+  std::vector<BatchJobFile> files;  // a job of many input files: each; filled by GetBatchJob
 };
 
 // A token of the server's API (platform/api_tokens.h makes and checks them). Only the SHA-256
@@ -150,7 +167,17 @@ class Catalog {
                                 const nlohmann::json& stats) = 0;
   virtual Result<BatchJobRecord> GetBatchJob(std::string_view id) = 0;
   virtual Result<std::vector<BatchJobRecord>> ListBatchJobs() = 0;  // oldest first
-  virtual Status DeleteBatchJob(std::string_view id) = 0;
+  virtual Status DeleteBatchJob(std::string_view id) = 0;           // its files too
+
+  // The input files of job `job_id` (catalog-side state of a watching job, so that each file
+  // is processed once across restarts). AddBatchJobFiles records those of `names` that the job
+  // does not have yet as NEW, in the order given, after the files it has; it returns them.
+  virtual Result<std::vector<BatchJobFile>> AddBatchJobFiles(
+      std::string_view job_id, const std::vector<std::string>& names) = 0;
+  // Sets the file's state, message and stats, and its updated_at to now. NotFound.
+  virtual Status UpdateBatchJobFile(std::string_view job_id, const BatchJobFile& file) = 0;
+  virtual Result<std::vector<BatchJobFile>> ListBatchJobFiles(
+      std::string_view job_id) = 0;  // by seq
 
   virtual Status CreateApiToken(const ApiToken& token) = 0;       // AlreadyExists (same id)
   virtual Result<ApiToken> GetApiToken(std::string_view id) = 0;  // NotFound

@@ -163,6 +163,74 @@ class SqliteCatalog final : public Catalog {
     return DeleteWhere("batch_jobs", "id", id, "batch job " + std::string(id) + " does not exist");
   }
 
+  Result<std::vector<BatchJobFile>> AddBatchJobFiles(
+      std::string_view job_id, const std::vector<std::string>& names) override {
+    std::lock_guard lock(mu_);
+    STRM_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+    auto added = [&]() -> Result<std::vector<BatchJobFile>> {
+      STRM_ASSIGN_OR_RETURN(
+          auto last,
+          db_->Prepare("SELECT COALESCE(MAX(seq), 0) FROM batch_job_files WHERE job_id=?"));
+      last.Bind(1, job_id);
+      STRM_ASSIGN_OR_RETURN(bool row, last.Step());
+      int64_t seq = row ? last.Int(0) : 0;
+      STRM_ASSIGN_OR_RETURN(auto insert,
+                            db_->Prepare("INSERT INTO batch_job_files VALUES (?,?,?,?,?,?,?,?) "
+                                         "ON CONFLICT (job_id, name) DO NOTHING"));
+      std::vector<BatchJobFile> out;
+      const int64_t now = NowMillis();
+      for (const std::string& name : names) {
+        BatchJobFile f{name, seq + 1, JobFileState::kNew, "", nlohmann::json::object(), now, now};
+        insert.Reset();
+        insert.Bind(1, job_id).Bind(2, f.name).Bind(3, f.seq).Bind(4, JobFileStateName(f.state));
+        insert.Bind(5, f.message).Bind(6, f.stats.dump()).Bind(7, now).Bind(8, now);
+        Status s = insert.Run();
+        if (s.code() == StatusCode::kAlreadyExists)  // the name's conflict does nothing: no job
+          return NotFound("batch job " + std::string(job_id) + " does not exist");
+        STRM_RETURN_IF_ERROR(s);
+        if (db_->Changes() == 0) continue;  // known already
+        ++seq;
+        out.push_back(std::move(f));
+      }
+      return out;
+    }();
+    Status done = added.ok() ? db_->Exec("COMMIT") : db_->Exec("ROLLBACK");
+    if (!added.ok()) return added.status();
+    STRM_RETURN_IF_ERROR(done);
+    return added;
+  }
+
+  Status UpdateBatchJobFile(std::string_view job_id, const BatchJobFile& f) override {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare("UPDATE batch_job_files SET state=?, message=?, "
+                                                "stats=?, updated_at=? WHERE job_id=? AND name=?"));
+    st.Bind(1, JobFileStateName(f.state)).Bind(2, f.message).Bind(3, f.stats.dump());
+    st.Bind(4, NowMillis()).Bind(5, job_id).Bind(6, f.name);
+    STRM_RETURN_IF_ERROR(st.Run());
+    if (db_->Changes() == 0)
+      return NotFound("batch job " + std::string(job_id) + " has no file '" + f.name + "'");
+    return Status::Ok();
+  }
+
+  Result<std::vector<BatchJobFile>> ListBatchJobFiles(std::string_view job_id) override {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT name, seq, state, message, stats, "
+                                                "first_seen, updated_at FROM batch_job_files "
+                                                "WHERE job_id=? ORDER BY seq"));
+    st.Bind(1, job_id);
+    return Collect<BatchJobFile>(st, [](const SqliteStatement& r) -> Result<BatchJobFile> {
+      BatchJobFile f;
+      f.name = r.Text(0);
+      f.seq = r.Int(1);
+      STRM_ASSIGN_OR_RETURN(f.state, ParseJobFileState(r.Text(2)));
+      f.message = r.Text(3);
+      f.stats = nlohmann::json::parse(r.Text(4), nullptr, false);
+      f.first_seen = r.Int(5);
+      f.updated_at = r.Int(6);
+      return f;
+    });
+  }
+
   Status CreateApiToken(const ApiToken& t) override {
     std::lock_guard lock(mu_);
     STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare("INSERT INTO api_tokens VALUES (?,?,?,?,?)"));

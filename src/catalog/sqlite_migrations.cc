@@ -37,6 +37,15 @@ CREATE TABLE api_tokens (
   id TEXT PRIMARY KEY, name TEXT NOT NULL, digest BLOB NOT NULL,
   created_at INTEGER NOT NULL, revoked_at INTEGER);
 )sql"},
+    SqliteMigration{3, "the input files of batch jobs that read many (watching jobs)", R"sql(
+-- seq: order of appearance within the job; name: the object under the source's prefix.
+CREATE TABLE batch_job_files (
+  job_id TEXT NOT NULL REFERENCES batch_jobs(id) ON DELETE CASCADE,
+  name TEXT NOT NULL, seq INTEGER NOT NULL, state TEXT NOT NULL, message TEXT NOT NULL,
+  stats TEXT NOT NULL, first_seen INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (job_id, name));
+CREATE UNIQUE INDEX batch_job_files_seq ON batch_job_files (job_id, seq);
+)sql"},
 };
 
 }  // namespace

@@ -328,5 +328,83 @@ TEST_F(SqliteCatalogTest, JobConfigIsSealedAtRest) {
             "hi-there");
 }
 
+// --- the input files of a batch job ---
+
+std::vector<std::string> NamesOf(const std::vector<BatchJobFile>& files) {
+  std::vector<std::string> out;
+  for (const auto& f : files) out.push_back(f.name);
+  return out;
+}
+
+TEST_F(SqliteCatalogTest, JobFilesAreAddedOnceInOrderOfAppearance) {
+  ASSERT_TRUE(catalog_->CreateBatchJob(Job("job-1", 1000)).ok());
+  auto first = catalog_->AddBatchJobFiles("job-1", {"b.csv", "a.csv"});
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_THAT(NamesOf(*first), ElementsAre("b.csv", "a.csv"));
+  EXPECT_EQ((*first)[0].seq, 1);
+  EXPECT_EQ((*first)[1].seq, 2);
+  // Known names are left as they are; new ones follow the known ones.
+  auto second = catalog_->AddBatchJobFiles("job-1", {"a.csv", "c.csv", "b.csv"});
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  ASSERT_THAT(NamesOf(*second), ElementsAre("c.csv"));
+  EXPECT_EQ((*second)[0].seq, 3);
+  auto listed = catalog_->ListBatchJobFiles("job-1");
+  ASSERT_TRUE(listed.ok()) << listed.status().message();
+  EXPECT_THAT(NamesOf(*listed), ElementsAre("b.csv", "a.csv", "c.csv"));
+  for (const auto& f : *listed) {
+    EXPECT_EQ(f.state, JobFileState::kNew);
+    EXPECT_EQ(f.message, "");
+    EXPECT_EQ(f.stats, nlohmann::json::object());
+    EXPECT_GT(f.first_seen, 0);
+  }
+  // Another job's files are its own.
+  ASSERT_TRUE(catalog_->CreateBatchJob(Job("job-2", 2000)).ok());
+  auto other = catalog_->AddBatchJobFiles("job-2", {"a.csv"});
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ((*other)[0].seq, 1);
+  EXPECT_EQ(catalog_->ListBatchJobFiles("job-1")->size(), 3u);
+}
+
+TEST_F(SqliteCatalogTest, JobFileUpdatesAreKeptAndFilesGoWithTheirJob) {
+  ASSERT_TRUE(catalog_->CreateBatchJob(Job("job-1", 1000)).ok());
+  auto added = catalog_->AddBatchJobFiles("job-1", {"a.csv", "b.csv"});
+  ASSERT_TRUE(added.ok());
+  BatchJobFile a = (*added)[0];
+  a.state = JobFileState::kDone;
+  a.message = "Processed 10 records";
+  a.stats = {{"rows", 10}, {"attempts", 1}};
+  ASSERT_TRUE(catalog_->UpdateBatchJobFile("job-1", a).ok());
+  auto listed = catalog_->ListBatchJobFiles("job-1");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ((*listed)[0].state, JobFileState::kDone);
+  EXPECT_EQ((*listed)[0].message, "Processed 10 records");
+  EXPECT_EQ((*listed)[0].stats, a.stats);
+  EXPECT_EQ((*listed)[0].seq, 1) << "the order is not touched";
+  EXPECT_EQ((*listed)[1].state, JobFileState::kNew);
+
+  BatchJobFile missing = a;
+  missing.name = "zzz.csv";
+  Status s = catalog_->UpdateBatchJobFile("job-1", missing);
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_EQ(s.message(), "batch job job-1 has no file 'zzz.csv'");
+  auto no_job = catalog_->AddBatchJobFiles("nope", {"a.csv"});
+  ASSERT_FALSE(no_job.ok());
+  EXPECT_EQ(no_job.status().message(), "batch job nope does not exist");
+
+  ASSERT_TRUE(catalog_->DeleteBatchJob("job-1").ok());
+  EXPECT_THAT(*catalog_->ListBatchJobFiles("job-1"), IsEmpty());
+  // A job made again under the same id starts with no files.
+  ASSERT_TRUE(catalog_->CreateBatchJob(Job("job-1", 3000)).ok());
+  EXPECT_EQ((*catalog_->AddBatchJobFiles("job-1", {"b.csv"}))[0].seq, 1);
+}
+
+TEST(JobFileStateTest, NamesRoundTrip) {
+  for (JobFileState s :
+       {JobFileState::kNew, JobFileState::kProcessing, JobFileState::kDone, JobFileState::kFailed})
+    EXPECT_EQ(*ParseJobFileState(JobFileStateName(s)), s);
+  EXPECT_EQ(ParseJobFileState("DONE").value(), JobFileState::kDone);
+  EXPECT_EQ(ParseJobFileState("done").status().message(), "unknown batch job file state 'done'");
+}
+
 }  // namespace
 }  // namespace strm

@@ -48,6 +48,7 @@ TEST_F(SqliteCatalogTest, ANewCatalogIsAtTheLatestVersion) {
   EXPECT_EQ(VersionOf(home_ + "/catalog.db"), SqliteSchemaVersion());
   EXPECT_TRUE(HasTable(home_ + "/catalog.db", "api_tokens"));
   EXPECT_TRUE(HasTable(home_ + "/catalog.db", "key_chunks"));
+  EXPECT_TRUE(HasTable(home_ + "/catalog.db", "batch_job_files"));
 }
 
 // The catalog made by the release before numbered migrations (see its README): it opens with
@@ -64,6 +65,7 @@ TEST_F(SqliteCatalogTest, ACatalogOfThePreviousReleaseOpensAndMigrates) {
   ASSERT_TRUE(catalog.ok()) << catalog.status().message();
   EXPECT_EQ(VersionOf(old_home + "/catalog.db"), SqliteSchemaVersion());
   EXPECT_TRUE(HasTable(old_home + "/catalog.db", "api_tokens"));
+  EXPECT_TRUE(HasTable(old_home + "/catalog.db", "batch_job_files"));
 
   auto connectors = (*catalog)->ListDataConnectors();
   ASSERT_TRUE(connectors.ok());
