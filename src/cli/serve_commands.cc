@@ -15,6 +15,7 @@ void AddServeCommands(CLI::App& app, Context& ctx, int& exit_code) {
     server::ServeOptions options;
     std::string log_format = "text";
     std::string tls_cert, tls_key, catalog_url, token_name;
+    double watch_seconds = 10;
   };
   auto flags = std::make_shared<Flags>();
   Flags& f = *flags;
@@ -28,6 +29,11 @@ void AddServeCommands(CLI::App& app, Context& ctx, int& exit_code) {
   serve->add_option("--job-slots", f.options.job_slots, "Batch jobs that run at once")
       ->check(WholeNumber(1, 64))
       ->default_str("2");
+  serve
+      ->add_option("--watch-interval", f.watch_seconds,
+                   "Seconds between two listings of a watching job's source")
+      ->check(CLI::Range(0.05, 3600.0))
+      ->default_str("10");
   serve->add_option("--http-threads", f.options.http_threads, "Threads serving HTTP")
       ->check(WholeNumber(1, 64))
       ->default_str("1");
@@ -88,6 +94,8 @@ void AddServeCommands(CLI::App& app, Context& ctx, int& exit_code) {
     if (!f.tls_cert.empty()) f.options.tls_cert_file = f.tls_cert;
     if (!f.tls_key.empty()) f.options.tls_key_file = f.tls_key;
     f.options.home = StrmHome();
+    f.options.watch_interval =
+        std::chrono::milliseconds(static_cast<int64_t>(f.watch_seconds * 1000 + 0.5));
     if (f.catalog_url.rfind("sqlite:", 0) == 0 && f.catalog_url.size() > 7) {
       f.options.home = f.catalog_url.substr(7);
     } else if (f.catalog_url.rfind("postgresql://", 0) == 0 ||

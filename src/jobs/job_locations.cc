@@ -52,6 +52,46 @@ bool IsInputName(const DataLocation& source, std::string_view name) {
                                   : MatchesFieldPattern(source.file_name, name);
 }
 
+bool HasInputPlaceholder(const BatchJobConfig& config) {
+  for (const JobOutput& o : JobOutputs(config))
+    if (o.location.file_name.find(kInputPlaceholder) != std::string::npos) return true;
+  return false;
+}
+
+BatchJobConfig ForInputFile(const BatchJobConfig& config, std::string_view name) {
+  const size_t dot = name.rfind('.');
+  const std::string_view stem =
+      dot == 0 || dot == std::string_view::npos ? name : name.substr(0, dot);
+  auto fill = [stem](DataLocation& loc) {
+    for (size_t at = 0; (at = loc.file_name.find(kInputPlaceholder, at)) != std::string::npos;
+         at += stem.size())
+      loc.file_name.replace(at, kInputPlaceholder.size(), stem);
+  };
+  BatchJobConfig one = config;
+  one.source.file_name = std::string(name);
+  fill(one.encrypted_data);
+  fill(one.encryption_keys_data);
+  for (DerivedDataConfig& d : one.derived_data) fill(d.target);
+  if (one.rejected_data) fill(*one.rejected_data);
+  return one;
+}
+
+Status CheckInputPlaceholders(const BatchJobConfig& config, bool watching) {
+  if (!HasInputPattern(config.source)) return Status::Ok();
+  const bool per_file = watching || HasInputPlaceholder(config);
+  if (!per_file) return Status::Ok();
+  for (const JobOutput& o : JobOutputs(config)) {
+    if (o.location.file_name.find(kInputPlaceholder) != std::string::npos) continue;
+    return InvalidArgument(
+        std::string(watching ? "a job that watches its source"
+                             : "a job with {input} in an output") +
+        " writes each output once per input file, so every output's file_name must contain "
+        "{input} (as in 'out/{input}.csv'): " +
+        Named(o.what, o.location) + " has none");
+  }
+  return Status::Ok();
+}
+
 Status CheckJobLocations(const BatchJobConfig& config, const StoreResolver& stores) {
   struct Resolved {
     std::string name;

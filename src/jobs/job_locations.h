@@ -44,6 +44,23 @@ bool HasInputPattern(const DataLocation& source);
 // no file name, ends in ".csv".
 bool IsInputName(const DataLocation& source, std::string_view name);
 
+// "{input}" in an output's file name stands for the name of the input object it was made
+// from, without its extension (SPEC §5 "Watching jobs").
+inline constexpr std::string_view kInputPlaceholder = "{input}";
+
+// Whether the file name of one of the job's outputs holds {input}.
+bool HasInputPlaceholder(const BatchJobConfig& config);
+
+// The job for one input object `name` (directly under the source's path prefix): its source
+// names that object, and {input} in its outputs' file names is `name` without its extension
+// ("day-3.csv" -> "day-3"; ".csv" and "x" stay whole).
+BatchJobConfig ForInputFile(const BatchJobConfig& config, std::string_view name);
+
+// InvalidArgument unless the outputs can be made once per input file: with a source of many
+// files, every output's file name holds {input} or none does; `watching` (a server's job of
+// many files, which runs file by file) requires every.
+Status CheckInputPlaceholders(const BatchJobConfig& config, bool watching);
+
 // FailedPrecondition, before anything is read or written, when two outputs of `config`
 // resolve to the same object (ObjectStore::ObjectUri: through different connectors too), or
 // an output is the job's input or matches its input pattern; the message names both:

@@ -196,8 +196,45 @@ json BatchJobJson(const BatchJobRecord& job, Secrets secrets) {
   j["stats"] = job.stats;
   j["created_at"] = FormatTimestamp(job.created_at);
   j["updated_at"] = FormatTimestamp(job.updated_at);
+  if (!job.files.empty()) {
+    json files = json::array();
+    for (const BatchJobFile& f : job.files)
+      files.push_back({{"name", f.name},
+                       {"seq", f.seq},
+                       {"state", JobFileStateName(f.state)},
+                       {"message", f.message},
+                       {"stats", f.stats},
+                       {"first_seen", FormatTimestamp(f.first_seen)},
+                       {"updated_at", FormatTimestamp(f.updated_at)}});
+    j["files"] = std::move(files);
+  }
   return j;
 }
+
+namespace {
+
+Result<BatchJobFile> BatchJobFileFromJson(const json& j, const std::string& where) {
+  FormReader r(j, where);
+  if (!j.is_object()) return r.NotAnObject();
+  BatchJobFile f;
+  STRM_ASSIGN_OR_RETURN(f.name, r.String("name"));
+  const json* seq = r.Find("seq");
+  if (seq == nullptr || !seq->is_number_integer()) return r.Error("seq", "must be an integer");
+  f.seq = seq->get<int64_t>();
+  STRM_ASSIGN_OR_RETURN(std::string state, r.String("state"));
+  auto parsed = ParseJobFileState(state);
+  if (!parsed.ok()) return r.Error("state", "must be one of NEW, PROCESSING, DONE, FAILED");
+  f.state = *parsed;
+  STRM_ASSIGN_OR_RETURN(f.message, r.String("message"));
+  const json* stats = r.Find("stats");
+  if (stats == nullptr || !stats->is_object()) return r.Error("stats", "must be an object");
+  f.stats = *stats;
+  STRM_ASSIGN_OR_RETURN(f.first_seen, r.Timestamp("first_seen"));
+  STRM_ASSIGN_OR_RETURN(f.updated_at, r.Timestamp("updated_at"));
+  return f;
+}
+
+}  // namespace
 
 Result<BatchJobRecord> BatchJobFromJson(const json& j) {
   FormReader r(j, "batch job");
@@ -220,9 +257,18 @@ Result<BatchJobRecord> BatchJobFromJson(const json& j) {
   job.stats = *stats;
   STRM_ASSIGN_OR_RETURN(job.created_at, r.Timestamp("created_at"));
   STRM_ASSIGN_OR_RETURN(job.updated_at, r.Timestamp("updated_at"));
+  if (const json* files = r.Find("files")) {
+    if (!files->is_array()) return r.Error("files", "must be an array");
+    for (size_t i = 0; i < files->size(); ++i) {
+      STRM_ASSIGN_OR_RETURN(
+          BatchJobFile f,
+          BatchJobFileFromJson((*files)[i], "batch job files[" + std::to_string(i) + "]"));
+      job.files.push_back(std::move(f));
+    }
+  }
   // The rest, "ref" included, is the job's config.
   job.config = j;
-  for (const char* key : {"state", "message", "stats", "created_at", "updated_at"})
+  for (const char* key : {"state", "message", "stats", "created_at", "updated_at", "files"})
     job.config.erase(key);
   return job;
 }

@@ -9,7 +9,9 @@
 //                   "data_subject_field", "is_public"}.
 //   batch job       the stored job config (the canonical form of jobs/batch_job_config.h),
 //                   with {"ref": {"id"}, "state", "message", "stats", "created_at",
-//                   "updated_at"} set over it.
+//                   "updated_at"} set over it, and "files" when it has input files of its
+//                   own (a watching job): [{"name", "seq", "state", "message", "stats",
+//                   "first_seen", "updated_at"}] in order of appearance.
 // Timestamps are UTC with milliseconds: "2026-11-21T12:57:00.123Z".
 //
 // Secrets are a connector's credentials and a job's masking seeds. Secrets::kMasked (what is

@@ -9,6 +9,7 @@
 #include "jobs/job_locations.h"
 #include "jobs/job_plan.h"
 #include "platform/connector_store.h"
+#include "platform/file_set_run.h"
 #include "platform/process_identity.h"
 #include "platform/progress_recorder.h"
 
@@ -53,6 +54,18 @@ bool RunByServer(const BatchJobRecord& job) {
 
 int AttemptOf(const BatchJobRecord& job) { return job.stats.value("attempt", 1); }
 
+// Whether the job runs file by file (file_set_run.h): its source is many files, and it is a
+// server's (which watches them) or its outputs hold {input}.
+bool RunsFileByFile(const BatchJobConfig& config, bool server) {
+  return HasInputPattern(config.source) && (server || HasInputPlaceholder(config));
+}
+
+bool WatchesSource(const BatchJobRecord& job, bool server) {
+  if (!server) return false;
+  auto config = ParseBatchJobConfig(job.config.dump(), "batch job " + job.id);
+  return config.ok() && HasInputPattern(config->source);
+}
+
 }  // namespace
 
 // One job's records as it runs: every change goes to the catalog and to the watchers.
@@ -60,6 +73,17 @@ struct LocalJobs::Attempt {
   LocalJobs& jobs;
   BatchJobRecord record;
   nlohmann::json runner;  // runner, runner_kind, attempt: kept in stats until the end
+
+  // A running job's new message and stats, not a change of state: to the catalog and the
+  // watchers only.
+  void Refresh(std::string message, nlohmann::json stats) {
+    record.message = std::move(message);
+    stats.update(runner);
+    record.stats = std::move(stats);
+    record.updated_at = NowMillis();
+    (void)jobs.catalog_.UpdateBatchJob(record.id, record.state, record.message, record.stats);
+    jobs.running_.Publish(record);
+  }
 
   void Set(JobState state, std::string message, nlohmann::json stats) {
     record.state = state;
@@ -95,6 +119,7 @@ Result<BatchJobRecord> LocalJobs::Submit(std::string_view job_json, std::string 
   FillSeeds(config);
   STRM_ASSIGN_OR_RETURN(DataContract contract, catalog_.GetDataContract(config.contract));
   STRM_RETURN_IF_ERROR(ValidateJob(config, contract).WithContext(source_name));
+  STRM_RETURN_IF_ERROR(CheckInputPlaceholders(config, options_.server).WithContext(source_name));
   for (const auto& name : JobConnectors(config)) {
     auto c = catalog_.GetDataConnector(name);
     if (!c.ok()) return c.status().WithContext(source_name);
@@ -114,10 +139,12 @@ Result<BatchJobRecord> LocalJobs::Submit(std::string_view job_json, std::string 
 }
 
 Status LocalJobs::StartJob(const BatchJobRecord& record, int threads) {
-  return running_.Start(record,
-                        [this, threads](const std::string& id, const std::atomic<bool>& cancel) {
-                          Run(id, cancel, threads);
-                        });
+  return running_.Start(
+      record,
+      [this, threads](const std::string& id, const std::atomic<bool>& cancel) {
+        Run(id, cancel, threads);
+      },
+      WatchesSource(record, options_.server));
 }
 
 Status LocalJobs::ResumeUnfinished() {
@@ -136,8 +163,12 @@ Status LocalJobs::ResumeUnfinished() {
       continue;
     const int attempt = AttemptOf(job) + 1;
     job.state = JobState::kPending;
-    job.message = "run again from the start (attempt " + std::to_string(attempt) +
-                  "): the server that ran it stopped before it finished";
+    job.message = WatchesSource(job, true)
+                      ? "watching again (attempt " + std::to_string(attempt) +
+                            ") after the server that ran it stopped; files done are not "
+                            "processed again"
+                      : "run again from the start (attempt " + std::to_string(attempt) +
+                            "): the server that ran it stopped before it finished";
     job.stats = {{"runner", CurrentProcess().ToJson()},
                  {"runner_kind", "server"},
                  {"runner_instance", instance_},
@@ -157,13 +188,16 @@ void LocalJobs::Run(const std::string& id, const std::atomic<bool>& cancel, int 
     if (stored->stats.contains(k)) a.runner[k] = stored->stats[k];
   const std::string resumed = stored->message;  // "run again ..." of a resumed job
 
+  const bool watching = WatchesSource(*stored, options_.server);
   auto fail = [&](JobState state, const Status& cause) {
     nlohmann::json stats = {{"error_code", StatusCodeName(cause.code())}};
     if (state == JobState::kCancelled && stopping_ && options_.server) {
       // The server is draining: the job runs again from the start when it is back.
       a.Set(JobState::kPending,
-            "interrupted by the server's shutdown; it runs again from the start when the "
-            "server starts",
+            watching ? "interrupted by the server's shutdown; it watches its source again "
+                       "when the server starts"
+                     : "interrupted by the server's shutdown; it runs again from the start "
+                       "when the server starts",
             nlohmann::json::object());
       return;
     }
@@ -202,6 +236,10 @@ void LocalJobs::Run(const std::string& id, const std::atomic<bool>& cancel, int 
   if (!started.ok()) return fail(JobState::kErrorStarting, started);
   a.Set(JobState::kStarted, resumed, nlohmann::json::object());
   a.Set(JobState::kRunning, resumed, nlohmann::json::object());
+  if (RunsFileByFile(*config, options_.server))
+    return RunFiles(a, *config, *contract, resolver, cancel, threads, fail);
+  const BatchJobConfig one =
+      HasInputPattern(config->source) ? *config : ForInputFile(*config, config->source.file_name);
 
   // While it runs: progress to the watchers ten times a second, to the catalog once a second
   // (from a thread of its own: the key store may hold the database).
@@ -228,7 +266,7 @@ void LocalJobs::Run(const std::string& id, const std::atomic<bool>& cancel, int 
     live.updated_at = NowMillis();
     running_.Publish(std::move(live));
   };
-  auto outcome = RunBatchJob(*config, *contract, catalog_, resolver, run);
+  auto outcome = RunBatchJob(one, *contract, catalog_, resolver, run);
   recorder.reset();  // no RUNNING record after the final one
   if (!outcome.ok()) {
     const bool cancelled = outcome.status().code() == StatusCode::kCancelled;
@@ -241,10 +279,59 @@ void LocalJobs::Run(const std::string& id, const std::atomic<bool>& cancel, int 
   a.Set(JobState::kFinished, std::move(message), OutcomeStats(*outcome));
 }
 
+void LocalJobs::RunFiles(Attempt& a, const BatchJobConfig& config, const DataContract& contract,
+                         const StoreResolver& stores, const std::atomic<bool>& cancel, int threads,
+                         const std::function<void(JobState, const Status&)>& fail) {
+  FileSetRunOptions run;
+  run.watch = options_.server;
+  run.interval = options_.watch_interval;
+  run.threads = threads;
+  run.cancel = &cancel;
+  run.on_update = [&a](const std::string& message, const nlohmann::json& stats) {
+    a.Refresh(message, stats);
+  };
+  run.on_file = [&](const BatchJobFile& file) {
+    if (options_.on_file) options_.on_file(a.record, file);
+  };
+  auto last_live = std::chrono::steady_clock::now();
+  run.on_progress = [&](const JobProgress& p) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_live < kLivePeriod) return;
+    last_live = now;
+    BatchJobRecord live = a.record;
+    live.stats.update(ProgressStats(p));
+    live.updated_at = NowMillis();
+    running_.Publish(std::move(live));
+  };
+  auto outcome = RunFileSet(config, contract, catalog_, stores, run);
+  if (!outcome.ok()) {
+    const bool cancelled = outcome.status().code() == StatusCode::kCancelled;
+    return fail(cancelled ? JobState::kCancelled : JobState::kError, outcome.status());
+  }
+  nlohmann::json stats = OutcomeStats(outcome->total);
+  stats["files_failed"] = outcome->failed;
+  if (outcome->failed > 0)
+    return a.Set(
+        JobState::kError,
+        std::to_string(outcome->failed) + " of " +
+            std::to_string(outcome->failed + outcome->total.files) +
+            " files failed, the others were processed; the first: " + outcome->first_failure,
+        std::move(stats));
+  a.Set(JobState::kFinished,
+        FinishedMessage(outcome->total) + " from " + std::to_string(outcome->total.files) +
+            " file" + (outcome->total.files == 1 ? "" : "s"),
+        std::move(stats));
+}
+
 Result<BatchJobRecord> LocalJobs::Get(std::string_view id) {
-  if (auto live = running_.Latest(id)) return *live;
-  STRM_ASSIGN_OR_RETURN(BatchJobRecord job, catalog_.GetBatchJob(id));
-  STRM_RETURN_IF_ERROR(MarkOrphaned(job));
+  BatchJobRecord job;
+  if (auto live = running_.Latest(id)) {
+    job = std::move(*live);
+  } else {
+    STRM_ASSIGN_OR_RETURN(job, catalog_.GetBatchJob(id));
+    STRM_RETURN_IF_ERROR(MarkOrphaned(job));
+  }
+  STRM_ASSIGN_OR_RETURN(job.files, catalog_.ListBatchJobFiles(job.id));
   return job;
 }
 

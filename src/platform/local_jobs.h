@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "jobs/job_locations.h"
 #include "platform/platform.h"
 #include "platform/running_jobs.h"
 
@@ -42,6 +43,10 @@ class LocalJobs {
  private:
   struct Attempt;
   void Run(const std::string& id, const std::atomic<bool>& cancel, int threads);
+  // The rest of Run for a job of many input files (file_set_run.h).
+  void RunFiles(Attempt& a, const BatchJobConfig& config, const DataContract& contract,
+                const StoreResolver& stores, const std::atomic<bool>& cancel, int threads,
+                const std::function<void(JobState, const Status&)>& fail);
   Status StartJob(const BatchJobRecord& record, int threads);
   Status MarkOrphaned(BatchJobRecord& job);
   // Another live process runs the job: the error that says so, else OK.

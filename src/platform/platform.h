@@ -78,6 +78,11 @@ struct LocalPlatformOptions {
   // Called on each change of a job's state (not on progress), from the thread that runs it,
   // after the catalog has it: for a server's log and metrics. Must not block.
   std::function<void(const BatchJobRecord&)> on_transition;
+  // A job of many input files: each file's change of state (file_set_run.h), likewise.
+  std::function<void(const BatchJobRecord&, const BatchJobFile&)> on_file;
+  // A server's job whose source is a glob or a prefix watches it (SPEC §5): how long between
+  // two listings.
+  std::chrono::milliseconds watch_interval{10000};
 };
 
 // The embedded platform on `home` ($STRM_HOME). Destroying it cancels the jobs it runs and

@@ -20,15 +20,15 @@ void RunningJobs::Stop() {
   changed_.notify_all();
   for (auto& t : slots_)
     if (t.joinable()) t.join();
-  std::vector<std::thread> cancelled;
+  std::vector<std::thread> apart;
   {
     std::lock_guard lock(mu_);
-    cancelled.swap(cancelled_);
+    apart.swap(apart_);
   }
-  for (auto& t : cancelled) t.join();
+  for (auto& t : apart) t.join();
 }
 
-Status RunningJobs::Start(const BatchJobRecord& record, Work work) {
+Status RunningJobs::Start(const BatchJobRecord& record, Work work, bool own_thread) {
   {
     std::lock_guard lock(mu_);
     if (stopping_) return FailedPrecondition("the platform is stopping; no job can start");
@@ -36,10 +36,26 @@ Status RunningJobs::Start(const BatchJobRecord& record, Work work) {
     job->latest = record;
     job->work = std::move(work);
     jobs_[record.id] = job;
-    queue_.push_back(record.id);
+    if (own_thread) {
+      RunApart(record.id, job);
+    } else {
+      queue_.push_back(record.id);
+    }
   }
   changed_.notify_all();
   return Status::Ok();
+}
+
+void RunningJobs::RunApart(const std::string& id, std::shared_ptr<Job> job) {
+  job->started = true;
+  apart_.emplace_back([this, job, id] {
+    job->work(id, job->cancel);
+    {
+      std::lock_guard inner(mu_);
+      jobs_.erase(id);
+    }
+    changed_.notify_all();
+  });
 }
 
 void RunningJobs::Slot() {
@@ -107,17 +123,7 @@ bool RunningJobs::Cancel(std::string_view id) {
   if (!it->second->started) {
     // Not waiting for a slot: its work runs now, sees the flag, and records CANCELLED.
     queue_.erase(std::remove(queue_.begin(), queue_.end(), it->first), queue_.end());
-    it->second->started = true;
-    std::shared_ptr<Job> job = it->second;
-    std::string key = it->first;
-    cancelled_.emplace_back([this, job, key] {
-      job->work(key, job->cancel);
-      {
-        std::lock_guard inner(mu_);
-        jobs_.erase(key);
-      }
-      changed_.notify_all();
-    });
+    RunApart(it->first, it->second);
   }
   return true;
 }

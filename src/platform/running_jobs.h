@@ -34,9 +34,10 @@ class RunningJobs {
   RunningJobs(const RunningJobs&) = delete;
   RunningJobs& operator=(const RunningJobs&) = delete;
 
-  // Queues job `record.id` (published as its first record) to run `work` on a free slot.
-  // FailedPrecondition once Stop has been called.
-  Status Start(const BatchJobRecord& record, Work work);
+  // Queues job `record.id` (published as its first record) to run `work` on a free slot, or,
+  // with `own_thread` (a job that watches its source, and would hold a slot for good), on a
+  // thread of its own at once. FailedPrecondition once Stop has been called.
+  Status Start(const BatchJobRecord& record, Work work, bool own_thread = false);
 
   // A newer record of a job of this board: watchers wake. Its updated_at is raised above the
   // previous record's if needed, so that every published record is newer than the last.
@@ -67,6 +68,7 @@ class RunningJobs {
     bool started = false;
   };
   void Slot();
+  void RunApart(const std::string& id, std::shared_ptr<Job> job);  // off the slots; mu_ held
 
   std::mutex mu_;
   std::condition_variable changed_;  // a record published, a job gone, work queued, stop
@@ -74,7 +76,8 @@ class RunningJobs {
   std::deque<std::string> queue_;
   bool stopping_ = false;
   std::vector<std::thread> slots_;
-  std::vector<std::thread> cancelled_;  // works of jobs cancelled while queued
+  // Works that run off the slots: jobs cancelled while queued, jobs with a thread of their own.
+  std::vector<std::thread> apart_;
 };
 
 }  // namespace strm

@@ -62,6 +62,16 @@ void Metrics::JobTransition(const BatchJobRecord& job) {
   }
 }
 
+void Metrics::JobFile(const BatchJobFile& file) {
+  if (file.state != JobFileState::kDone && file.state != JobFileState::kFailed) return;
+  std::lock_guard lock(mu_);
+  ++file_ends_[std::string(JobFileStateName(file.state))];
+  if (file.state == JobFileState::kDone) {
+    job_rows_ += file.stats.value("rows", uint64_t{0});
+    job_bytes_ += file.stats.value("bytes", uint64_t{0});
+  }
+}
+
 std::string Metrics::Render(const std::vector<BatchJobRecord>& jobs) const {
   std::string out;
   std::map<std::string, uint64_t> by_state;
@@ -80,7 +90,15 @@ std::string Metrics::Render(const std::vector<BatchJobRecord>& jobs) const {
   out += "# TYPE strm_batch_job_ends_total counter\n";
   for (const auto& [state, n] : job_ends_)
     out += "strm_batch_job_ends_total{state=\"" + state + "\"} " + std::to_string(n) + "\n";
-  out += "# HELP strm_batch_job_rows_total Rows of the batch jobs this server finished.\n";
+  out +=
+      "# HELP strm_batch_job_files_total Input files of watching jobs this server ended, by "
+      "state.\n";
+  out += "# TYPE strm_batch_job_files_total counter\n";
+  for (const auto& [state, n] : file_ends_)
+    out += "strm_batch_job_files_total{state=\"" + state + "\"} " + std::to_string(n) + "\n";
+  out +=
+      "# HELP strm_batch_job_rows_total Rows of the batch jobs (and the files of watching "
+      "jobs) this server finished.\n";
   out += "# TYPE strm_batch_job_rows_total counter\n";
   out += "strm_batch_job_rows_total " + std::to_string(job_rows_) + "\n";
   out += "# HELP strm_batch_job_bytes_total Input bytes of the batch jobs this server finished.\n";

@@ -1,8 +1,8 @@
 // The server's metrics in Prometheus's text format (version 0.0.4), names prefixed `strm_`
 // (SPEC §5): HTTP requests by route, method and status with a latency histogram by route, batch
-// jobs by state, and the rows, bytes and errors (by kind) of the jobs this server ran. Routes
-// are patterns ("/api/v1/batch-jobs/{id}"), never raw paths, so that the series stay few.
-// Thread-safe.
+// jobs by state, the input files of watching jobs by end, and the rows, bytes and errors (by kind)
+// of the jobs this server ran. Routes are patterns ("/api/v1/batch-jobs/{id}"), never raw paths, so
+// that the series stay few. Thread-safe.
 #pragma once
 
 #include <array>
@@ -24,6 +24,9 @@ class Metrics {
   // A job's state changed (LocalPlatformOptions::on_transition): a final one adds its rows,
   // bytes, or its error kind.
   void JobTransition(const BatchJobRecord& job);
+  // An input file of a watching job ended (LocalPlatformOptions::on_file): DONE adds its rows
+  // and bytes (a watching job never finishes), and every end counts by state.
+  void JobFile(const BatchJobFile& file);
   // Everything, with `jobs` (the catalog's batch jobs now) counted by state.
   std::string Render(const std::vector<BatchJobRecord>& jobs) const;
 
@@ -43,6 +46,7 @@ class Metrics {
   uint64_t job_rows_ = 0, job_bytes_ = 0;
   std::map<std::string, uint64_t> job_ends_;    // final state -> jobs
   std::map<std::string, uint64_t> job_errors_;  // error kind -> jobs
+  std::map<std::string, uint64_t> file_ends_;   // DONE or FAILED -> files
 };
 
 }  // namespace strm::server

@@ -134,6 +134,16 @@ Status Serve(const ServeOptions& options) {
   LocalPlatformOptions platform_options;
   platform_options.server = true;
   platform_options.job_slots = options.job_slots;
+  platform_options.watch_interval = options.watch_interval;
+  platform_options.on_file = [&log, &metrics](const BatchJobRecord& job, const BatchJobFile& f) {
+    metrics.JobFile(f);
+    nlohmann::ordered_json fields = {
+        {"id", job.id}, {"file", f.name}, {"seq", f.seq}, {"state", JobFileStateName(f.state)}};
+    if (f.stats.contains("attempts")) fields["attempt"] = f.stats["attempts"];
+    if (f.state == JobFileState::kDone) fields["rows"] = f.stats.value("rows", uint64_t{0});
+    if (f.state != JobFileState::kProcessing && !f.message.empty()) fields["message"] = f.message;
+    log.Write("batch-job-file", fields);
+  };
   platform_options.on_transition = [&log, &metrics](const BatchJobRecord& job) {
     metrics.JobTransition(job);
     nlohmann::ordered_json fields = {{"id", job.id}, {"state", JobStateName(job.state)}};

@@ -18,7 +18,8 @@ struct ServeOptions {
   std::string home;                       // $STRM_HOME
   std::string listen = "127.0.0.1:8080";  // HOST:PORT (port 0: any free port)
   std::optional<std::string> tls_cert_file, tls_key_file;
-  int job_slots = 2;  // batch jobs that run at once
+  int job_slots = 2;                                 // batch jobs that run at once
+  std::chrono::milliseconds watch_interval{10'000};  // between listings of a watching job
   int http_threads = 1;
   size_t max_body_bytes = 16 << 20;
   LogFormat log_format = LogFormat::kText;

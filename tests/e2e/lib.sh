@@ -149,6 +149,42 @@ start_service() {
   fail "service $1 did not start in 30 s" "$(cat "$log")"
 }
 
+# start_s3rver: s3rver (which checks SigV4 signatures) on 127.0.0.1 with the bucket
+# demo-bucket, its objects under $WORK/s3; sets S3 (its URL) and SERVICES. (s3rver encrypts
+# its list continuation tokens with DES, which Node 20 only allows with
+# --openssl-legacy-provider.)
+start_s3rver() {
+  SERVICES=$(services_dir)
+  mkdir -p "$WORK/s3"
+  start_service "$WORK/s3rver.log" 'S3rver listening on' \
+    node --openssl-legacy-provider \
+    -e "require(process.argv[1]).parseAsync(process.argv.slice(2), {from: 'user'})" \
+    "$SERVICES/node_modules/@20minutes/s3rver/lib/cli.js" -d "$WORK/s3" -a 127.0.0.1 -p 0 \
+    --configure-bucket demo-bucket --silent
+  S3=http://127.0.0.1:$PORT
+}
+
+# s3 GET|PUT|DELETE KEY [FILE]: a request to s3rver's demo-bucket signed by curl's own SigV4
+# (so that a test does not check strm against itself); prints the body, fails on an HTTP
+# error.
+s3() {
+  local method=$1 key=$2 file=${3:-}
+  local args=(-sS --fail-with-body --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER
+    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X "$method")
+  [[ -n $file ]] && args+=(-T "$file")
+  # Bucket requests ("?query") go to /bucket, without a slash (s3rver's signature check
+  # wants that form).
+  if [[ $key == \?* ]]; then
+    curl "${args[@]}" "$S3/demo-bucket$key"
+  else
+    curl "${args[@]}" "$S3/demo-bucket/$key"
+  fi
+}
+s3_keys() {  # the keys under a prefix, one per line
+  s3 GET "?list-type=2&prefix=${1//\//%2F}" | grep -oE '<Key>[^<]*</Key>' |
+    sed -E 's/<\/?Key>//g' || true
+}
+
 # expect_decrypts_demo NAME ENCRYPTED KEYS: `strm decrypt` of a demo job's encrypted output
 # with its keys output gives back the demo input's columns (the contract $CONTRACT).
 expect_decrypts_demo() {

@@ -1,42 +1,13 @@
 #!/usr/bin/env bash
 # The demo job with its source and targets in S3: s3rver (which checks SigV4 signatures) on
-# 127.0.0.1, reached directly and through fault_proxy.js. Objects are put and fetched with
-# curl's own SigV4 (--aws-sigv4), so the test does not check strm against itself. (s3rver
-# encrypts its list continuation tokens with DES, which Node 20 only allows with
-# --openssl-legacy-provider.)
+# 127.0.0.1 (start_s3rver), reached directly and through fault_proxy.js. Objects are put and
+# fetched with curl's own SigV4 (lib.sh's s3).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
 CONTRACT=databert-handle/batch_job_public/1.0.0
-SERVICES=$(services_dir)
-S3RVER=$SERVICES/node_modules/@20minutes/s3rver/lib/cli.js
-mkdir -p "$WORK/s3"
-start_service "$WORK/s3rver.log" 'S3rver listening on' \
-  node --openssl-legacy-provider \
-  -e "require(process.argv[1]).parseAsync(process.argv.slice(2), {from: 'user'})" \
-  "$S3RVER" -d "$WORK/s3" -a 127.0.0.1 -p 0 --configure-bucket demo-bucket --silent
-S3=http://127.0.0.1:$PORT
-
-# s3 GET|PUT|DELETE KEY [FILE]: a signed request to the bucket with curl; prints the body,
-# fails on an HTTP error.
-s3() {
-  local method=$1 key=$2 file=${3:-}
-  local args=(-sS --fail-with-body --aws-sigv4 "aws:amz:us-east-1:s3" --user S3RVER:S3RVER
-    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X "$method")
-  [[ -n $file ]] && args+=(-T "$file")
-  # Bucket requests ("?query") go to /bucket, without a slash (s3rver's signature check
-  # wants that form).
-  if [[ $key == \?* ]]; then
-    curl "${args[@]}" "$S3/demo-bucket$key"
-  else
-    curl "${args[@]}" "$S3/demo-bucket/$key"
-  fi
-}
-s3_keys() {  # the keys under a prefix, one per line
-  s3 GET "?list-type=2&prefix=${1//\//%2F}" | grep -oE '<Key>[^<]*</Key>' |
-    sed -E 's/<\/?Key>//g' || true
-}
+start_s3rver
 
 s3 PUT input.csv "$DEMO/input.csv" > /dev/null
 strm_ok create data-contract "$CONTRACT" --schema-definition "$DEMO/schema.json" \

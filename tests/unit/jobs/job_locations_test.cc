@@ -105,5 +105,55 @@ TEST_F(JobLocationsTest, AnOutputMustNotMatchTheInputPattern) {
   EXPECT_TRUE(CheckJobLocations(config_, resolver_).ok());
 }
 
+// --- {input}: one set of outputs per input file ---
+
+void PerFileOutputs(BatchJobConfig& c) {
+  c.encrypted_data.file_name = "out/{input}-encrypted.csv";
+  c.encryption_keys_data.file_name = "out/{input}-keys.csv";
+  for (auto& d : c.derived_data) d.target.file_name = "out/{input}-derived.csv";
+}
+
+TEST_F(JobLocationsTest, InputFillsEveryOutputWithTheInputsNameWithoutItsExtension) {
+  config_.source.file_name = "*.csv";
+  EXPECT_FALSE(HasInputPlaceholder(config_));
+  PerFileOutputs(config_);
+  config_.encrypted_data.file_name = "out/{input}/{input}.csv";
+  ASSERT_TRUE(HasInputPlaceholder(config_));
+  BatchJobConfig one = ForInputFile(config_, "day-3.csv");
+  EXPECT_EQ(one.source.file_name, "day-3.csv");
+  EXPECT_EQ(one.source.connector, config_.source.connector);
+  EXPECT_EQ(one.encrypted_data.file_name, "out/day-3/day-3.csv");
+  EXPECT_EQ(one.encryption_keys_data.file_name, "out/day-3-keys.csv");
+  EXPECT_EQ(one.derived_data[0].target.file_name, "out/day-3-derived.csv");
+  EXPECT_EQ(RejectedLocation(one).file_name, "out/day-3/day-3-rejected.csv")
+      << "the rejected rows follow the encrypted data";
+  EXPECT_EQ(ForInputFile(config_, "a.b.csv").encryption_keys_data.file_name, "out/a.b-keys.csv");
+  EXPECT_EQ(ForInputFile(config_, "noext").encryption_keys_data.file_name, "out/noext-keys.csv");
+  EXPECT_EQ(ForInputFile(config_, ".csv").encryption_keys_data.file_name, "out/.csv-keys.csv");
+  EXPECT_EQ(ForInputFile(config_, "x.csv").timestamp, config_.timestamp) << "the rest is the job's";
+}
+
+TEST_F(JobLocationsTest, AWatchingJobNeedsInputInEveryOutput) {
+  config_.source.file_name = "*.csv";
+  config_.encrypted_data.file_name = "out/encrypted.csv";
+  EXPECT_TRUE(CheckInputPlaceholders(config_, false).ok()) << "one set of outputs for all files";
+  Status s = CheckInputPlaceholders(config_, true);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "a job that watches its source writes each output once per input file, so every "
+            "output's file_name must contain {input} (as in 'out/{input}.csv'): "
+            "encryption_keys_data (databert-demo: out/keys.csv) has none");
+  PerFileOutputs(config_);
+  EXPECT_TRUE(CheckInputPlaceholders(config_, true).ok());
+  EXPECT_TRUE(CheckInputPlaceholders(config_, false).ok());
+  config_.derived_data[0].target.file_name = "out/derived.csv";  // some, not all
+  EXPECT_EQ(CheckInputPlaceholders(config_, false).message(),
+            "a job with {input} in an output writes each output once per input file, so every "
+            "output's file_name must contain {input} (as in 'out/{input}.csv'): "
+            "derived_data[0] (databert-demo: out/derived.csv) has none");
+  config_.source.file_name = "input.csv";  // one input: {input} is its name, anywhere
+  EXPECT_TRUE(CheckInputPlaceholders(config_, true).ok());
+}
+
 }  // namespace
 }  // namespace strm::testing

@@ -385,5 +385,43 @@ TEST(EntityJsonBatchJob, ParseErrorsNameTheField) {
   EXPECT_EQ(ErrorOf(BatchJobFromJson("job").status()), "batch job JSON: not an object");
 }
 
+// A job of many input files lists them, in order, and reads them back.
+TEST(EntityJsonBatchJob, FilesOfAWatchingJobRoundTrip) {
+  BatchJobRecord job = DemoJob();
+  EXPECT_FALSE(BatchJobJson(job, Secrets::kMasked).contains("files")) << "none: no member";
+  job.files.push_back({"day-1.csv", 1, JobFileState::kDone, "Processed 10 records",
+                       nlohmann::json{{"rows", 10}, {"attempts", 1}}, 1644126192962,
+                       1644126193962});
+  job.files.push_back({"day-2.csv", 2, JobFileState::kFailed, "Row 3: bad timestamp",
+                       nlohmann::json::object(), 1644126194000, 1644126195000});
+  const nlohmann::json j = BatchJobJson(job, Secrets::kMasked);
+  ASSERT_EQ(j["files"].size(), 2u);
+  EXPECT_EQ(j["files"][0], nlohmann::json::parse(R"({"name": "day-1.csv", "seq": 1,
+      "state": "DONE", "message": "Processed 10 records", "stats": {"rows": 10, "attempts": 1},
+      "first_seen": "2022-02-06T05:43:12.962Z", "updated_at": "2022-02-06T05:43:13.962Z"})"));
+  EXPECT_EQ(j["files"][1]["state"], "FAILED");
+  auto back = BatchJobFromJson(BatchJobJson(job, Secrets::kIncluded));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  ExpectSameJob(*back, job);
+  EXPECT_FALSE(back->config.contains("files")) << "the files are not part of the config";
+  ASSERT_EQ(back->files.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(back->files[i].name, job.files[i].name);
+    EXPECT_EQ(back->files[i].seq, job.files[i].seq);
+    EXPECT_EQ(back->files[i].state, job.files[i].state);
+    EXPECT_EQ(back->files[i].message, job.files[i].message);
+    EXPECT_EQ(back->files[i].stats, job.files[i].stats);
+    EXPECT_EQ(back->files[i].first_seen, job.files[i].first_seen);
+    EXPECT_EQ(back->files[i].updated_at, job.files[i].updated_at);
+  }
+  nlohmann::json bad = BatchJobJson(job, Secrets::kIncluded);
+  bad["files"][1]["state"] = "GONE";
+  EXPECT_EQ(ErrorOf(BatchJobFromJson(bad).status()),
+            "batch job files[1] JSON: field 'state' must be one of NEW, PROCESSING, DONE, FAILED");
+  bad["files"] = "many";
+  EXPECT_EQ(ErrorOf(BatchJobFromJson(bad).status()),
+            "batch job JSON: field 'files' must be an array");
+}
+
 }  // namespace
 }  // namespace strm

@@ -9,6 +9,7 @@ namespace strm::server {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 BatchJobRecord JobIn(JobState state, nlohmann::json stats = nlohmann::json::object()) {
   BatchJobRecord j;
@@ -57,6 +58,29 @@ TEST(Metrics, CountsJobsByStateAndWhatTheyDid) {
   EXPECT_THAT(text, HasSubstr("strm_batch_job_bytes_total 1500\n"));
   EXPECT_THAT(text, HasSubstr("strm_batch_job_ends_total{state=\"FINISHED\"} 2\n"));
   EXPECT_THAT(text, HasSubstr("strm_batch_job_errors_total{kind=\"invalid_argument\"} 1\n"));
+}
+
+// A watching job never finishes: its files' ends count, and their rows.
+TEST(Metrics, CountsTheFilesOfWatchingJobs) {
+  Metrics m;
+  auto file = [](JobFileState state, nlohmann::json stats) {
+    BatchJobFile f;
+    f.name = "day-1.csv";
+    f.state = state;
+    f.stats = std::move(stats);
+    return f;
+  };
+  m.JobFile(file(JobFileState::kNew, {}));
+  m.JobFile(file(JobFileState::kProcessing, {{"rows", 99}}));  // not an end: nothing
+  m.JobFile(file(JobFileState::kDone, {{"rows", 10}, {"bytes", 1000}}));
+  m.JobFile(file(JobFileState::kDone, {{"rows", 7}, {"bytes", 700}}));
+  m.JobFile(file(JobFileState::kFailed, {{"rows", 3}}));
+  const std::string text = m.Render({});
+  EXPECT_THAT(text, HasSubstr("strm_batch_job_files_total{state=\"DONE\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("strm_batch_job_files_total{state=\"FAILED\"} 1\n"));
+  EXPECT_THAT(text, Not(HasSubstr("strm_batch_job_files_total{state=\"NEW\"}")));
+  EXPECT_THAT(text, HasSubstr("strm_batch_job_rows_total 17\n"));
+  EXPECT_THAT(text, HasSubstr("strm_batch_job_bytes_total 1700\n"));
 }
 
 TEST(Metrics, EscapesLabelValues) {
