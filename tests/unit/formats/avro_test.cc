@@ -168,6 +168,30 @@ TEST(Avro, DemoEventsReadFromBinaryPlainJsonAndAvroJsonAlike) {
   EXPECT_THAT(s.DecodeBinary(cut).status().message(), HasSubstr("notSensitiveValue"));
 }
 
+// A demo event worked out by hand from the specification (docs/strm-wire.md, section 3), as
+// STRM's drivers put it on the wire.
+TEST(Avro, ADemoEventEncodesAsTheDriversSendIt) {
+  const AvroSchema s = Schema(std::string(kDemo));
+  const json event = {
+      {"strmMeta", {{"eventContractRef", "strmprivacy/example/1.3.0"}, {"consentLevels", {0, 1}}}},
+      {"uniqueIdentifier", "unique-14"},
+      {"consistentValue", "session-740"},
+      {"someSensitiveValue", "sensitive-1"},
+      {"notSensitiveValue", "not-sensitive-39"}};
+  auto bytes = s.EncodeBinary(event);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : *bytes) {
+    hex.push_back(kHex[c >> 4]);
+    hex.push_back(kHex[c & 15]);
+  }
+  EXPECT_EQ(hex,
+            "327374726d707269766163792f6578616d706c652f312e332e3000000000040002000212756e69717565"
+            "2d31341673657373696f6e2d373430021673656e7369746976652d3102206e6f742d73656e73697469"
+            "76652d3339");
+}
+
 TEST(Avro, BadSchemasSayWhatIsWrong) {
   auto error = [](const std::string& text) {
     auto s = AvroSchema::Parse(text);
