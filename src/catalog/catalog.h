@@ -156,9 +156,11 @@ class Catalog {
   virtual Result<std::vector<DataConnector>> ListDataConnectors() = 0;        // by name
   virtual Status DeleteDataConnector(std::string_view name) = 0;              // NotFound
 
+  // The built-in contracts (privacy/builtin_contracts.h) are answered and listed as if stored;
+  // creating one of their refs is AlreadyExists, deleting one FailedPrecondition.
   virtual Status CreateDataContract(const DataContract& c) = 0;  // AlreadyExists
   virtual Result<DataContract> GetDataContract(const ContractRef& ref) = 0;
-  virtual Result<std::vector<DataContract>> ListDataContracts() = 0;
+  virtual Result<std::vector<DataContract>> ListDataContracts() = 0;  // by ref
   virtual Status DeleteDataContract(const ContractRef& ref) = 0;
 
   virtual Status CreateBatchJob(const BatchJobRecord& job) = 0;

@@ -16,6 +16,7 @@
 #include "catalog/sqlite_db.h"
 #include "catalog/sqlite_key_group.h"
 #include "catalog/sqlite_migrations.h"
+#include "privacy/builtin_contracts.h"
 
 namespace strm {
 namespace {
@@ -84,6 +85,8 @@ class SqliteCatalog final : public Catalog {
   }
 
   Status CreateDataContract(const DataContract& c) override {
+    if (FindBuiltinContract(c.ref) != nullptr)
+      return AlreadyExists("data contract " + c.ref.ToString() + " is built in");
     std::lock_guard lock(mu_);
     STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare("INSERT INTO data_contracts VALUES (?,?,?)"));
     st.Bind(1, c.ref.ToString()).Bind(2, ContractToJson(c).dump()).Bind(3, NowMillis());
@@ -94,6 +97,7 @@ class SqliteCatalog final : public Catalog {
   }
 
   Result<DataContract> GetDataContract(const ContractRef& ref) override {
+    if (const DataContract* builtin = FindBuiltinContract(ref)) return *builtin;
     std::lock_guard lock(mu_);
     STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT body FROM data_contracts WHERE ref=?"));
     st.Bind(1, ref.ToString());
@@ -105,11 +109,20 @@ class SqliteCatalog final : public Catalog {
   Result<std::vector<DataContract>> ListDataContracts() override {
     std::lock_guard lock(mu_);
     STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare("SELECT body FROM data_contracts ORDER BY ref"));
-    return Collect<DataContract>(st,
-                                 [](const SqliteStatement& r) { return ParseContract(r.Text(0)); });
+    STRM_ASSIGN_OR_RETURN(auto stored, Collect<DataContract>(st, [](const SqliteStatement& r) {
+                            return ParseContract(r.Text(0));
+                          }));
+    stored.insert(stored.end(), BuiltinContracts().begin(), BuiltinContracts().end());
+    std::sort(stored.begin(), stored.end(), [](const DataContract& a, const DataContract& b) {
+      return a.ref.ToString() < b.ref.ToString();
+    });
+    return stored;
   }
 
   Status DeleteDataContract(const ContractRef& ref) override {
+    if (FindBuiltinContract(ref) != nullptr)
+      return FailedPrecondition("data contract " + ref.ToString() +
+                                " is built in; it cannot be deleted");
     return DeleteWhere("data_contracts", "ref", ref.ToString(),
                        "data contract " + ref.ToString() + " does not exist");
   }

@@ -97,4 +97,12 @@ strm_ok list data-connectors -o plain
 expect_eq "list data-connectors after delete" "" "$OUT"
 expect_fail "get the deleted job" 1 "$ID" -- get batch-job "$ID"
 
+# The built-in contract (SPEC §3): listed, shown, and not deletable.
+strm_ok list data-contracts -o plain
+expect_contains "the built-in contract is listed" "$OUT" "strmprivacy/example/1.3.0"
+strm_ok get data-contract strmprivacy/example/1.3.0 -o json
+expect_contains "its key field" "$OUT" '"key_field": "consistentValue"'
+expect_fail "the built-in contract cannot be deleted" 1 \
+  "data contract strmprivacy/example/1.3.0 is built in; it cannot be deleted" -- \
+  delete data-contract strmprivacy/example/1.3.0
 finish

@@ -1,5 +1,7 @@
 #include "sqlite_catalog_fixture.h"
 
+#include "privacy/builtin_contracts.h"
+
 namespace strm {
 namespace {
 
@@ -227,18 +229,47 @@ TEST_F(SqliteCatalogTest, MissingContract) {
 }
 
 TEST_F(SqliteCatalogTest, ContractsAreListedByRefAndDeleted) {
-  EXPECT_THAT(*catalog_->ListDataContracts(), IsEmpty());
+  const DataContract builtin = BuiltinContracts()[0];  // strmprivacy/example/1.3.0
+  EXPECT_THAT(*catalog_->ListDataContracts(), ElementsAre(builtin));
   DataContract b = DemoContract("databert-handle/batch_job_public/1.0.1");
   DataContract a = DemoContract("databert-handle/batch_job_public/1.0.0");
   DataContract c = DemoContract("other-handle/demo/1.0.0");
   for (const auto& x : {c, b, a}) ASSERT_TRUE(catalog_->CreateDataContract(x).ok());
   auto list = catalog_->ListDataContracts();
   ASSERT_TRUE(list.ok()) << list.status().message();
-  EXPECT_THAT(*list, ElementsAre(a, b, c));
+  EXPECT_THAT(*list, ElementsAre(a, b, c, builtin));
 
   ASSERT_TRUE(catalog_->DeleteDataContract(b.ref).ok());
-  EXPECT_THAT(*catalog_->ListDataContracts(), ElementsAre(a, c));
+  EXPECT_THAT(*catalog_->ListDataContracts(), ElementsAre(a, c, builtin));
   EXPECT_EQ(catalog_->GetDataContract(b.ref).status().code(), StatusCode::kNotFound);
+}
+
+// The built-in contract is answered, not stored: it cannot be made again or deleted.
+TEST_F(SqliteCatalogTest, TheBuiltInContractIsThereAndStays) {
+  const ContractRef ref = *ContractRef::Parse("strmprivacy/example/1.3.0");
+  auto c = catalog_->GetDataContract(ref);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->key_field, "consistentValue");
+  EXPECT_EQ(c->pii_fields,
+            (std::map<std::string, int>{
+                {"consistentValue", 2}, {"someSensitiveValue", 3}, {"uniqueIdentifier", 1}}));
+  ASSERT_EQ(c->validations.size(), 1u);
+  EXPECT_EQ(c->validations[0].field, "consistentValue");
+  EXPECT_TRUE(c->is_public);
+  EXPECT_EQ(c->schema.name, "DemoEvent");
+  DataContract copy = *c;
+  EXPECT_EQ(catalog_->CreateDataContract(copy).message(),
+            "data contract strmprivacy/example/1.3.0 is built in");
+  Status d = catalog_->DeleteDataContract(ref);
+  EXPECT_EQ(d.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(d.message(),
+            "data contract strmprivacy/example/1.3.0 is built in; it cannot be deleted");
+  EXPECT_TRUE(catalog_->GetDataContract(ref).ok());
+  // Its events' Avro schema, under both of its refs.
+  EXPECT_TRUE(BuiltinAvroSchema("strmprivacy/example/1.3.0").has_value());
+  EXPECT_EQ(BuiltinAvroSchema("strmprivacy/demo/1.0.2"),
+            BuiltinAvroSchema("strmprivacy/example/1.3.0"));
+  EXPECT_FALSE(BuiltinAvroSchema("strmprivacy/example/9.9.9").has_value());
 }
 
 // --- batch jobs ---

@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "formats/strm_demo_event.h"
+
 namespace strm {
 namespace {
 
@@ -113,19 +115,7 @@ TEST(Avro, PrimitivesEnumsFixedAndBytes) {
 }
 
 // STRM's demo events: strmMeta with a union and an array, then the event's fields.
-constexpr std::string_view kDemo = R"({"type": "record", "name": "DemoEvent",
-  "namespace": "io.strmprivacy.schemas.demo.v1", "fields": [
-  {"name": "strmMeta", "type": {"type": "record", "name": "StrmMeta", "fields": [
-    {"name": "eventContractRef", "type": "string"},
-    {"name": "nonce", "type": ["null", "int"], "default": null},
-    {"name": "timestamp", "type": ["null", "long"], "default": null},
-    {"name": "keyLink", "type": ["null", "string"], "default": null},
-    {"name": "billingId", "type": ["null", "string"], "default": null},
-    {"name": "consentLevels", "type": {"type": "array", "items": "int"}}]}},
-  {"name": "uniqueIdentifier", "type": ["null", "string"], "default": null},
-  {"name": "consistentValue", "type": "string"},
-  {"name": "someSensitiveValue", "type": ["null", "string"], "default": null},
-  {"name": "notSensitiveValue", "type": ["null", "string"], "default": null}]})";
+constexpr std::string_view kDemo = kStrmDemoEventAvroSchema;
 
 TEST(Avro, DemoEventsReadFromBinaryPlainJsonAndAvroJsonAlike) {
   const AvroSchema s = Schema(std::string(kDemo));

@@ -1,4 +1,5 @@
 #include "local_platform_fixture.h"
+#include "privacy/builtin_contracts.h"
 
 namespace strm {
 namespace {
@@ -161,7 +162,7 @@ TEST_F(LocalPlatformTest, CreatesTheDemoContract) {
   auto got = platform_->GetDataContract(ref);
   ASSERT_TRUE(got.ok()) << got.status().message();
   EXPECT_EQ(*got, *c);
-  EXPECT_THAT(*platform_->ListDataContracts(), ElementsAre(*c));
+  EXPECT_THAT(*platform_->ListDataContracts(), ElementsAre(*c, BuiltinContracts()[0]));
 
   auto again = platform_->CreateDataContract(ref, ReadTestFile("demo/schema.json"),
                                              ReadTestFile("demo/contract.json"));
@@ -170,7 +171,7 @@ TEST_F(LocalPlatformTest, CreatesTheDemoContract) {
             "data contract databert-handle/batch_job_public/1.0.0 already exists");
 
   ASSERT_TRUE(platform_->DeleteDataContract(ref).ok());
-  EXPECT_THAT(*platform_->ListDataContracts(), IsEmpty());
+  EXPECT_THAT(*platform_->ListDataContracts(), ElementsAre(BuiltinContracts()[0]));
   Status s = platform_->DeleteDataContract(ref);
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
   EXPECT_EQ(s.message(), "data contract databert-handle/batch_job_public/1.0.0 does not exist");
@@ -193,7 +194,7 @@ TEST_F(LocalPlatformTest, ContractErrorsArePassedThrough) {
   ASSERT_FALSE(bad_schema.ok());
   EXPECT_EQ(bad_schema.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(bad_schema.status().message(), "schema: missing name");
-  EXPECT_THAT(*platform_->ListDataContracts(), IsEmpty());
+  EXPECT_THAT(*platform_->ListDataContracts(), ElementsAre(BuiltinContracts()[0]));
 }
 
 TEST_F(LocalPlatformTest, StateSurvivesReopening) {
