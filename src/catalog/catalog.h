@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -61,6 +62,30 @@ struct BatchJobRecord {
   int64_t created_at = 0;
   int64_t updated_at = 0;
   std::vector<BatchJobFile> files;  // a job of many input files: each; filled by GetBatchJob
+};
+
+// A stream (SPEC §3): a source stream, whose clients send events with its credentials, or a
+// derived one (linked_stream set), which holds the events of its source that its consent
+// levels allow, decrypted and masked. Every source stream has a key stream of its name.
+struct StreamCredential {
+  std::string client_id;      // public
+  std::string client_secret;  // secret
+  bool operator==(const StreamCredential&) const = default;
+};
+
+struct StreamRecord {
+  std::string name;
+  std::string id;  // a UUIDv4 given by strm (it names exported objects)
+  std::string description;
+  std::vector<std::string> tags;
+  std::string linked_stream;        // derived: the source stream's name; empty: a source
+  std::vector<int> consent_levels;  // derived
+  std::string consent_level_type;   // derived: "CUMULATIVE" or "GRANULAR"
+  std::map<std::string, std::vector<std::string>> masked_fields;  // contract ref -> fields
+  std::string mask_seed;                                          // secret
+  std::vector<StreamCredential> credentials;                      // a source's clients
+  int64_t created_at = 0;                                         // epoch ms
+  bool operator==(const StreamRecord&) const = default;
 };
 
 // A token of the server's API (platform/api_tokens.h makes and checks them). Only the SHA-256
@@ -180,6 +205,14 @@ class Catalog {
   virtual Status UpdateBatchJobFile(std::string_view job_id, const BatchJobFile& file) = 0;
   virtual Result<std::vector<BatchJobFile>> ListBatchJobFiles(
       std::string_view job_id) = 0;  // by seq
+
+  // Streams: the whole record sealed at rest (its secrets with it). Create: AlreadyExists, or
+  // NotFound when its linked stream does not exist. Delete: NotFound, or FailedPrecondition
+  // naming the derived streams of a source that has some.
+  virtual Status CreateStream(const StreamRecord& stream) = 0;
+  virtual Result<StreamRecord> GetStream(std::string_view name) = 0;  // NotFound
+  virtual Result<std::vector<StreamRecord>> ListStreams() = 0;        // by name
+  virtual Status DeleteStream(std::string_view name) = 0;
 
   virtual Status CreateApiToken(const ApiToken& token) = 0;       // AlreadyExists (same id)
   virtual Result<ApiToken> GetApiToken(std::string_view id) = 0;  // NotFound

@@ -244,6 +244,63 @@ class SqliteCatalog final : public Catalog {
     });
   }
 
+  Status CreateStream(const StreamRecord& stream) override {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare("INSERT INTO streams VALUES (?,?,?,?)"));
+    st.Bind(1, stream.name);
+    if (stream.linked_stream.empty()) {
+      st.BindNull(2);
+    } else {
+      st.Bind(2, stream.linked_stream);
+    }
+    st.BindBlob(3, box_.Seal(StreamToStoredJson(stream).dump(), "stream/" + stream.name));
+    st.Bind(4, stream.created_at);
+    Status s = st.Run();
+    if (s.code() != StatusCode::kAlreadyExists) return s;
+    // A constraint: the name is taken, or the linked stream does not exist.
+    STRM_ASSIGN_OR_RETURN(auto exists, db_->Prepare("SELECT 1 FROM streams WHERE name=?"));
+    exists.Bind(1, stream.name);
+    STRM_ASSIGN_OR_RETURN(bool taken, exists.Step());
+    if (taken) return AlreadyExists("stream " + stream.name + " already exists");
+    return NotFound("stream " + stream.linked_stream + " does not exist");
+  }
+
+  Result<StreamRecord> GetStream(std::string_view name) override {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(auto st,
+                          db_->Prepare("SELECT name, body, created_at FROM streams WHERE name=?"));
+    st.Bind(1, name);
+    STRM_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return NotFound("stream " + std::string(name) + " does not exist");
+    return ReadStream(st);
+  }
+
+  Result<std::vector<StreamRecord>> ListStreams() override {
+    std::lock_guard lock(mu_);
+    STRM_ASSIGN_OR_RETURN(auto st,
+                          db_->Prepare("SELECT name, body, created_at FROM streams ORDER BY name"));
+    return Collect<StreamRecord>(st, [this](const SqliteStatement& r) { return ReadStream(r); });
+  }
+
+  Status DeleteStream(std::string_view name) override {
+    {
+      std::lock_guard lock(mu_);
+      STRM_ASSIGN_OR_RETURN(
+          auto st, db_->Prepare("SELECT name FROM streams WHERE linked_stream=? ORDER BY name"));
+      st.Bind(1, name);
+      std::string derived;
+      for (;;) {
+        STRM_ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) break;
+        derived += (derived.empty() ? "" : ", ") + st.Text(0);
+      }
+      if (!derived.empty())
+        return FailedPrecondition("stream " + std::string(name) + " has derived streams (" +
+                                  derived + "); delete them first");
+    }
+    return DeleteWhere("streams", "name", name, "stream " + std::string(name) + " does not exist");
+  }
+
   Status CreateApiToken(const ApiToken& t) override {
     std::lock_guard lock(mu_);
     STRM_ASSIGN_OR_RETURN(auto st, db_->Prepare("INSERT INTO api_tokens VALUES (?,?,?,?,?)"));
@@ -375,6 +432,46 @@ class SqliteCatalog final : public Catalog {
     j.created_at = st.Int(5);
     j.updated_at = st.Int(6);
     return j;
+  }
+
+  static nlohmann::json StreamToStoredJson(const StreamRecord& s) {
+    nlohmann::json credentials = nlohmann::json::array();
+    for (const StreamCredential& c : s.credentials)
+      credentials.push_back({{"client_id", c.client_id}, {"client_secret", c.client_secret}});
+    return {{"id", s.id},
+            {"description", s.description},
+            {"tags", s.tags},
+            {"linked_stream", s.linked_stream},
+            {"consent_levels", s.consent_levels},
+            {"consent_level_type", s.consent_level_type},
+            {"masked_fields", s.masked_fields},
+            {"mask_seed", s.mask_seed},
+            {"credentials", credentials}};
+  }
+
+  Result<StreamRecord> ReadStream(const SqliteStatement& st) {
+    StreamRecord s;
+    s.name = st.Text(0);
+    s.created_at = st.Int(2);
+    STRM_ASSIGN_OR_RETURN(std::string body, box_.Open(st.Blob(1), "stream/" + s.name));
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    try {
+      s.id = j.at("id").get<std::string>();
+      s.description = j.at("description").get<std::string>();
+      s.tags = j.at("tags").get<std::vector<std::string>>();
+      s.linked_stream = j.at("linked_stream").get<std::string>();
+      s.consent_levels = j.at("consent_levels").get<std::vector<int>>();
+      s.consent_level_type = j.at("consent_level_type").get<std::string>();
+      s.masked_fields =
+          j.at("masked_fields").get<std::map<std::string, std::vector<std::string>>>();
+      s.mask_seed = j.at("mask_seed").get<std::string>();
+      for (const auto& c : j.at("credentials"))
+        s.credentials.push_back(
+            {c.at("client_id").get<std::string>(), c.at("client_secret").get<std::string>()});
+    } catch (const nlohmann::json::exception&) {
+      return Internal("catalog: the stored record of stream " + s.name + " is not readable");
+    }
+    return s;
   }
 
   static Result<ApiToken> ReadToken(const SqliteStatement& st) {

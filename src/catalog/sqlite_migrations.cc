@@ -46,6 +46,13 @@ CREATE TABLE batch_job_files (
   PRIMARY KEY (job_id, name));
 CREATE UNIQUE INDEX batch_job_files_seq ON batch_job_files (job_id, seq);
 )sql"},
+    SqliteMigration{4, "streams, their whole records sealed", R"sql(
+-- body: the record's JSON sealed with the master key (it holds client secrets and seeds).
+CREATE TABLE streams (
+  name TEXT PRIMARY KEY, linked_stream TEXT REFERENCES streams(name),
+  body BLOB NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX streams_linked ON streams (linked_stream);
+)sql"},
 };
 
 }  // namespace

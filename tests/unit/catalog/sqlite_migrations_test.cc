@@ -49,6 +49,7 @@ TEST_F(SqliteCatalogTest, ANewCatalogIsAtTheLatestVersion) {
   EXPECT_TRUE(HasTable(home_ + "/catalog.db", "api_tokens"));
   EXPECT_TRUE(HasTable(home_ + "/catalog.db", "key_chunks"));
   EXPECT_TRUE(HasTable(home_ + "/catalog.db", "batch_job_files"));
+  EXPECT_TRUE(HasTable(home_ + "/catalog.db", "streams"));
 }
 
 // The catalog made by the release before numbered migrations (see its README): it opens with
