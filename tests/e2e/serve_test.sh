@@ -36,6 +36,8 @@ expect_fail "a port out of range" 1 "the port must be a number from 0 to 65535, 
   -- serve --listen 127.0.0.1:70000
 expect_fail "a bad --log-format" 1 "--log-format must be json or text, got 'xml'" \
   -- serve --log-format xml
+expect_fail "a --watch-interval out of range" 2 "--watch-interval" "not in range 0.05" \
+  -- serve --listen 127.0.0.1:0 --watch-interval 0
 expect_fail "a bad --catalog" 1 "--catalog must be sqlite:DIR or postgresql://..., got 'mysql:x'" \
   -- serve --catalog mysql:x
 expect_fail "a PostgreSQL catalog" 1 "PostgreSQL catalogs" "not supported by this release" \
