@@ -16,6 +16,7 @@
 #include "catalog/sqlite_db.h"
 #include "catalog/sqlite_key_group.h"
 #include "catalog/sqlite_migrations.h"
+#include "catalog/stream_record_json.h"
 #include "privacy/builtin_contracts.h"
 
 namespace strm {
@@ -253,7 +254,7 @@ class SqliteCatalog final : public Catalog {
     } else {
       st.Bind(2, stream.linked_stream);
     }
-    st.BindBlob(3, box_.Seal(StreamToStoredJson(stream).dump(), "stream/" + stream.name));
+    st.BindBlob(3, box_.Seal(StreamToStoredJson(stream), "stream/" + stream.name));
     st.Bind(4, stream.created_at);
     Status s = st.Run();
     if (s.code() != StatusCode::kAlreadyExists) return s;
@@ -434,44 +435,10 @@ class SqliteCatalog final : public Catalog {
     return j;
   }
 
-  static nlohmann::json StreamToStoredJson(const StreamRecord& s) {
-    nlohmann::json credentials = nlohmann::json::array();
-    for (const StreamCredential& c : s.credentials)
-      credentials.push_back({{"client_id", c.client_id}, {"client_secret", c.client_secret}});
-    return {{"id", s.id},
-            {"description", s.description},
-            {"tags", s.tags},
-            {"linked_stream", s.linked_stream},
-            {"consent_levels", s.consent_levels},
-            {"consent_level_type", s.consent_level_type},
-            {"masked_fields", s.masked_fields},
-            {"mask_seed", s.mask_seed},
-            {"credentials", credentials}};
-  }
-
   Result<StreamRecord> ReadStream(const SqliteStatement& st) {
-    StreamRecord s;
-    s.name = st.Text(0);
-    s.created_at = st.Int(2);
-    STRM_ASSIGN_OR_RETURN(std::string body, box_.Open(st.Blob(1), "stream/" + s.name));
-    auto j = nlohmann::json::parse(body, nullptr, false);
-    try {
-      s.id = j.at("id").get<std::string>();
-      s.description = j.at("description").get<std::string>();
-      s.tags = j.at("tags").get<std::vector<std::string>>();
-      s.linked_stream = j.at("linked_stream").get<std::string>();
-      s.consent_levels = j.at("consent_levels").get<std::vector<int>>();
-      s.consent_level_type = j.at("consent_level_type").get<std::string>();
-      s.masked_fields =
-          j.at("masked_fields").get<std::map<std::string, std::vector<std::string>>>();
-      s.mask_seed = j.at("mask_seed").get<std::string>();
-      for (const auto& c : j.at("credentials"))
-        s.credentials.push_back(
-            {c.at("client_id").get<std::string>(), c.at("client_secret").get<std::string>()});
-    } catch (const nlohmann::json::exception&) {
-      return Internal("catalog: the stored record of stream " + s.name + " is not readable");
-    }
-    return s;
+    const std::string name = st.Text(0);
+    STRM_ASSIGN_OR_RETURN(std::string body, box_.Open(st.Blob(1), "stream/" + name));
+    return StreamFromStoredJson(name, st.Int(2), body);
   }
 
   static Result<ApiToken> ReadToken(const SqliteStatement& st) {
