@@ -149,6 +149,20 @@ start_service() {
   fail "service $1 did not start in 30 s" "$(cat "$log")"
 }
 
+# start_strm_server LOG [FLAGS...]: `strm serve` on a free port of 127.0.0.1 with FLAGS, its
+# log in LOG, ready; points the CLI at it (STRM_API_URL, STRM_API_TOKEN) and sets SERVER (its
+# pid).
+start_strm_server() {
+  local log=$1
+  shift
+  start_service "$log" 'ready .*url=http://127.0.0.1:[0-9]+' \
+    "$STRM" serve --listen 127.0.0.1:0 "$@"
+  SERVER=$SERVICE_PID
+  export STRM_API_URL=http://127.0.0.1:$PORT
+  STRM_API_TOKEN=$(cat "$STRM_HOME/api-token")
+  export STRM_API_TOKEN
+}
+
 # start_s3rver: s3rver (which checks SigV4 signatures) on 127.0.0.1 with the bucket
 # demo-bucket, its objects under $WORK/s3; sets S3 (its URL) and SERVICES. (s3rver encrypts
 # its list continuation tokens with DES, which Node 20 only allows with

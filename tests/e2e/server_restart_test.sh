@@ -12,14 +12,7 @@ strm_ok create data-connector local databert-demo "$DATA" -o plain
 strm_ok create data-contract "$CONTRACT" --schema-definition "$DEMO/schema.json" \
   --contract-definition "$DEMO/contract.json" -o plain
 
-serve() {
-  start_service "$WORK/serve$1.log" 'ready .*url=http://127.0.0.1:[0-9]+' \
-    "$STRM" serve --listen 127.0.0.1:0 --job-slots 1
-  SERVER=$SERVICE_PID
-  export STRM_API_URL=http://127.0.0.1:$PORT
-  STRM_API_TOKEN=$(cat "$STRM_HOME/api-token")
-  export STRM_API_TOKEN
-}
+serve() { start_strm_server "$WORK/serve$1.log" --job-slots 1; }
 wait_state() {  # ID STATE...: waits (60 s at most) until the job is in one of STATEs
   local id=$1 state=""
   shift

@@ -55,12 +55,7 @@ job watch-s3 '' 'out/{input}' group-s3 >"$WORK/s3-job.json"
 SERVES=0
 serve() {
   SERVES=$((SERVES + 1))
-  start_service "$WORK/serve$SERVES.log" 'ready .*url=http://127.0.0.1:[0-9]+' \
-    "$STRM" serve --listen 127.0.0.1:0 --watch-interval 0.1
-  SERVER=$SERVICE_PID
-  export STRM_API_URL=http://127.0.0.1:$PORT
-  STRM_API_TOKEN=$(cat "$STRM_HOME/api-token")
-  export STRM_API_TOKEN
+  start_strm_server "$WORK/serve$SERVES.log" --watch-interval 0.1
 }
 # files ID: the job's files, one "name state" a line, in order of appearance.
 files() {
