@@ -4,6 +4,8 @@
 #include <cstring>
 #include <map>
 
+#include "formats/charset.h"
+
 namespace strm {
 namespace {
 
@@ -165,17 +167,7 @@ class Decoder {
     return out;
   }
   static Result<json> Utf8(std::string_view b, const std::string& path) {
-    // nlohmann's parser checks UTF-8 when it reads a JSON string; a cheaper check here.
-    size_t i = 0;
-    while (i < b.size()) {
-      const auto c = static_cast<unsigned char>(b[i]);
-      size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-      if (n == 0 || i + n > b.size()) return Error(path, "is not valid UTF-8");
-      for (size_t k = 1; k < n; ++k)
-        if ((static_cast<unsigned char>(b[i + k]) & 0xC0) != 0x80)
-          return Error(path, "is not valid UTF-8");
-      i += n;
-    }
+    if (!IsValidUtf8(b)) return Error(path, "is not valid UTF-8");
     return json(std::string(b));
   }
 
