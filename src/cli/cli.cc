@@ -16,6 +16,7 @@
 #include "cli/output.h"
 #include "cli/progress.h"
 #include "cli/serve_commands.h"
+#include "cli/stream_commands.h"
 #include "jobs/decrypt_csv.h"
 #include "jobs/simulate_batch_data.h"
 #include "platform/connector_store.h"
@@ -366,6 +367,7 @@ int Main(int argc, char** argv) {
     return WriteSimulatedBatchData(f.spec, out);
   });
 
+  AddStreamCommands(app, ctx, exit_code);
   AddServeCommands(app, ctx, exit_code);
 
   // completion

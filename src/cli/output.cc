@@ -90,6 +90,32 @@ Table ContractTable(const std::vector<DataContract>& cs) {
   return t;
 }
 
+Table StreamTable(const std::vector<StreamRecord>& ss, bool with_secrets) {
+  Table t{{"Name", "Derived From", "Purposes", "Masked Fields", "Tags"}, {}};
+  if (with_secrets) t.header.insert(t.header.end(), {"Client Id", "Client Secret"});
+  for (const StreamRecord& s : ss) {
+    std::string levels, masked, tags;
+    for (int l : s.consent_levels) levels += (levels.empty() ? "" : ",") + std::to_string(l);
+    for (const auto& [ref, fields] : s.masked_fields)
+      for (const std::string& f : fields) masked += (masked.empty() ? "" : ", ") + ref + ":" + f;
+    for (const std::string& tag : s.tags) tags += (tags.empty() ? "" : ",") + tag;
+    std::vector<std::string> row{s.name, s.linked_stream, levels, masked, tags};
+    if (with_secrets) {
+      const bool any = !s.credentials.empty();
+      row.push_back(any ? s.credentials[0].client_id : "");
+      row.push_back(any ? s.credentials[0].client_secret : "");
+    }
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+Table KeyStreamTable(const std::vector<KeyStream>& ks) {
+  Table t{{"Name", "Stream Id"}, {}};
+  for (const KeyStream& k : ks) t.rows.push_back({k.name, k.stream_id});
+  return t;
+}
+
 Table PreviewTable(const CsvPreview& p) {
   constexpr size_t kMax = 22;
   auto shorten = [](const std::string& v) {

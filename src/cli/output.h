@@ -10,6 +10,7 @@
 #include "catalog/catalog.h"
 #include "core/result.h"
 #include "jobs/csv_preview.h"
+#include "platform/platform.h"
 #include "privacy/contract.h"
 
 namespace strm::cli {
@@ -30,6 +31,9 @@ void PrintTable(std::ostream& os, const Table& table, OutputFormat format);
 Table ConnectorTable(const std::vector<DataConnector>& cs, const std::vector<int>* dependents);
 Table ContractTable(const std::vector<DataContract>& cs);
 Table BatchJobTable(const std::vector<BatchJobRecord>& js);
+// `with_secrets`: the clients' ids and secrets too (what `create stream` shows once).
+Table StreamTable(const std::vector<StreamRecord>& ss, bool with_secrets);
+Table KeyStreamTable(const std::vector<KeyStream>& ks);
 
 // A preview as a table, long cells shortened to 22 characters and "…".
 Table PreviewTable(const CsvPreview& preview);

@@ -273,4 +273,130 @@ Result<BatchJobRecord> BatchJobFromJson(const json& j) {
   return job;
 }
 
+json StreamJson(const StreamRecord& s, Secrets secrets) {
+  const auto secret = [secrets](const std::string& v) {
+    return secrets == Secrets::kMasked && !v.empty() ? std::string(kRedactedSecret) : v;
+  };
+  json j = {{"ref", {{"name", s.name}}},
+            {"name", s.name},
+            {"id", s.id},
+            {"description", s.description},
+            {"tags", s.tags}};
+  if (!s.linked_stream.empty()) {
+    j["linked_stream"] = s.linked_stream;
+    j["consent_levels"] = s.consent_levels;
+    j["consent_level_type"] = s.consent_level_type;
+    if (!s.masked_fields.empty()) {
+      json patterns = json::object();
+      for (const auto& [ref, fields] : s.masked_fields) patterns[ref] = {{"field_names", fields}};
+      j["masked_fields"] = {{"seed", secret(s.mask_seed)}, {"field_patterns", patterns}};
+    }
+  }
+  json creds = json::array();
+  for (const StreamCredential& c : s.credentials)
+    creds.push_back({{"clientId", c.client_id}, {"clientSecret", secret(c.client_secret)}});
+  j["credentials"] = std::move(creds);
+  j["created_at"] = FormatTimestamp(s.created_at);
+  return j;
+}
+
+namespace {
+
+Result<std::vector<std::string>> StringList(const FormReader& r, std::string_view path) {
+  std::vector<std::string> out;
+  const json* v = r.Find(path);
+  if (v == nullptr) return out;
+  if (!v->is_array()) return r.Error(path, "must be an array of strings");
+  for (const json& item : *v) {
+    if (!item.is_string()) return r.Error(path, "must be an array of strings");
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<StreamRecord> StreamFromJson(const json& j) {
+  FormReader r(j, "stream");
+  if (!j.is_object()) return r.NotAnObject();
+  StreamRecord s;
+  if (r.Find("name") != nullptr) {
+    STRM_ASSIGN_OR_RETURN(s.name, r.String("name"));
+  } else if (r.Find("ref.name") != nullptr) {
+    STRM_ASSIGN_OR_RETURN(s.name, r.String("ref.name"));
+  }
+  if (r.Find("id") != nullptr) {
+    STRM_ASSIGN_OR_RETURN(s.id, r.String("id"));
+  }
+  if (r.Find("description") != nullptr) {
+    STRM_ASSIGN_OR_RETURN(s.description, r.String("description"));
+  }
+  STRM_ASSIGN_OR_RETURN(s.tags, StringList(r, "tags"));
+  if (r.Find("linked_stream") != nullptr) {
+    STRM_ASSIGN_OR_RETURN(s.linked_stream, r.String("linked_stream"));
+  }
+  if (const json* levels = r.Find("consent_levels")) {
+    if (!levels->is_array()) return r.Error("consent_levels", "must be an array of integers >= 0");
+    for (const json& l : *levels) {
+      if (!l.is_number_integer() || l.get<int64_t>() < 0 || l.get<int64_t>() > 1'000'000)
+        return r.Error("consent_levels", "must be an array of integers >= 0");
+      s.consent_levels.push_back(l.get<int>());
+    }
+  }
+  if (r.Find("consent_level_type") != nullptr) {
+    STRM_ASSIGN_OR_RETURN(s.consent_level_type, r.String("consent_level_type"));
+  }
+  if (const json* masked = r.Find("masked_fields")) {
+    if (!masked->is_object()) return r.Error("masked_fields", "must be an object");
+    if (r.Find("masked_fields.seed") != nullptr) {
+      STRM_ASSIGN_OR_RETURN(s.mask_seed, r.String("masked_fields.seed"));
+    }
+    const json* patterns = r.Find("masked_fields.field_patterns");
+    if (patterns == nullptr || !patterns->is_object())
+      return r.Error("masked_fields.field_patterns", "must be an object");
+    for (const auto& [ref, pattern] : patterns->items()) {
+      const std::string where = "masked_fields.field_patterns." + ref + ".field_names";
+      const json* names = pattern.is_object() && pattern.contains("field_names")
+                              ? &pattern["field_names"]
+                              : nullptr;
+      if (names == nullptr || !names->is_array()) return r.Error(where, "must be an array");
+      for (const json& n : *names) {
+        if (!n.is_string()) return r.Error(where, "must be an array of strings");
+        s.masked_fields[ref].push_back(n.get<std::string>());
+      }
+    }
+  }
+  if (const json* creds = r.Find("credentials")) {
+    if (!creds->is_array()) return r.Error("credentials", "must be an array");
+    for (const json& c : *creds) {
+      if (!c.is_object() || !c.contains("clientId") || !c["clientId"].is_string() ||
+          !c.contains("clientSecret") || !c["clientSecret"].is_string())
+        return r.Error("credentials", "must hold objects with clientId and clientSecret");
+      s.credentials.push_back(
+          {c["clientId"].get<std::string>(), c["clientSecret"].get<std::string>()});
+    }
+  }
+  if (r.Find("created_at") != nullptr) {
+    STRM_ASSIGN_OR_RETURN(s.created_at, r.Timestamp("created_at"));
+  }
+  return s;
+}
+
+json KeyStreamJson(const KeyStream& k) {
+  return {{"ref", {{"name", k.name}}},
+          {"name", k.name},
+          {"stream_id", k.stream_id},
+          {"created_at", FormatTimestamp(k.created_at)}};
+}
+
+Result<KeyStream> KeyStreamFromJson(const json& j) {
+  FormReader r(j, "key stream");
+  if (!j.is_object()) return r.NotAnObject();
+  KeyStream k;
+  STRM_ASSIGN_OR_RETURN(k.name, r.String("name"));
+  STRM_ASSIGN_OR_RETURN(k.stream_id, r.String("stream_id"));
+  STRM_ASSIGN_OR_RETURN(k.created_at, r.Timestamp("created_at"));
+  return k;
+}
+
 }  // namespace strm

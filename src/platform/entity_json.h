@@ -12,14 +12,22 @@
 //                   "updated_at"} set over it, and "files" when it has input files of its
 //                   own (a watching job): [{"name", "seq", "state", "message", "stats",
 //                   "first_seen", "updated_at"}] in order of appearance.
+//   stream          {"ref": {"name"}, "name", "id", "description", "tags": [...], and for a
+//                   derived stream "linked_stream", "consent_levels": [...],
+//                   "consent_level_type", "masked_fields": {"seed", "field_patterns": {ref:
+//                   {"field_names": [...]}}} (as in a batch job); "credentials":
+//                   [{"clientId", "clientSecret"}] (STRM's spelling), "created_at". As the
+//                   body of a create request, only what its creator chooses is read
+//                   (StreamFromJson takes a form without id, credentials or created_at).
+//   key stream      {"ref": {"name"}, "name", "stream_id", "created_at"}.
 // Timestamps are UTC with milliseconds: "2026-11-21T12:57:00.123Z".
 //
-// Secrets are a connector's credentials and a job's masking seeds. Secrets::kMasked (what is
-// shown unless a user asks for more) writes each secret value as "****" (an empty one stays
-// empty); kIncluded writes them as stored. Credentials are masked member by member without
-// being parsed by kind: which members are secret is known in one place only,
-// RedactCanonicalCredentials (storage/connector_credentials.h). Credentials that are not a
-// JSON object are written as "****" whatever was asked.
+// Secrets are a connector's credentials, a job's or a stream's masking seeds and a stream's
+// client secrets. Secrets::kMasked (what is shown unless a user asks for more) writes each secret
+// value as "****" (an empty one stays empty); kIncluded writes them as stored. Credentials are
+// masked member by member without being parsed by kind: which members are secret is known in one
+// place only, RedactCanonicalCredentials (storage/connector_credentials.h). Credentials that are
+// not a JSON object are written as "****" whatever was asked.
 //
 // Reading back: XFromJson(XJson(x, kIncluded)) == x for every entity as strm stores it
 // (canonical credentials and job configs; a job config whose ref is {"id": <the job's id>}).
@@ -40,6 +48,7 @@
 
 #include "catalog/catalog.h"
 #include "core/result.h"
+#include "platform/platform.h"
 #include "privacy/contract.h"
 
 namespace strm {
@@ -55,6 +64,11 @@ nlohmann::json ContractJson(const DataContract& c, Secrets secrets);
 
 nlohmann::json BatchJobJson(const BatchJobRecord& job, Secrets secrets);
 Result<BatchJobRecord> BatchJobFromJson(const nlohmann::json& j);
+
+nlohmann::json StreamJson(const StreamRecord& s, Secrets secrets);
+Result<StreamRecord> StreamFromJson(const nlohmann::json& j);
+nlohmann::json KeyStreamJson(const KeyStream& k);
+Result<KeyStream> KeyStreamFromJson(const nlohmann::json& j);
 
 // The member of a connector's JSON form that holds its location: "local_directory",
 // "s3_bucket", "google_cloud_storage_bucket", "azure_blob_storage_container"; the type itself

@@ -6,6 +6,7 @@
 #include "jobs/job_locations.h"
 #include "platform/connector_store.h"
 #include "platform/local_jobs.h"
+#include "platform/local_streams.h"
 #include "platform/platform.h"
 #include "storage/local_store.h"
 
@@ -81,6 +82,31 @@ class LocalPlatform final : public Platform {
   }
   Status DeleteDataContract(const ContractRef& ref) override {
     return catalog_->DeleteDataContract(ref);
+  }
+
+  Result<StreamRecord> CreateStream(StreamRecord stream) override {
+    return CreateStreamIn(*catalog_, std::move(stream));
+  }
+  Result<StreamRecord> GetStream(std::string_view name) override {
+    return catalog_->GetStream(name);
+  }
+  Result<std::vector<StreamRecord>> ListStreams() override { return catalog_->ListStreams(); }
+  Status DeleteStream(std::string_view name, bool recursive) override {
+    return DeleteStreamIn(*catalog_, name, recursive);
+  }
+  Result<KeyStream> GetKeyStream(std::string_view name) override {
+    auto s = catalog_->GetStream(name);
+    if (s.status().code() == StatusCode::kNotFound)
+      return NotFound("key stream " + std::string(name) + " does not exist");
+    if (!s.ok()) return s.status();
+    return KeyStreamOf(*s);
+  }
+  Result<std::vector<KeyStream>> ListKeyStreams() override {
+    STRM_ASSIGN_OR_RETURN(auto all, catalog_->ListStreams());
+    std::vector<KeyStream> out;
+    for (const StreamRecord& s : all)
+      if (s.linked_stream.empty()) out.push_back(*KeyStreamOf(s));
+    return out;
   }
 
   Result<BatchJobRecord> SubmitBatchJob(std::string_view job_json, std::string source_name,

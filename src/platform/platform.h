@@ -20,6 +20,15 @@
 
 namespace strm {
 
+// The key stream of a source stream (SPEC §3): the keys its events were encrypted with. It
+// has the source's name and lives as long as it.
+struct KeyStream {
+  std::string name;
+  std::string stream_id;  // the source stream's id
+  int64_t created_at = 0;
+  bool operator==(const KeyStream&) const = default;
+};
+
 struct SubmitBatchJobOptions {
   int threads = 0;  // worker threads of the run; <= 0: the platform's default
 };
@@ -45,6 +54,23 @@ class Platform {
   virtual Result<DataContract> GetDataContract(const ContractRef& ref) = 0;
   virtual Result<std::vector<DataContract>> ListDataContracts() = 0;
   virtual Status DeleteDataContract(const ContractRef& ref) = 0;
+
+  // Streams (SPEC §3). `stream` holds what its creator chose: a source stream has a name
+  // and, optionally, a description and tags; a derived one has linked_stream, consent_levels
+  // (its purposes, at least one; GRANULAR) and optionally masked_fields and mask_seed, and a
+  // default name (DefaultDerivedStreamName) when its name is empty. strm gives the id, the
+  // credentials (one client; derived streams get theirs for egress), the seed when fields are
+  // masked without one, and created_at. The answer holds the credentials as made, secret
+  // included: the one time they are shown unasked. InvalidArgument naming what is wrong (a
+  // masked field that the contract does not have, ...), AlreadyExists, NotFound (the source).
+  virtual Result<StreamRecord> CreateStream(StreamRecord stream) = 0;
+  virtual Result<StreamRecord> GetStream(std::string_view name) = 0;
+  virtual Result<std::vector<StreamRecord>> ListStreams() = 0;  // by name
+  // A source that has derived streams is refused (FailedPrecondition naming them) unless
+  // `recursive`, which deletes those first. Its events and keys go with it.
+  virtual Status DeleteStream(std::string_view name, bool recursive) = 0;
+  virtual Result<KeyStream> GetKeyStream(std::string_view name) = 0;  // NotFound
+  virtual Result<std::vector<KeyStream>> ListKeyStreams() = 0;        // by name
 
   // Batch jobs are asynchronous. SubmitBatchJob checks the job file (an invalid one is an
   // error and creates nothing), stores the job PENDING and returns it at once; the job runs on

@@ -64,6 +64,32 @@ class RemotePlatform final : public Platform {
     return Call("DELETE", ContractPath(ref)).status();
   }
 
+  Result<StreamRecord> CreateStream(StreamRecord stream) override {
+    const std::string body = StreamJson(stream, Secrets::kIncluded).dump();
+    STRM_ASSIGN_OR_RETURN(nlohmann::json j, Call("POST", "/api/v1/streams", body));
+    return StreamFromJson(j);
+  }
+  Result<StreamRecord> GetStream(std::string_view name) override {
+    STRM_ASSIGN_OR_RETURN(nlohmann::json j, Call("GET", "/api/v1/streams/" + Segment(name)));
+    return StreamFromJson(j);
+  }
+  Result<std::vector<StreamRecord>> ListStreams() override {
+    STRM_ASSIGN_OR_RETURN(nlohmann::json j, Call("GET", "/api/v1/streams"));
+    return Each<StreamRecord>(j, StreamFromJson);
+  }
+  Status DeleteStream(std::string_view name, bool recursive) override {
+    return Call("DELETE", "/api/v1/streams/" + Segment(name) + (recursive ? "?recursive=true" : ""))
+        .status();
+  }
+  Result<KeyStream> GetKeyStream(std::string_view name) override {
+    STRM_ASSIGN_OR_RETURN(nlohmann::json j, Call("GET", "/api/v1/key-streams/" + Segment(name)));
+    return KeyStreamFromJson(j);
+  }
+  Result<std::vector<KeyStream>> ListKeyStreams() override {
+    STRM_ASSIGN_OR_RETURN(nlohmann::json j, Call("GET", "/api/v1/key-streams"));
+    return Each<KeyStream>(j, KeyStreamFromJson);
+  }
+
   Result<BatchJobRecord> SubmitBatchJob(std::string_view job_json, std::string source_name,
                                         const SubmitBatchJobOptions& options) override {
     std::string path = "/api/v1/batch-jobs?source=" + Segment(source_name);

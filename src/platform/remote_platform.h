@@ -5,7 +5,8 @@
 // Unavailable ("cannot reach the strm server at URL: cause"); a refused token is
 // PermissionDenied with the server's reason. The token is sent, never put in a message.
 //
-// Credentials never leave a server unmasked: connectors come back with "****" for each secret.
+// Credentials never leave a server unmasked: connectors come back with "****" for each secret,
+// and so do streams, except in the answer to CreateStream (its new client's secret).
 #pragma once
 
 #include <memory>

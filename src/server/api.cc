@@ -141,6 +141,9 @@ std::string ApiRoute(std::string_view method, std::string_view path) {
   } else if (kind == "data-contracts") {
     if (n == 1) return "/api/v1/data-contracts";
     if (n == 4) return "/api/v1/data-contracts/{handle}/{name}/{version}";
+  } else if (kind == "streams" || kind == "key-streams") {
+    if (n == 1) return "/api/v1/" + kind;
+    if (n == 2) return "/api/v1/" + kind + "/{name}";
   } else if (kind == "batch-jobs") {
     if (n == 1) return "/api/v1/batch-jobs";
     if (n == 2) return "/api/v1/batch-jobs/{id}";
@@ -254,6 +257,51 @@ HttpResponse Api::Dispatch(const HttpRequest& r) {
       });
     if (m == "DELETE") return NoContentOr(platform_.DeleteDataContract(*ref));
     return bad_method();
+  }
+
+  if (kind == "streams" && n == 1) {
+    if (m == "GET")
+      return Answer(200, [&]() -> Result<nlohmann::json> {
+        STRM_ASSIGN_OR_RETURN(auto ss, platform_.ListStreams());
+        return Array(ss, [](const StreamRecord& s) { return StreamJson(s, Secrets::kMasked); });
+      });
+    if (m == "POST")  // the one answer that holds the new client's secret
+      return Answer(201, [&]() -> Result<nlohmann::json> {
+        STRM_ASSIGN_OR_RETURN(nlohmann::json body, ParseBody(r));
+        STRM_ASSIGN_OR_RETURN(StreamRecord wanted, StreamFromJson(body));
+        StreamRecord chosen;  // what a creator may choose, nothing else
+        chosen.name = wanted.name;
+        chosen.description = wanted.description;
+        chosen.tags = wanted.tags;
+        chosen.linked_stream = wanted.linked_stream;
+        chosen.consent_levels = wanted.consent_levels;
+        chosen.masked_fields = wanted.masked_fields;
+        chosen.mask_seed = wanted.mask_seed;
+        STRM_ASSIGN_OR_RETURN(StreamRecord made, platform_.CreateStream(std::move(chosen)));
+        return StreamJson(made, Secrets::kIncluded);
+      });
+    return bad_method();
+  }
+  if (kind == "streams" && n == 2) {
+    if (m == "GET")
+      return Answer(200, [&]() -> Result<nlohmann::json> {
+        STRM_ASSIGN_OR_RETURN(StreamRecord s, platform_.GetStream(seg[1]));
+        return StreamJson(s, Secrets::kMasked);
+      });
+    if (m == "DELETE")
+      return NoContentOr(platform_.DeleteStream(seg[1], r.Param("recursive") == "true"));
+    return bad_method();
+  }
+  if (kind == "key-streams" && (n == 1 || n == 2)) {
+    if (m != "GET") return bad_method();
+    return Answer(200, [&]() -> Result<nlohmann::json> {
+      if (n == 2) {
+        STRM_ASSIGN_OR_RETURN(KeyStream k, platform_.GetKeyStream(seg[1]));
+        return KeyStreamJson(k);
+      }
+      STRM_ASSIGN_OR_RETURN(auto ks, platform_.ListKeyStreams());
+      return Array(ks, KeyStreamJson);
+    });
   }
 
   if (kind == "batch-jobs" && n == 1) {

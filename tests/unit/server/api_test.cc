@@ -244,6 +244,54 @@ TEST_F(ApiTest, NoAnswerHoldsASecret) {
   EXPECT_THAT(body, HasSubstr("\"secretAccessKey\":\"****\""));
 }
 
+// Streams through the RemotePlatform: the new client's secret in the create answer only, the
+// local rules and messages, and key streams.
+TEST_F(ApiTest, StreamsAndKeyStreams) {
+  StreamRecord wanted;
+  wanted.name = "example";
+  wanted.tags = {"web"};
+  auto made = remote_->CreateStream(wanted);
+  ASSERT_TRUE(made.ok()) << made.status().message();
+  auto stored = local_->GetStream("example");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(*made, *stored);  // the secret, this once
+  StreamRecord derived;
+  derived.linked_stream = "example";
+  derived.consent_levels = {1, 2};
+  derived.masked_fields["strmprivacy/example/1.3.0"] = {"uniqueIdentifier"};
+  derived.mask_seed = "SEED-THAT-MUST-NOT-LEAK";
+  auto d = remote_->CreateStream(derived);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(d->name, "example-M1-2");
+
+  auto got = remote_->GetStream("example");
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->credentials.size(), 1u);
+  EXPECT_EQ(got->credentials[0].client_id, stored->credentials[0].client_id);
+  EXPECT_EQ(got->credentials[0].client_secret, "****");
+  for (std::string path :
+       {"/api/v1/streams", "/api/v1/streams/example", "/api/v1/streams/example-M1-2"}) {
+    auto [status, body] = Raw("GET", path);
+    EXPECT_EQ(status, 200) << path;
+    EXPECT_THAT(body, Not(HasSubstr(stored->credentials[0].client_secret))) << path;
+    EXPECT_THAT(body, Not(HasSubstr("SEED-THAT-MUST-NOT-LEAK"))) << path;
+  }
+  auto keys = remote_->ListKeyStreams();
+  ASSERT_TRUE(keys.ok()) << keys.status().message();
+  EXPECT_THAT(*keys, ::testing::ElementsAre(KeyStream{"example", made->id, made->created_at}));
+  EXPECT_EQ(remote_->GetKeyStream("example-M1-2").status().code(), StatusCode::kNotFound);
+
+  auto [bad, bad_body] = Raw("POST", "/api/v1/streams", R"({"name": "x1234", "tags": "a"})");
+  EXPECT_EQ(bad, 400);
+  EXPECT_THAT(bad_body, HasSubstr("stream JSON: field 'tags' must be an array of strings"));
+  auto [conflict, conflict_body] = Raw("DELETE", "/api/v1/streams/example");
+  EXPECT_EQ(conflict, 409);
+  EXPECT_THAT(conflict_body, HasSubstr("has derived streams (example-M1-2)"));
+  ASSERT_TRUE(remote_->DeleteStream("example", true).ok());
+  EXPECT_EQ(remote_->GetStream("example").status().message(), "stream example does not exist");
+  EXPECT_THAT(*remote_->ListStreams(), ::testing::IsEmpty());
+}
+
 TEST_F(ApiTest, AServerThatCannotBeReachedIsNamed) {
   auto p = OpenRemotePlatform({"http://127.0.0.1:1", kToken, nullptr});
   ASSERT_TRUE(p.ok());
