@@ -14,7 +14,7 @@ void AddServeCommands(CLI::App& app, Context& ctx, int& exit_code) {
   struct Flags {
     server::ServeOptions options;
     std::string log_format = "text";
-    std::string tls_cert, tls_key, catalog_url, token_name;
+    std::string tls_cert, tls_key, catalog_url, event_log, token_name;
     double watch_seconds = 10;
   };
   auto flags = std::make_shared<Flags>();
@@ -24,6 +24,9 @@ void AddServeCommands(CLI::App& app, Context& ctx, int& exit_code) {
       ->default_str("127.0.0.1:8080");
   serve->add_option("--catalog", f.catalog_url,
                     "sqlite:DIR, the embedded catalog in DIR (default: sqlite:$STRM_HOME)");
+  serve->add_option(
+      "--event-log", f.event_log,
+      "embedded:DIR, the event log of streams in DIR (default: embedded:$STRM_HOME/log)");
   serve->add_option("--tls-cert", f.tls_cert, "Certificate chain (PEM) for HTTPS");
   serve->add_option("--tls-key", f.tls_key, "Private key (PEM) for HTTPS");
   serve->add_option("--job-slots", f.options.job_slots, "Batch jobs that run at once")
@@ -106,6 +109,16 @@ void AddServeCommands(CLI::App& app, Context& ctx, int& exit_code) {
     } else if (!f.catalog_url.empty()) {
       return InvalidArgument("--catalog must be sqlite:DIR or postgresql://..., got '" +
                              f.catalog_url + "'");
+    }
+    if (f.event_log.rfind("embedded:", 0) == 0 && f.event_log.size() > 9) {
+      f.options.event_log_dir = f.event_log.substr(9);
+    } else if (f.event_log.rfind("kafka://", 0) == 0) {
+      return FailedPrecondition(
+          "--event-log: Kafka event logs (several nodes on one platform) are not supported by "
+          "this release; use embedded:DIR");
+    } else if (!f.event_log.empty()) {
+      return InvalidArgument("--event-log must be embedded:DIR or kafka://host:port,..., got '" +
+                             f.event_log + "'");
     }
     return server::Serve(f.options);
   });

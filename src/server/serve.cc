@@ -20,6 +20,8 @@
 #include "server/home_lock.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
+#include "server/stream_routes.h"
+#include "streams/embedded_log.h"
 
 namespace strm::server {
 namespace {
@@ -92,6 +94,9 @@ Status Serve(const ServeOptions& options) {
   std::unique_ptr<Catalog> tokens;  // checked on a connection of their own
   std::unique_ptr<Platform> platform;
   std::unique_ptr<Api> api;
+  std::unique_ptr<EventLog> event_log;
+  std::unique_ptr<StreamIngest> ingest;
+  std::unique_ptr<StreamRoutes> stream_routes;
   auto handler = [&](HttpRequest&& request, Responder respond) {
     const auto started = std::chrono::steady_clock::now();
     const std::string method = request.method, path = request.path;
@@ -123,6 +128,7 @@ Status Serve(const ServeOptions& options) {
                      metrics.Render(*jobs)});
     }
     if (path.rfind("/api/", 0) == 0) return api->Handle(std::move(request), logged, *route);
+    if (StreamRoutes::Owns(path)) return stream_routes->Handle(std::move(request), logged, *route);
     *route = "/other";
     logged(ErrorResponse(404, NotFound("no route for " + method + " " + path)));
   };
@@ -155,6 +161,12 @@ Status Serve(const ServeOptions& options) {
   STRM_ASSIGN_OR_RETURN(platform, OpenLocalPlatform(options.home, platform_options));
   api = std::make_unique<Api>(
       *platform, [&tokens](std::string_view token) { return VerifyApiToken(*tokens, token); });
+  const std::string log_dir =
+      options.event_log_dir.empty() ? options.home + "/log" : options.event_log_dir;
+  STRM_ASSIGN_OR_RETURN(event_log, EmbeddedLog::Open(log_dir));
+  STRM_ASSIGN_OR_RETURN(auto master_key, LoadOrCreateMasterKey(options.home, false));
+  ingest = std::make_unique<StreamIngest>(*tokens, *event_log, master_key);
+  stream_routes = std::make_unique<StreamRoutes>(*ingest);
   phase.store(kReady, std::memory_order_release);
   const std::string scheme = options.tls_cert_file ? "https" : "http";
   log.Write("ready", {{"home", options.home},
@@ -168,7 +180,10 @@ Status Serve(const ServeOptions& options) {
   server->StopAccepting();
   server->Stop(options.drain_grace);  // requests in progress are answered
   api.reset();                        // its workers finish what they run on the platform
-  platform.reset();                   // running jobs are cancelled and put back PENDING
+  stream_routes.reset();
+  ingest.reset();
+  event_log.reset();  // the appends queued are made durable first
+  platform.reset();   // running jobs are cancelled and put back PENDING
   log.Write("stopped", nlohmann::ordered_json::object());
   return Status::Ok();
 }

@@ -1,0 +1,242 @@
+#include "server/stream_routes.h"
+
+#include <atomic>
+
+#include "core/bytes.h"
+#include "net/http_transport.h"
+
+namespace strm::server {
+namespace {
+
+constexpr std::string_view kTokenPath = "/auth/realms/streams/protocol/openid-connect/token";
+
+int StatusOf(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk:
+      return 204;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+      return 400;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+// application/x-www-form-urlencoded: '+' is a space, %XX a byte.
+std::string FormValue(std::string_view body, std::string_view name) {
+  while (!body.empty()) {
+    std::string_view pair = body.substr(0, body.find('&'));
+    body.remove_prefix(std::min(body.size(), pair.size() + 1));
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    std::string value(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    for (char& c : value)
+      if (c == '+') c = ' ';
+    return PercentDecode(value);
+  }
+  return {};
+}
+
+HttpResponse OAuthError(int status, std::string_view error, std::string_view description) {
+  nlohmann::json j = {{"error", error}, {"error_description", description}};
+  return {status, {{"Content-Type", "application/json"}}, j.dump()};
+}
+
+std::string_view Bearer(const HttpRequest& r) {
+  std::string_view auth = r.Header("authorization");
+  if (auth.size() <= 7) return {};
+  std::string scheme(auth.substr(0, 7));
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return scheme == "bearer " ? auth.substr(7) : std::string_view();
+}
+
+}  // namespace
+
+HttpResponse TextResponse(int status, std::string_view sentence) {
+  return {status, {{"Content-Type", "text/plain; charset=utf-8"}}, std::string(sentence) + "\n"};
+}
+
+StreamRoutes::StreamRoutes(StreamIngest& ingest, StreamRoutesOptions options)
+    : ingest_(ingest), options_(options) {}
+
+bool StreamRoutes::Owns(std::string_view path) {
+  return path == kTokenPath || path == "/event" || path == "/events" || path == "/is-alive";
+}
+
+void StreamRoutes::Handle(HttpRequest&& r, Responder respond, std::string& route) {
+  route = r.path;
+  const bool get = r.path == "/is-alive";
+  if (r.method != (get ? "GET" : "POST"))
+    return respond(TextResponse(405, "method " + r.method + " is not allowed on " + r.path));
+  if (get) return respond({200, {{"Content-Type", "text/plain"}}, "ok"});
+  if (r.path == kTokenPath) return Token(r, respond);
+  if (r.path == "/event") return Event(std::move(r), respond);
+  Events(std::move(r), respond);
+}
+
+void StreamRoutes::Token(const HttpRequest& r, const Responder& respond) {
+  const std::string grant = FormValue(r.body, "grant_type");
+  Result<StreamLogin> login = PermissionDenied("");
+  if (grant == "client_credentials") {
+    std::string id = FormValue(r.body, "client_id"), secret = FormValue(r.body, "client_secret");
+    std::string_view auth = r.Header("authorization");
+    if (id.empty() && auth.size() > 6 &&
+        (auth.substr(0, 6) == "Basic " || auth.substr(0, 6) == "basic ")) {
+      auto decoded = Base64Decode(auth.substr(6));
+      if (decoded.ok()) {
+        std::string pair(decoded->begin(), decoded->end());
+        const size_t colon = pair.find(':');
+        if (colon != std::string::npos) {
+          id = PercentDecode(pair.substr(0, colon));
+          secret = PercentDecode(pair.substr(colon + 1));
+        }
+      }
+    }
+    if (id.empty() || secret.empty())
+      return respond(
+          OAuthError(400, "invalid_request", "client_id and client_secret are required"));
+    login = ingest_.Login(id, secret);
+    if (!login.ok()) return respond(OAuthError(401, "invalid_client", login.status().message()));
+  } else if (grant == "refresh_token") {
+    const std::string token = FormValue(r.body, "refresh_token");
+    if (token.empty())
+      return respond(OAuthError(400, "invalid_request", "refresh_token is required"));
+    login = ingest_.Refresh(token);
+    if (!login.ok()) return respond(OAuthError(400, "invalid_grant", login.status().message()));
+  } else {
+    return respond(OAuthError(400, "unsupported_grant_type",
+                              "grant_type must be client_credentials or refresh_token"));
+  }
+  const nlohmann::json answer = {{"access_token", login->access_token},
+                                 {"refresh_token", login->refresh_token},
+                                 {"expires_in", login->expires_in},
+                                 {"refresh_expires_in", login->refresh_expires_in},
+                                 {"token_type", "Bearer"},
+                                 {"expires_at", login->expires_at}};
+  respond(
+      {200, {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}}, answer.dump()});
+}
+
+std::optional<StreamTokenClaims> StreamRoutes::Authorized(const HttpRequest& r,
+                                                          const Responder& respond) {
+  const std::string_view token = Bearer(r);
+  if (token.empty()) {
+    HttpResponse res = TextResponse(
+        401,
+        "missing access token: send 'Authorization: Bearer <token>' (from the token endpoint)");
+    res.headers.emplace_back("WWW-Authenticate", "Bearer");
+    respond(std::move(res));
+    return std::nullopt;
+  }
+  auto claims = ingest_.Authorize(token);
+  if (!claims.ok()) {
+    HttpResponse res = TextResponse(401, claims.status().message());
+    res.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    respond(std::move(res));
+    return std::nullopt;
+  }
+  return std::move(claims).value();
+}
+
+void StreamRoutes::Event(HttpRequest&& r, const Responder& respond) {
+  auto who = Authorized(r, respond);
+  if (!who) return;
+  if (r.body.size() > options_.max_record_bytes)
+    return respond(TextResponse(413, "the event has " + std::to_string(r.body.size()) +
+                                         " bytes, more than the limit of " +
+                                         std::to_string(options_.max_record_bytes)));
+  const std::string_view type_header = r.Header("strm-serialization-type");
+  auto encoding = ParseEventEncoding(type_header);
+  if (!encoding)
+    return respond(TextResponse(415,
+                                "Strm-Serialization-Type must be application/x-avro-binary "
+                                "or application/json"));
+  if (ingest_.Saturated()) {
+    HttpResponse res = TextResponse(429, "too many events are waiting for the disk; retry soon");
+    res.headers.emplace_back("Retry-After", "1");
+    return respond(std::move(res));
+  }
+  std::string_view schema_ref = r.Header("strm-schema-ref");
+  if (schema_ref.empty()) schema_ref = r.Header("strm-schema-id");
+  ingest_.Ingest(*who, *encoding, schema_ref, r.body, [respond](Status s) {
+    if (s.ok()) return respond({204, {}, ""});
+    respond(TextResponse(StatusOf(s), s.message()));
+  });
+}
+
+void StreamRoutes::Events(HttpRequest&& r, const Responder& respond) {
+  auto who = Authorized(r, respond);
+  if (!who) return;
+  std::vector<nlohmann::json> events;
+  const std::string_view body = r.body;
+  const size_t first = body.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && body[first] == '[') {
+    auto all = nlohmann::json::parse(body, nullptr, false);
+    if (all.is_discarded() || !all.is_array())
+      return respond(TextResponse(400, "the body is not a valid JSON array of events"));
+    for (auto& e : all) events.push_back(std::move(e));
+  } else {
+    size_t line_no = 0;
+    for (std::string_view rest = body; !rest.empty();) {
+      const size_t nl = rest.find('\n');
+      std::string_view line = rest.substr(0, nl);
+      rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+      ++line_no;
+      if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      auto e = nlohmann::json::parse(line, nullptr, false);
+      if (e.is_discarded())
+        return respond(TextResponse(
+            400, "line " + std::to_string(line_no) + " of the body is not valid JSON"));
+      events.push_back(std::move(e));
+    }
+  }
+  if (events.size() > options_.max_batch_events)
+    return respond(TextResponse(413, "the request has " + std::to_string(events.size()) +
+                                         " events, more than the limit of " +
+                                         std::to_string(options_.max_batch_events)));
+  if (events.empty())
+    return respond({200, {{"Content-Type", "application/json"}}, R"({"results":[]})"});
+  if (ingest_.Saturated()) {
+    HttpResponse res = TextResponse(429, "too many events are waiting for the disk; retry soon");
+    res.headers.emplace_back("Retry-After", "1");
+    return respond(std::move(res));
+  }
+  struct Batch {
+    std::vector<Status> results;
+    std::atomic<size_t> left;
+    Responder respond;
+  };
+  auto batch = std::make_shared<Batch>();
+  batch->results.resize(events.size());
+  batch->left = events.size();
+  batch->respond = respond;
+  for (size_t i = 0; i < events.size(); ++i) {
+    nlohmann::json& e = events[i];
+    auto finish = [batch, i](Status s) {
+      batch->results[i] = std::move(s);
+      if (batch->left.fetch_sub(1) != 1) return;
+      nlohmann::json results = nlohmann::json::array();
+      for (const Status& st : batch->results) {
+        if (st.ok()) {
+          results.push_back({{"status", 204}});
+        } else {
+          results.push_back({{"status", StatusOf(st)}, {"error", st.message()}});
+        }
+      }
+      batch->respond({200,
+                      {{"Content-Type", "application/json"}},
+                      nlohmann::json{{"results", results}}.dump()});
+    };
+    if (!e.is_object()) {
+      finish(InvalidArgument("the event must be a JSON object"));
+      continue;
+    }
+    ingest_.IngestDecoded(*who, std::move(e), finish);
+  }
+}
+
+}  // namespace strm::server
