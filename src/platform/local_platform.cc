@@ -62,7 +62,9 @@ class LocalPlatform final : public Platform {
                                 (dependents.size() == 1 ? "" : "s") + " (" + list +
                                 "); delete them first, or use --recursive");
     }
-    for (const auto& id : dependents) STRM_RETURN_IF_ERROR(catalog_->DeleteBatchJob(id));
+    // As DeleteBatchJob: a running job is cancelled and waited for, never deleted under its
+    // own feet (nor shown afterwards from the running jobs' memory).
+    for (const auto& id : dependents) STRM_RETURN_IF_ERROR(jobs_.Delete(id));
     return catalog_->DeleteDataConnector(name);
   }
 
