@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "jobs/job_plan.h"
+#include "privacy/event_policy.h"
 
 namespace strm {
 namespace {

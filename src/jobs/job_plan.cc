@@ -4,6 +4,7 @@
 
 #include "formats/charset.h"
 #include "formats/csv_writer.h"
+#include "privacy/event_policy.h"
 
 namespace strm {
 namespace {
@@ -26,27 +27,6 @@ const MaskedFieldsConfig* MasksFor(const BatchJobConfig& config, const DerivedDa
 }
 
 }  // namespace
-
-bool MatchesFieldPattern(std::string_view pattern, std::string_view name) {
-  // Iterative glob with backtracking to the last '*'.
-  size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
-  while (n < name.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = n;
-    } else if (p < pattern.size() && pattern[p] == name[n]) {
-      ++p;
-      ++n;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      n = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
 
 Status ValidateJob(const BatchJobConfig& config, const DataContract& contract) {
   auto ts = TimestampFormat::Compile(config.timestamp.format, config.timestamp.default_zone);
@@ -74,14 +54,7 @@ Status ValidateJob(const BatchJobConfig& config, const DataContract& contract) {
         if (contract_ref != ref)
           return InvalidArgument(where + ".masked_fields names contract " + contract_ref +
                                  ", but the job uses " + ref);
-        for (const auto& pattern : patterns) {
-          bool any = false;
-          for (const auto& f : Leaves(contract.schema))
-            any = any || MatchesFieldPattern(pattern, f.path);
-          if (!any)
-            return InvalidArgument(where + ".masked_fields: pattern '" + pattern +
-                                   "' matches no field of contract " + ref);
-        }
+        STRM_RETURN_IF_ERROR(CheckMaskPatterns(contract, patterns, where + ".masked_fields"));
       }
     }
   }
@@ -147,26 +120,25 @@ Result<JobPlan> CompileJobPlan(const BatchJobConfig& config, const DataContract&
       auto ts, TimestampFormat::Compile(config.timestamp.format, config.timestamp.default_zone));
   plan.timestamp = std::move(ts);
 
+  // What each purpose decrypts and masks comes from privacy/event_policy, as for streams; the
+  // plan's columns are the schema's leaves in the same order.
   for (const DerivedDataConfig& d : config.derived_data) {
-    DerivedPlan dp;
-    dp.purpose = d.purpose;
     const MaskedFieldsConfig* masks = MasksFor(config, d);
     const std::vector<std::string>* patterns = nullptr;
+    std::optional<Masker> masker;
     if (masks) {
       auto it = masks->field_patterns.find(plan.contract_ref);
       if (it != masks->field_patterns.end()) patterns = &it->second;
+      masker.emplace(masks->hash_type, masks->seed);
     }
-    for (const OutputColumn& c : plan.columns) {
-      dp.decrypt.push_back(c.pii_level >= 0 && dp.purpose.DecryptsField(c.pii_level));
-      bool mask = false;
-      std::string path(c.name);
-      for (char& ch : path)
-        if (ch == '.') ch = '/';
-      if (patterns)
-        for (const auto& p : *patterns) mask = mask || MatchesFieldPattern(p, path);
-      dp.mask.push_back(mask);
+    PurposePolicy policy = MakePurposePolicy(contract, d.purpose, patterns, masker);
+    DerivedPlan dp;
+    dp.purpose = d.purpose;
+    for (const PurposeField& f : policy.fields) {
+      dp.decrypt.push_back(f.pii_level >= 0 && f.output != FieldOutput::kAsStored);
+      dp.mask.push_back(f.output == FieldOutput::kMaskOfPlaintext);
     }
-    if (masks) dp.masker.emplace(masks->hash_type, masks->seed);
+    dp.masker = std::move(masker);
     plan.derived.push_back(std::move(dp));
   }
 

@@ -71,7 +71,4 @@ Status ValidateJob(const BatchJobConfig& config, const DataContract& contract);
 Result<JobPlan> CompileJobPlan(const BatchJobConfig& config, const DataContract& contract,
                                std::span<const std::string_view> header, std::string source_name);
 
-// True when `name` matches `pattern`, where '*' matches any run of characters.
-bool MatchesFieldPattern(std::string_view pattern, std::string_view name);
-
 }  // namespace strm

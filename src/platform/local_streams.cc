@@ -5,6 +5,7 @@
 #include "core/base64url.h"
 #include "core/bytes.h"
 #include "platform/stream_rules.h"
+#include "privacy/event_policy.h"
 #include "privacy/schema.h"
 
 namespace strm {
@@ -21,7 +22,7 @@ Status CheckMaskedFields(Catalog& catalog, const StreamRecord& s) {
     const auto leaves = Leaves(contract.schema);
     for (const std::string& field : fields) {
       const bool known = std::any_of(leaves.begin(), leaves.end(), [&](const SchemaField& l) {
-        return l.path == field || l.column == field;
+        return MatchesFieldPattern(field, l.path);  // names, or '*' patterns as in batch jobs
       });
       if (!known)
         return InvalidArgument("masked field '" + field + "' is not a field of data contract " +
