@@ -21,6 +21,7 @@
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/stream_routes.h"
+#include "streams/derived_streams.h"
 #include "streams/embedded_log.h"
 
 namespace strm::server {
@@ -97,6 +98,7 @@ Status Serve(const ServeOptions& options) {
   std::unique_ptr<EventLog> event_log;
   std::unique_ptr<StreamIngest> ingest;
   std::unique_ptr<StreamRoutes> stream_routes;
+  std::unique_ptr<DerivedStreams> derived_streams;
   auto handler = [&](HttpRequest&& request, Responder respond) {
     const auto started = std::chrono::steady_clock::now();
     const std::string method = request.method, path = request.path;
@@ -167,6 +169,11 @@ Status Serve(const ServeOptions& options) {
   STRM_ASSIGN_OR_RETURN(auto master_key, LoadOrCreateMasterKey(options.home, false));
   ingest = std::make_unique<StreamIngest>(*tokens, *event_log, master_key);
   stream_routes = std::make_unique<StreamRoutes>(*ingest);
+  derived_streams = std::make_unique<DerivedStreams>(
+      *tokens, *event_log, master_key, std::chrono::seconds(1),
+      [&log](const std::string& stream, const Status& s) {
+        log.Write("derived-stream", {{"stream", stream}, {"error", s.message()}});
+      });
   phase.store(kReady, std::memory_order_release);
   const std::string scheme = options.tls_cert_file ? "https" : "http";
   log.Write("ready", {{"home", options.home},
@@ -181,6 +188,7 @@ Status Serve(const ServeOptions& options) {
   server->Stop(options.drain_grace);  // requests in progress are answered
   api.reset();                        // its workers finish what they run on the platform
   stream_routes.reset();
+  derived_streams.reset();
   ingest.reset();
   event_log.reset();  // the appends queued are made durable first
   platform.reset();   // running jobs are cancelled and put back PENDING

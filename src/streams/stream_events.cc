@@ -11,24 +11,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// The member at a contract path ("customer/id"), or nullptr when absent or null.
-const json* At(const json& event, std::string_view path) {
-  const json* v = &event;
-  while (!path.empty()) {
-    const size_t slash = path.find('/');
-    if (!v->is_object()) return nullptr;
-    auto it = v->find(std::string(path.substr(0, slash)));
-    if (it == v->end()) return nullptr;
-    v = &*it;
-    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
-  }
-  return v->is_null() ? nullptr : v;
-}
-
-json* At(json& event, std::string_view path) {
-  return const_cast<json*>(At(static_cast<const json&>(event), path));
-}
-
 Status FieldError(std::string_view field, std::string_view problem) {
   return InvalidArgument("field '" + std::string(field) + "' " + std::string(problem));
 }
@@ -57,6 +39,23 @@ constexpr const char* kMetaOrder[] = {"eventContractRef", "nonce",     "timestam
                                       "keyLink",          "billingId", "consentLevels"};
 
 }  // namespace
+
+const json* EventField(const json& event, std::string_view path) {
+  const json* v = &event;
+  while (!path.empty()) {
+    const size_t slash = path.find('/');
+    if (!v->is_object()) return nullptr;
+    auto it = v->find(std::string(path.substr(0, slash)));
+    if (it == v->end()) return nullptr;
+    v = &*it;
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+  }
+  return v->is_null() ? nullptr : v;
+}
+
+json* EventField(json& event, std::string_view path) {
+  return const_cast<json*>(EventField(static_cast<const json&>(event), path));
+}
 
 std::optional<EventEncoding> ParseEventEncoding(std::string_view header) {
   std::string_view type = header.substr(0, header.find(';'));
@@ -89,7 +88,7 @@ Result<json> DecodeEvent(EventEncoding encoding, std::string_view body, const Av
 }
 
 Result<ContractRef> EventContractRef(const json& event) {
-  const json* ref = At(event, "strmMeta/eventContractRef");
+  const json* ref = EventField(event, "strmMeta/eventContractRef");
   if (ref == nullptr || !ref->is_string())
     return FieldError("strmMeta.eventContractRef",
                       "is missing (it names the event's data contract)");
@@ -114,16 +113,16 @@ EventContract::EventContract(DataContract contract) : contract_(std::move(contra
 EventContract::~EventContract() = default;
 
 Result<std::string> EventContract::Check(const json& event) const {
-  const json* meta = At(event, "strmMeta");
+  const json* meta = EventField(event, "strmMeta");
   if (meta == nullptr || !meta->is_object()) return FieldError("strmMeta", "must be an object");
-  if (const json* levels = At(event, "strmMeta/consentLevels")) {
+  if (const json* levels = EventField(event, "strmMeta/consentLevels")) {
     if (!levels->is_array()) return FieldError("strmMeta.consentLevels", "must be an array");
     for (const json& l : *levels)
       if (!l.is_number_integer() || l.get<int64_t>() < 0 || l.get<int64_t>() > INT32_MAX)
         return FieldError("strmMeta.consentLevels", "must hold integers >= 0");
   }
   for (const SchemaField& f : Leaves(contract_.schema)) {
-    const json* v = At(event, f.path);
+    const json* v = EventField(event, f.path);
     if (v == nullptr) {
       if (f.required) return FieldError(f.path, "is required");
       continue;
@@ -142,13 +141,13 @@ Result<std::string> EventContract::Check(const json& event) const {
   }
   for (size_t i = 0; i < contract_.validations.size(); ++i) {
     const RegexValidation& v = contract_.validations[i];
-    const json* value = At(event, v.field);
+    const json* value = EventField(event, v.field);
     if (value == nullptr || value->is_array() || value->is_object()) continue;
     const std::string text = Text(*value);
     if (!text.empty() && !re2::RE2::FullMatch(text, *regexes_[i]))
       return FieldError(v.field, "does not match its validation regex");
   }
-  const json* key = At(event, contract_.key_field);
+  const json* key = EventField(event, contract_.key_field);
   if (key == nullptr || key->is_array() || key->is_object() || Text(*key).empty())
     return FieldError(contract_.key_field, "(the key field) must have a value");
   return Text(*key);
@@ -158,7 +157,7 @@ void EventContract::Seal(json& event, const DataKey& key, const DeterministicAea
                          int32_t nonce, int64_t timestamp) const {
   for (const auto& [path, level] : contract_.pii_fields) {
     (void)level;
-    json* v = At(event, path);
+    json* v = EventField(event, path);
     if (v == nullptr || v->is_array() || v->is_object()) continue;
     const std::string plain = Text(*v);
     if (plain.empty()) continue;
@@ -213,7 +212,7 @@ std::string EventContract::ToLine(const json& event) const {
 
 ConsentLevels EventConsentLevels(const json& event) {
   ConsentLevels out;
-  const json* levels = At(event, "strmMeta/consentLevels");
+  const json* levels = EventField(event, "strmMeta/consentLevels");
   if (levels == nullptr || !levels->is_array()) return out;
   for (const json& l : *levels)
     if (l.is_number_integer() && l.get<int64_t>() >= 0 && l.get<int64_t>() <= INT32_MAX)

@@ -74,6 +74,11 @@ class EventContract {
   std::vector<std::unique_ptr<re2::RE2>> regexes_;  // one per validation
 };
 
+// The member of an event at a contract path ("customer/id"), or nullptr when it is absent or
+// null.
+const nlohmann::json* EventField(const nlohmann::json& event, std::string_view path);
+nlohmann::json* EventField(nlohmann::json& event, std::string_view path);
+
 // The consent levels of an event (strmMeta.consentLevels, sorted, each once; none: empty).
 ConsentLevels EventConsentLevels(const nlohmann::json& event);
 
