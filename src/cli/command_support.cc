@@ -22,7 +22,8 @@ void OnInterrupt(int sig) {
   g_cancel.store(true);
 }
 
-// The API token for a server: STRM_API_TOKEN, else the first line of `file`.
+}  // namespace
+
 Result<std::string> ReadApiToken(const std::string& file) {
   if (const char* t = std::getenv("STRM_API_TOKEN"); t && *t) return std::string(t);
   if (file.empty())
@@ -36,8 +37,6 @@ Result<std::string> ReadApiToken(const std::string& file) {
   while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
   return token;
 }
-
-}  // namespace
 
 Result<std::string> ReadFile(const std::string& path, std::string_view what) {
   std::ifstream in(path, std::ios::binary);

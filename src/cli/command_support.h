@@ -23,6 +23,9 @@ std::string StrmHome();  // $STRM_HOME, else ~/.strm
 // The whole file; NotFound "cannot read <what> file '<path>'".
 Result<std::string> ReadFile(const std::string& path, std::string_view what);
 
+// The API token for a server: STRM_API_TOKEN, else the first line of `file`.
+Result<std::string> ReadApiToken(const std::string& file);
+
 struct Context {
   std::string output;          // -o
   std::string api_url;         // --api-url, or STRM_API_URL

@@ -3,6 +3,8 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/stream_client.h"
+#include "net/websocket_client.h"
 #include "platform/entity_json.h"
 #include "platform/stream_rules.h"
 
@@ -19,6 +21,7 @@ struct StreamFlags {
   std::string mask_seed;
   bool include_credentials = false;
   bool recursive = false;
+  StreamClientFlags client;
 };
 
 // The stream that the flags of `create stream` describe (platform.h's CreateStream input).
@@ -120,6 +123,31 @@ void AddStreamCommands(CLI::App& app, Context& ctx, int& exit_code) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& k : ks) arr.push_back(KeyStreamJson(k));
     return PrintEntity(ctx, {{"key_streams", arr}}, KeyStreamTable(ks));
+  });
+
+  // listen web-socket: the events of a stream as they come, one JSON line each on stdout.
+  auto* listen = app.add_subcommand("listen", "Follow a stream")->require_subcommand(1);
+  auto* ws = listen->add_subcommand("web-socket", "Print a stream's new events (GET /ws)");
+  ws->add_option("stream", f->name, "Stream name")->required();
+  ws->add_option("--client-id", f->client.client_id,
+                 "A client of the stream (else: the API token)");
+  ws->add_option("--client-secret", f->client.client_secret, "That client's secret");
+  Action(ws, exit_code, [&ctx, f]() -> Status {
+    STRM_ASSIGN_OR_RETURN(StreamSession session, OpenStreamSession(ctx, f->name, f->client));
+    std::string url = session.base_url;
+    url.replace(0, url.find("://"), url.rfind("https", 0) == 0 ? "wss" : "ws");
+    STRM_ASSIGN_OR_RETURN(
+        auto socket,
+        WebSocketClient::Connect(url + "/ws", {{"Authorization", "Bearer " + session.access_token}},
+                                 std::chrono::seconds(30)));
+    CatchInterrupts();
+    while (!CancelRequested()) {
+      auto message = socket->Read(std::chrono::milliseconds(200));
+      if (message.status().code() == StatusCode::kNotFound) return Status::Ok();  // closed
+      if (!message.ok()) return message.status();
+      if (*message) std::cout << **message << std::endl;  // a line at a time, for pipes
+    }
+    return Status::Ok();
   });
 
   auto* del = app.get_subcommand("delete")->add_subcommand("stream", "Delete a stream");

@@ -144,6 +144,7 @@ std::string ApiRoute(std::string_view method, std::string_view path) {
   } else if (kind == "streams" || kind == "key-streams") {
     if (n == 1) return "/api/v1/" + kind;
     if (n == 2) return "/api/v1/" + kind + "/{name}";
+    if (n == 3 && kind == "streams" && (*seg)[2] == "token") return "/api/v1/streams/{name}/token";
   } else if (kind == "batch-jobs") {
     if (n == 1) return "/api/v1/batch-jobs";
     if (n == 2) return "/api/v1/batch-jobs/{id}";
@@ -291,6 +292,10 @@ HttpResponse Api::Dispatch(const HttpRequest& r) {
     if (m == "DELETE")
       return NoContentOr(platform_.DeleteStream(seg[1], r.Param("recursive") == "true"));
     return bad_method();
+  }
+  if (kind == "streams" && n == 3 && seg[2] == "token" && options_.stream_token) {
+    if (m != "POST") return bad_method();
+    return Answer(200, [&]() -> Result<nlohmann::json> { return options_.stream_token(seg[1]); });
   }
   if (kind == "key-streams" && (n == 1 || n == 2)) {
     if (m != "GET") return bad_method();

@@ -27,6 +27,9 @@ namespace strm::server {
 
 struct ApiOptions {
   int workers = 8;
+  // POST /api/v1/streams/{name}/token: tokens to act as a stream's client (the server's stream
+  // routes make them); absent: 404.
+  std::function<Result<nlohmann::json>(std::string_view stream)> stream_token;
   std::chrono::milliseconds max_watch{10'000};
 };
 

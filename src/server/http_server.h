@@ -38,8 +38,11 @@ class HttpServer {
  public:
   // Binds and starts serving. InvalidArgument for a bad host or TLS file, Unavailable for an
   // address in use (the message names it).
+  // `websockets`, when given, decides on every HTTP/1.1 upgrade request to WebSocket
+  // (without it, those are ordinary requests for `handler`).
   static Result<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
-                                                   HttpHandler handler);
+                                                   HttpHandler handler,
+                                                   WebSocketHandler websockets = nullptr);
   virtual ~HttpServer() = default;  // Stop()
 
   virtual uint16_t port() const = 0;

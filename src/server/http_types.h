@@ -4,6 +4,8 @@
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -53,6 +55,29 @@ inline HttpResponse LayerError(int status, std::string_view message) {
           R"({"error":{"code":)" + std::to_string(status) + R"(,"message":")" +
               std::string(message) + R"("}})"};
 }
+
+// A WebSocket connection that the server accepted (RFC 6455), for sending text messages: each
+// SendText is one message, in order. Thread-safe. `queued` counts the messages not yet
+// written, so that a sender can drop a reader that does not keep up; Close ends the connection
+// (a normal closure), after what is queued.
+class WebSocket {
+ public:
+  virtual ~WebSocket() = default;
+  virtual void SendText(std::string message) = 0;
+  virtual void Close() = 0;
+  virtual bool closed() const = 0;
+  virtual size_t queued() const = 0;
+};
+
+// What a WebSocket route says to an upgrade request: `refuse` it with an HTTP answer (401,
+// 404...), or accept it: `opened` is called once the handshake is done, `closed` once the
+// connection ends, whoever ended it. Called on the event loop: must not block.
+struct WebSocketDecision {
+  std::optional<HttpResponse> refuse;
+  std::function<void(std::shared_ptr<WebSocket>)> opened;
+  std::function<void()> closed;
+};
+using WebSocketHandler = std::function<WebSocketDecision(const HttpRequest&)>;
 
 // Answers one request; must be called exactly once. Thread-safe.
 using Responder = std::function<void(HttpResponse)>;

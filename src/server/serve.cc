@@ -135,7 +135,15 @@ Status Serve(const ServeOptions& options) {
     logged(ErrorResponse(404, NotFound("no route for " + method + " " + path)));
   };
   // Declared after what its handler uses: it is destroyed (stopped) first.
-  STRM_ASSIGN_OR_RETURN(auto server, HttpServer::Start(http, handler));
+  auto websockets = [&](const HttpRequest& request) {
+    if (phase.load(std::memory_order_acquire) != kReady) {
+      WebSocketDecision d;
+      d.refuse = TextResponse(503, "the server is starting or stopping");
+      return d;
+    }
+    return stream_routes->OpenWebSocket(request);
+  };
+  STRM_ASSIGN_OR_RETURN(auto server, HttpServer::Start(http, handler, websockets));
 
   STRM_ASSIGN_OR_RETURN(tokens, OpenSqliteCatalog(options.home));
   STRM_RETURN_IF_ERROR(EnsureAdminToken(*tokens, options.home, log));
@@ -161,14 +169,25 @@ Status Serve(const ServeOptions& options) {
     log.Write("batch-job", fields);
   };
   STRM_ASSIGN_OR_RETURN(platform, OpenLocalPlatform(options.home, platform_options));
-  api = std::make_unique<Api>(
-      *platform, [&tokens](std::string_view token) { return VerifyApiToken(*tokens, token); });
+
   const std::string log_dir =
       options.event_log_dir.empty() ? options.home + "/log" : options.event_log_dir;
   STRM_ASSIGN_OR_RETURN(event_log, EmbeddedLog::Open(log_dir));
   STRM_ASSIGN_OR_RETURN(auto master_key, LoadOrCreateMasterKey(options.home, false));
   ingest = std::make_unique<StreamIngest>(*tokens, *event_log, master_key);
-  stream_routes = std::make_unique<StreamRoutes>(*ingest);
+  stream_routes = std::make_unique<StreamRoutes>(*ingest, *event_log);
+  ApiOptions api_options;
+  api_options.stream_token = [&ingest](std::string_view stream) -> Result<nlohmann::json> {
+    STRM_ASSIGN_OR_RETURN(StreamLogin login, ingest->LoginAs(stream));
+    return nlohmann::json{{"access_token", login.access_token},
+                          {"refresh_token", login.refresh_token},
+                          {"expires_in", login.expires_in},
+                          {"token_type", "Bearer"},
+                          {"expires_at", login.expires_at}};
+  };
+  api = std::make_unique<Api>(
+      *platform, [&tokens](std::string_view token) { return VerifyApiToken(*tokens, token); },
+      api_options);
   derived_streams = std::make_unique<DerivedStreams>(
       *tokens, *event_log, master_key, std::chrono::seconds(1),
       [&log](const std::string& stream, const Status& s) {

@@ -60,15 +60,116 @@ HttpResponse TextResponse(int status, std::string_view sentence) {
   return {status, {{"Content-Type", "text/plain; charset=utf-8"}}, std::string(sentence) + "\n"};
 }
 
-StreamRoutes::StreamRoutes(StreamIngest& ingest, StreamRoutesOptions options)
-    : ingest_(ingest), options_(options) {}
+// One /ws connection's reader of its stream's events, on a thread of its own.
+struct StreamRoutes::Follower {
+  std::shared_ptr<WebSocket> socket;
+  std::string topic;
+  std::atomic<bool> stop{false};
+  std::atomic<bool> done{false};  // the thread has returned: joining it does not wait
+  std::thread thread;
+};
+
+StreamRoutes::StreamRoutes(StreamIngest& ingest, EventLog& log, StreamRoutesOptions options)
+    : ingest_(ingest), log_(log), options_(options) {}
+
+StreamRoutes::~StreamRoutes() {
+  std::vector<std::shared_ptr<Follower>> all;
+  {
+    std::lock_guard lock(mu_);
+    all.swap(followers_);
+  }
+  for (auto& f : all) f->stop = true;
+  for (auto& f : all)
+    if (f->thread.joinable()) f->thread.join();
+}
 
 bool StreamRoutes::Owns(std::string_view path) {
-  return path == kTokenPath || path == "/event" || path == "/events" || path == "/is-alive";
+  return path == kTokenPath || path == "/event" || path == "/events" || path == "/is-alive" ||
+         path == "/ws";
+}
+
+WebSocketDecision StreamRoutes::OpenWebSocket(const HttpRequest& r) {
+  WebSocketDecision d;
+  if (r.path != "/ws") {
+    d.refuse = TextResponse(404, "no WebSocket at " + r.path + " (events are at /ws)");
+    return d;
+  }
+  const std::string_view token = Bearer(r);
+  auto claims = token.empty() ? Result<StreamTokenClaims>(PermissionDenied(
+                                    "missing access token: send 'Authorization: Bearer <token>'"))
+                              : ingest_.Authorize(token);
+  if (!claims.ok()) {
+    d.refuse = TextResponse(401, claims.status().message());
+    d.refuse->headers.emplace_back("WWW-Authenticate", "Bearer");
+    return d;
+  }
+  auto f = std::make_shared<Follower>();
+  f->topic = StreamIngest::EventsTopic(claims->stream_id);
+  std::weak_ptr<Follower> weak = f;
+  d.opened = [this, f](std::shared_ptr<WebSocket> socket) {
+    f->socket = std::move(socket);
+    std::lock_guard lock(mu_);
+    // Followers of closed sockets are joined as new ones come.
+    for (auto it = followers_.begin(); it != followers_.end();) {
+      if ((*it)->done) {
+        if ((*it)->thread.joinable()) (*it)->thread.join();
+        it = followers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    f->thread = std::thread([this, f] { Follow(f); });
+    followers_.push_back(f);
+  };
+  d.closed = [weak] {
+    if (auto f = weak.lock()) f->stop = true;
+  };
+  return d;
+}
+
+void StreamRoutes::Follow(const std::shared_ptr<Follower>& f) {
+  // Every event appended from now on; the topic may not exist before the stream's first event.
+  std::vector<uint64_t> next;
+  while (!f->stop && next.empty()) {
+    auto partitions = log_.Partitions(f->topic);
+    if (partitions.ok()) {
+      for (int p = 0; p < *partitions; ++p) {
+        auto end = log_.EndOffset(f->topic, p);
+        next.push_back(end.ok() ? *end : 0);
+      }
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  const auto wait =
+      next.size() == 1 ? std::chrono::milliseconds(300) : std::chrono::milliseconds(0);
+  while (!f->stop && !f->socket->closed()) {
+    bool any = false;
+    for (size_t p = 0; p < next.size() && !f->stop; ++p) {
+      auto read = log_.Read(f->topic, static_cast<int>(p), next[p], 1 << 20, wait);
+      if (!read.ok()) {
+        f->socket->Close();
+        f->stop = true;
+        break;
+      }
+      for (StoredRecord& rec : read->records) f->socket->SendText(std::move(rec.record.value));
+      any = any || !read->records.empty();
+      next[p] = read->next_offset;
+      if (f->socket->queued() > options_.max_ws_queue) {  // a reader that does not keep up
+        f->socket->Close();
+        f->stop = true;
+      }
+    }
+    if (!any && next.size() > 1) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  f->stop = true;
+  f->done = true;
 }
 
 void StreamRoutes::Handle(HttpRequest&& r, Responder respond, std::string& route) {
   route = r.path;
+  if (r.path == "/ws")
+    return respond(TextResponse(426, "/ws is a WebSocket: send an upgrade request"));
   const bool get = r.path == "/is-alive";
   if (r.method != (get ? "GET" : "POST"))
     return respond(TextResponse(405, "method " + r.method + " is not allowed on " + r.path));

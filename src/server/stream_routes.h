@@ -11,10 +11,18 @@
 //   POST /events  many JSON events (a JSON array, or JSON Lines) -> 200 {"results": [{"status":
 //        204} | {"status": 400, "error": "..."}, ...]} in order, once all are durable.
 //   GET /is-alive -> 200 "ok".
+//   GET /ws       (a WebSocket upgrade, with the stream's access token; ?asJson=true is
+//        accepted: events are JSON either way) -> each event appended to the token's stream
+//        after the connection opened, as one text message of JSON. A reader that lets more
+//        than `max_ws_queue` messages pile up is closed.
 // Everything runs on the calling (event-loop) thread except the log's completions.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "server/http_types.h"
 #include "streams/stream_ingest.h"
@@ -24,16 +32,21 @@ namespace strm::server {
 struct StreamRoutesOptions {
   size_t max_record_bytes = 1 << 20;  // a /event body; a /events body is the server's limit
   size_t max_batch_events = 10'000;   // events in one /events request
+  size_t max_ws_queue = 10'000;       // messages waiting for a slow WebSocket reader
 };
 
 class StreamRoutes {
  public:
-  StreamRoutes(StreamIngest& ingest, StreamRoutesOptions options = {});
+  // `log`: where the streams' events are read for /ws.
+  StreamRoutes(StreamIngest& ingest, EventLog& log, StreamRoutesOptions options = {});
+  ~StreamRoutes();  // stops the WebSocket followers
 
   // Whether `path` is one of these routes (the server sends them here).
   static bool Owns(std::string_view path);
   // Answers; `route` is set at once (metrics).
   void Handle(HttpRequest&& request, Responder respond, std::string& route);
+  // The HTTP server's WebSocket handler: /ws, or a refusal.
+  WebSocketDecision OpenWebSocket(const HttpRequest& request);
 
  private:
   void Token(const HttpRequest& r, const Responder& respond);
@@ -42,8 +55,14 @@ class StreamRoutes {
   // The access token's claims, or the 401 already answered.
   std::optional<StreamTokenClaims> Authorized(const HttpRequest& r, const Responder& respond);
 
+  struct Follower;
+  void Follow(const std::shared_ptr<Follower>& f);
+
   StreamIngest& ingest_;
+  EventLog& log_;
   const StreamRoutesOptions options_;
+  std::mutex mu_;
+  std::vector<std::shared_ptr<Follower>> followers_;
 };
 
 // 4xx/5xx with a sentence of plain text (STRM's gateway's error bodies).

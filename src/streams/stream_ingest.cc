@@ -90,6 +90,13 @@ Result<StreamLogin> StreamIngest::Login(std::string_view client_id,
   return refused();
 }
 
+Result<StreamLogin> StreamIngest::LoginAs(std::string_view name) {
+  STRM_ASSIGN_OR_RETURN(StreamRecord stream, CachedStream(name));
+  if (stream.credentials.empty())
+    return FailedPrecondition("stream " + stream.name + " has no client");
+  return Issue(stream, stream.credentials[0].client_id);
+}
+
 Result<StreamLogin> StreamIngest::Refresh(std::string_view refresh_token) {
   STRM_ASSIGN_OR_RETURN(StreamTokenClaims c,
                         tokens_.Verify(refresh_token, StreamTokenKind::kRefresh, Now() / 1000));

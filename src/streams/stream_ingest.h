@@ -62,6 +62,9 @@ class StreamIngest {
   Result<StreamLogin> Login(std::string_view client_id, std::string_view client_secret);
   // A refresh token -> new tokens; PermissionDenied with the reason.
   Result<StreamLogin> Refresh(std::string_view refresh_token);
+  // Tokens for the first client of stream `name`, for whoever may act for the stream (the
+  // holder of an API token: `strm listen web-socket`, `strm simulate random-events`).
+  Result<StreamLogin> LoginAs(std::string_view name);
   // An access token's claims, if it is valid and its stream and client still exist.
   Result<StreamTokenClaims> Authorize(std::string_view access_token);
 

@@ -17,11 +17,11 @@ complete_words() {
   bash -c 'source "$1"; shift; COMP_WORDS=(strm "$@"); COMP_CWORD=$#; _strm; echo "${COMPREPLY[*]}"' \
     _ "$script" "$@"
 }
-expect_eq "top-level commands" "completion create decrypt delete get list serve simulate" \
+expect_eq "top-level commands" "completion create decrypt delete get list listen serve simulate" \
   "$(complete_words "" | tr ' ' '\n' | sort | paste -sd' ')"
 expect_eq "nested commands" "data-connector data-contract" "$(complete_words create data-)"
 expect_eq "a command's flags" "--file" "$(complete_words create batch-job --fi)"
-expect_eq "flags before a command are skipped" "list" "$(complete_words -o json li)"
+expect_eq "flags before a command are skipped" "simulate" "$(complete_words -o json si)"
 expect_contains "a leaf's positional completes file names" \
   "$(cd "$SRC" && complete_words create batch-job -F examples/demo/jo)" "examples/demo/job.json"
 

@@ -33,7 +33,7 @@ class StreamRoutesTest : public ::testing::Test {
     StreamIngestOptions o;
     o.max_in_flight = 0;  // always behind: every event is answered 429
     ingest_ = std::make_unique<StreamIngest>(*catalog_, *log_, *key, o);
-    routes_ = std::make_unique<StreamRoutes>(*ingest_);
+    routes_ = std::make_unique<StreamRoutes>(*ingest_, *log_);
   }
   void TearDown() override {
     routes_.reset();
