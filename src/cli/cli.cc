@@ -16,6 +16,7 @@
 #include "cli/output.h"
 #include "cli/progress.h"
 #include "cli/serve_commands.h"
+#include "cli/simulate_events.h"
 #include "cli/stream_commands.h"
 #include "jobs/decrypt_csv.h"
 #include "jobs/simulate_batch_data.h"
@@ -367,6 +368,7 @@ int Main(int argc, char** argv) {
     return WriteSimulatedBatchData(f.spec, out);
   });
 
+  AddSimulateEventsCommand(*simulate, ctx, exit_code);
   AddStreamCommands(app, ctx, exit_code);
   AddServeCommands(app, ctx, exit_code);
 
