@@ -11,8 +11,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev openssl libcpp-httplib-dev
   # the server (src/server): Boost.Beast/Asio for HTTP/1.1 and WebSocket, nghttp2 for h2c
   libboost1.74-dev libnghttp2-dev
-  # the server's tests and benches: h2load and nghttp (h2c clients), wrk
-  nghttp2-client wrk
+  # the server's tests and benches: h2load and nghttp (h2c clients), wrk; curl and xxd for
+  # the end-to-end tests' requests and Avro bodies
+  nghttp2-client wrk curl xxd
   # the server's /metrics are checked with Prometheus's own parser
   python3-prometheus-client
   clang-format
