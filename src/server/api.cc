@@ -163,10 +163,7 @@ Api::Api(Platform& platform, Authenticate authenticate, ApiOptions options)
 void Api::Handle(HttpRequest&& request, Responder respond, std::string& route) {
   route = ApiRoute(request.method, request.path);
   // The token first: nothing else is looked at for a request without a valid one.
-  std::string_view auth = request.Header("authorization");
-  std::string scheme(auth.substr(0, 7));  // the scheme's name is case-insensitive (RFC 9110)
-  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (scheme != "bearer " || auth.size() == 7) {
+  if (request.BearerToken().empty()) {
     HttpResponse r = ErrorResponse(
         401,
         PermissionDenied("missing API token: send the header 'Authorization: Bearer <token>'"));
@@ -175,7 +172,7 @@ void Api::Handle(HttpRequest&& request, Responder respond, std::string& route) {
   }
   auto shared = std::make_shared<HttpRequest>(std::move(request));
   workers_.Submit([this, shared, respond](int) {
-    Status allowed = authenticate_(shared->Header("authorization").substr(7));
+    Status allowed = authenticate_(shared->BearerToken());
     if (!allowed.ok()) {
       HttpResponse r = ErrorResponse(401, allowed);
       r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");

@@ -3,6 +3,7 @@
 // from any thread and at any later time (a long poll, an event's group commit).
 #pragma once
 
+#include <cctype>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -27,6 +28,15 @@ struct HttpRequest {
     for (const auto& [n, v] : headers)
       if (n == name) return v;
     return {};
+  }
+  // The token of an `Authorization: Bearer <token>` header (the scheme's name in any case, RFC
+  // 9110), or "" when there is none.
+  std::string_view BearerToken() const {
+    std::string_view auth = Header("authorization");
+    if (auth.size() <= 7) return {};
+    for (size_t i = 0; i < 6; ++i)
+      if (std::tolower(static_cast<unsigned char>(auth[i])) != "bearer"[i]) return {};
+    return auth[6] == ' ' ? auth.substr(7) : std::string_view();
   }
   // The value of query parameter `name` (not percent-decoded), or "".
   std::string_view Param(std::string_view name) const {

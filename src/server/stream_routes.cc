@@ -46,14 +46,6 @@ HttpResponse OAuthError(int status, std::string_view error, std::string_view des
   return {status, {{"Content-Type", "application/json"}}, j.dump()};
 }
 
-std::string_view Bearer(const HttpRequest& r) {
-  std::string_view auth = r.Header("authorization");
-  if (auth.size() <= 7) return {};
-  std::string scheme(auth.substr(0, 7));
-  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return scheme == "bearer " ? auth.substr(7) : std::string_view();
-}
-
 }  // namespace
 
 HttpResponse TextResponse(int status, std::string_view sentence) {
@@ -94,7 +86,7 @@ WebSocketDecision StreamRoutes::OpenWebSocket(const HttpRequest& r) {
     d.refuse = TextResponse(404, "no WebSocket at " + r.path + " (events are at /ws)");
     return d;
   }
-  const std::string_view token = Bearer(r);
+  const std::string_view token = r.BearerToken();
   auto claims = token.empty() ? Result<StreamTokenClaims>(PermissionDenied(
                                     "missing access token: send 'Authorization: Bearer <token>'"))
                               : ingest_.Authorize(token);
@@ -224,7 +216,7 @@ void StreamRoutes::Token(const HttpRequest& r, const Responder& respond) {
 
 std::optional<StreamTokenClaims> StreamRoutes::Authorized(const HttpRequest& r,
                                                           const Responder& respond) {
-  const std::string_view token = Bearer(r);
+  const std::string_view token = r.BearerToken();
   if (token.empty()) {
     HttpResponse res = TextResponse(
         401,
