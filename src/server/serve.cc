@@ -108,6 +108,10 @@ Status Serve(const ServeOptions& options) {
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       metrics.CountRequest(*route, method, response.status, seconds);
+      // Events taken are counted, not logged one by one (a line per event would be the log's
+      // whole volume, and most of an event's cost); every refusal is logged.
+      if (response.status < 300 && (*route == "/event" || *route == "/events"))
+        return respond(std::move(response));
       log.Write("request", {{"method", method},
                             {"path", path},
                             {"status", response.status},

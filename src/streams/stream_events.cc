@@ -1,5 +1,7 @@
 #include "streams/stream_events.h"
 
+#include "formats/json_writer.h"
+
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -175,37 +177,41 @@ void EventContract::Seal(json& event, const DataKey& key, const DeterministicAea
 
 std::string EventContract::ToLine(const json& event) const {
   std::string out = "{";
-  auto member = [&out](const std::string& name, const json& v) {
+  std::vector<std::string_view> done;  // members written
+  auto member = [&out, &done](std::string_view name, const json& v) {
     if (out.size() > 1) out += ',';
-    out += json(name).dump();
+    AppendJsonString(name, out);
     out += ':';
-    out += v.dump(-1, ' ', false, json::error_handler_t::replace);
+    AppendJson(v, out);
+    done.push_back(name);
   };
-  std::vector<std::string> done;
+  auto written = [&done](std::string_view name) {
+    return std::find(done.begin(), done.end(), name) != done.end();
+  };
   if (auto meta = event.find("strmMeta"); meta != event.end() && meta->is_object()) {
-    std::string m = "{";
-    std::vector<std::string> seen;
-    auto meta_member = [&](const std::string& name, const json& v) {
-      if (m.size() > 1) m += ',';
-      m += json(name).dump() + ':' + v.dump(-1, ' ', false, json::error_handler_t::replace);
+    out += "\"strmMeta\":{";
+    const size_t start = out.size();
+    std::vector<std::string_view> seen;
+    auto meta_member = [&](std::string_view name, const json& v) {
+      if (out.size() > start) out += ',';
+      AppendJsonString(name, out);
+      out += ':';
+      AppendJson(v, out);
       seen.push_back(name);
     };
     for (const char* name : kMetaOrder)
       if (auto it = meta->find(name); it != meta->end()) meta_member(name, *it);
     for (const auto& [name, v] : meta->items())
       if (std::find(seen.begin(), seen.end(), name) == seen.end()) meta_member(name, v);
-    m += '}';
-    out += "\"strmMeta\":" + m;
+    out += '}';
     done.push_back("strmMeta");
   }
   for (const SchemaNode& node : contract_.schema.nodes) {
     auto it = event.find(node.name);
-    if (it == event.end() || std::find(done.begin(), done.end(), node.name) != done.end()) continue;
-    member(node.name, *it);
-    done.push_back(node.name);
+    if (it != event.end() && !written(node.name)) member(node.name, *it);
   }
   for (const auto& [name, v] : event.items())
-    if (std::find(done.begin(), done.end(), name) == done.end()) member(name, v);
+    if (!written(name)) member(name, v);
   out += '}';
   return out;
 }

@@ -84,38 +84,54 @@ Result<StreamLogin> StreamIngest::Login(std::string_view client_id,
   }
   auto stream = CachedStream(name);
   if (!stream.ok()) return refused();
-  for (const StreamCredential& c : stream->credentials)
+  for (const StreamCredential& c : (*stream)->credentials)
     if (c.client_id == client_id && SameSecret(c.client_secret, client_secret))
-      return Issue(*stream, client_id);
+      return Issue(**stream, client_id);
   return refused();
 }
 
 Result<StreamLogin> StreamIngest::LoginAs(std::string_view name) {
-  STRM_ASSIGN_OR_RETURN(StreamRecord stream, CachedStream(name));
-  if (stream.credentials.empty())
-    return FailedPrecondition("stream " + stream.name + " has no client");
-  return Issue(stream, stream.credentials[0].client_id);
+  STRM_ASSIGN_OR_RETURN(auto stream, CachedStream(name));
+  if (stream->credentials.empty())
+    return FailedPrecondition("stream " + stream->name + " has no client");
+  return Issue(*stream, stream->credentials[0].client_id);
 }
 
 Result<StreamLogin> StreamIngest::Refresh(std::string_view refresh_token) {
   STRM_ASSIGN_OR_RETURN(StreamTokenClaims c,
                         tokens_.Verify(refresh_token, StreamTokenKind::kRefresh, Now() / 1000));
   auto stream = CachedStream(c.stream);
-  if (!stream.ok() || stream->id != c.stream_id || !HasClient(*stream, c.client_id))
+  if (!stream.ok() || (*stream)->id != c.stream_id || !HasClient(**stream, c.client_id))
     return PermissionDenied("the token's stream or client no longer exists");
-  return Issue(*stream, c.client_id);
+  return Issue(**stream, c.client_id);
 }
 
 Result<StreamTokenClaims> StreamIngest::Authorize(std::string_view access_token) {
+  // A token checked lately is not checked again (its signature costs more than the rest of a
+  // small event) until its stream's cache entry is due, so a deleted stream's tokens still
+  // stop within cache_ttl.
+  const int64_t now = Now();
+  {
+    std::lock_guard lock(mu_);
+    auto it = authorized_.find(access_token);
+    if (it != authorized_.end() && now < it->second.valid_until) return it->second.claims;
+  }
   STRM_ASSIGN_OR_RETURN(StreamTokenClaims c,
-                        tokens_.Verify(access_token, StreamTokenKind::kAccess, Now() / 1000));
+                        tokens_.Verify(access_token, StreamTokenKind::kAccess, now / 1000));
   auto stream = CachedStream(c.stream);
-  if (!stream.ok() || stream->id != c.stream_id || !HasClient(*stream, c.client_id))
+  if (!stream.ok() || (*stream)->id != c.stream_id || !HasClient(**stream, c.client_id))
     return PermissionDenied("the token's stream or client no longer exists");
+  std::lock_guard lock(mu_);
+  if (authorized_.size() >= kMaxAuthorized) authorized_.clear();
+  auto stream_entry = streams_.find(c.stream);
+  const int64_t stream_due = stream_entry == streams_.end()
+                                 ? now
+                                 : stream_entry->second.fetched_at + options_.cache_ttl.count();
+  authorized_[std::string(access_token)] = {c, std::min(stream_due, c.expires_at * 1000)};
   return c;
 }
 
-Result<StreamRecord> StreamIngest::CachedStream(std::string_view name) {
+Result<std::shared_ptr<const StreamRecord>> StreamIngest::CachedStream(std::string_view name) {
   const int64_t now = Now();
   {
     std::lock_guard lock(mu_);
@@ -129,8 +145,9 @@ Result<StreamRecord> StreamIngest::CachedStream(std::string_view name) {
     streams_.erase(std::string(name));
     return s.status();
   }
-  streams_[std::string(name)] = {*s, now};
-  return s;
+  auto shared = std::make_shared<const StreamRecord>(std::move(s).value());
+  streams_[std::string(name)] = {shared, now};
+  return shared;
 }
 
 Result<std::shared_ptr<const EventContract>> StreamIngest::CachedContract(const ContractRef& ref) {
@@ -221,17 +238,17 @@ void StreamIngest::IngestDecoded(const StreamTokenClaims& who, nlohmann::json ev
                                  std::function<void(Status)> done) {
   auto stream = CachedStream(who.stream);
   if (!stream.ok()) return done(PermissionDenied("stream " + who.stream + " no longer exists"));
-  if (!stream->linked_stream.empty())
-    return done(PermissionDenied("stream " + stream->name +
+  if (!(*stream)->linked_stream.empty())
+    return done(PermissionDenied("stream " + (*stream)->name +
                                  " is derived: its events come from stream " +
-                                 stream->linked_stream + ", not from clients"));
+                                 (*stream)->linked_stream + ", not from clients"));
   auto ref = EventContractRef(event);
   if (!ref.ok()) return done(ref.status());
   auto contract = CachedContract(*ref);
   if (!contract.ok()) return done(contract.status());
   auto key_value = (*contract)->Check(event);
   if (!key_value.ok()) return done(key_value.status());
-  auto source = SourceOf(*stream);
+  auto source = SourceOf(**stream);
   if (!source.ok()) return done(source.status());
 
   in_flight_.fetch_add(1, std::memory_order_relaxed);

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "catalog/catalog.h"
 #include "catalog/secret_box.h"
@@ -89,7 +90,7 @@ class StreamIngest {
 
  private:
   struct Source;  // a source stream's topics and keys
-  Result<StreamRecord> CachedStream(std::string_view name);
+  Result<std::shared_ptr<const StreamRecord>> CachedStream(std::string_view name);
   Result<std::shared_ptr<const EventContract>> CachedContract(const ContractRef& ref);
   Result<std::shared_ptr<Source>> SourceOf(const StreamRecord& stream);
   Result<StreamLogin> Issue(const StreamRecord& stream, std::string_view client_id);
@@ -106,9 +107,19 @@ class StreamIngest {
 
   std::mutex mu_;
   struct CachedRecord {
-    StreamRecord stream;
+    std::shared_ptr<const StreamRecord> stream;
     int64_t fetched_at = 0;
   };
+  struct StringHash {  // lookups by string_view
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct AuthorizedToken {
+    StreamTokenClaims claims;
+    int64_t valid_until = 0;  // epoch ms
+  };
+  static constexpr size_t kMaxAuthorized = 10'000;  // tokens remembered; then forgotten at once
+  std::unordered_map<std::string, AuthorizedToken, StringHash, std::equal_to<>> authorized_;
   std::map<std::string, CachedRecord, std::less<>> streams_;  // by name
   std::map<std::string, std::string, std::less<>> clients_;   // client id -> stream name
   int64_t clients_loaded_at = -1;

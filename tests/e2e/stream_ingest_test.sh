@@ -105,5 +105,8 @@ expect_contains "non-PII in clear" "$log_text" '"notSensitiveValue":"not-sensiti
 for pii in unique-14 session-740 sensitive-1 unique-77 u-9; do
   expect_not_contains "PII $pii is encrypted" "$log_text" "$pii"
 done
-expect_not_contains "no PII in the server's log" "$(cat "$WORK/serve.log")" session-740
+serve_log=$(cat "$WORK/serve.log")
+expect_not_contains "no PII in the server's log" "$serve_log" session-740
+expect_not_contains "events taken are counted, not logged one by one" "$serve_log" 'method=POST path=/event status=204'
+expect_contains "refused events are logged" "$serve_log" 'method=POST path=/event status=401'
 finish

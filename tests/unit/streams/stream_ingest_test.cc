@@ -221,6 +221,17 @@ TEST_F(StreamIngestTest, TokensAndEventErrorsSayWhatIsWrong) {
   EXPECT_TRUE(Events().empty());
 }
 
+TEST_F(StreamIngestTest, ADeletedStreamsTokensStopWithinTheCacheTime) {
+  auto login = ingest_->Login("client-1", "secret-1");
+  ASSERT_TRUE(login.ok());
+  ASSERT_TRUE(ingest_->Authorize(login->access_token).ok());
+  ASSERT_TRUE(catalog_->DeleteStream("demo").ok());
+  EXPECT_TRUE(ingest_->Authorize(login->access_token).ok()) << "remembered for cache_ttl";
+  now_ += 2'000;
+  EXPECT_EQ(ingest_->Authorize(login->access_token).status().message(),
+            "the token's stream or client no longer exists");
+}
+
 TEST(StreamTokens, SignedBoundAndTimed) {
   std::array<uint8_t, 32> key{};
   key[0] = 1;
