@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "core/bytes.h"
+#include "formats/json_writer.h"
 #include "net/http_transport.h"
 
 namespace strm::server {
@@ -298,38 +299,35 @@ void StreamRoutes::Events(HttpRequest&& r, const Responder& respond) {
     res.headers.emplace_back("Retry-After", "1");
     return respond(std::move(res));
   }
-  struct Batch {
-    std::vector<Status> results;
-    std::atomic<size_t> left;
-    Responder respond;
-  };
-  auto batch = std::make_shared<Batch>();
-  batch->results.resize(events.size());
-  batch->left = events.size();
-  batch->respond = respond;
+  // Elements that are not objects are refused here; the others go to the log together.
+  std::vector<Status> refused(events.size());
+  std::vector<nlohmann::json> objects;
+  objects.reserve(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
-    nlohmann::json& e = events[i];
-    auto finish = [batch, i](Status s) {
-      batch->results[i] = std::move(s);
-      if (batch->left.fetch_sub(1) != 1) return;
-      nlohmann::json results = nlohmann::json::array();
-      for (const Status& st : batch->results) {
-        if (st.ok()) {
-          results.push_back({{"status", 204}});
-        } else {
-          results.push_back({{"status", StatusOf(st)}, {"error", st.message()}});
-        }
-      }
-      batch->respond({200,
-                      {{"Content-Type", "application/json"}},
-                      nlohmann::json{{"results", results}}.dump()});
-    };
-    if (!e.is_object()) {
-      finish(InvalidArgument("the event must be a JSON object"));
-      continue;
+    if (events[i].is_object()) {
+      objects.push_back(std::move(events[i]));
+    } else {
+      refused[i] = InvalidArgument("the event must be a JSON object");
     }
-    ingest_.IngestDecoded(*who, std::move(e), finish);
   }
+  ingest_.IngestBatch(*who, std::move(objects),
+                      [respond, refused = std::move(refused)](std::vector<Status> taken) {
+                        std::string body = R"({"results":[)";
+                        size_t next = 0;
+                        for (size_t i = 0; i < refused.size(); ++i) {
+                          const Status& st = refused[i].ok() ? taken[next++] : refused[i];
+                          if (i > 0) body += ',';
+                          if (st.ok()) {
+                            body += R"({"status":204})";
+                          } else {
+                            body += R"({"error":)";
+                            AppendJsonString(st.message(), body);
+                            body += R"(,"status":)" + std::to_string(StatusOf(st)) + "}";
+                          }
+                        }
+                        body += "]}";
+                        respond({200, {{"Content-Type", "application/json"}}, std::move(body)});
+                      });
 }
 
 }  // namespace strm::server

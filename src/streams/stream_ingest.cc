@@ -234,44 +234,134 @@ void StreamIngest::Ingest(const StreamTokenClaims& who, EventEncoding encoding,
   IngestDecoded(who, std::move(event).value(), std::move(done));
 }
 
+Result<std::shared_ptr<StreamIngest::Source>> StreamIngest::WritableSource(
+    const StreamTokenClaims& who) {
+  auto stream = CachedStream(who.stream);
+  if (!stream.ok()) return PermissionDenied("stream " + who.stream + " no longer exists");
+  if (!(*stream)->linked_stream.empty())
+    return PermissionDenied("stream " + (*stream)->name +
+                            " is derived: its events come from stream " + (*stream)->linked_stream +
+                            ", not from clients");
+  return SourceOf(**stream);
+}
+
 void StreamIngest::IngestDecoded(const StreamTokenClaims& who, nlohmann::json event,
                                  std::function<void(Status)> done) {
-  auto stream = CachedStream(who.stream);
-  if (!stream.ok()) return done(PermissionDenied("stream " + who.stream + " no longer exists"));
-  if (!(*stream)->linked_stream.empty())
-    return done(PermissionDenied("stream " + (*stream)->name +
-                                 " is derived: its events come from stream " +
-                                 (*stream)->linked_stream + ", not from clients"));
-  auto ref = EventContractRef(event);
-  if (!ref.ok()) return done(ref.status());
-  auto contract = CachedContract(*ref);
-  if (!contract.ok()) return done(contract.status());
-  auto key_value = (*contract)->Check(event);
-  if (!key_value.ok()) return done(key_value.status());
-  auto source = SourceOf(**stream);
-  if (!source.ok()) return done(source.status());
+  std::vector<nlohmann::json> one;
+  one.push_back(std::move(event));
+  IngestBatch(who, std::move(one),
+              [done = std::move(done)](std::vector<Status> r) { done(std::move(r[0])); });
+}
 
-  in_flight_.fetch_add(1, std::memory_order_relaxed);
-  auto shared = std::make_shared<nlohmann::json>(std::move(event));
-  const int64_t now = Now();
-  std::shared_ptr<Source> src = *source;
-  std::shared_ptr<const EventContract> c = *contract;
-  src->keys->WithKey(*key_value, now, [this, shared, src, c, now, done](Result<DataKey> key) {
-    if (!key.ok()) {
-      in_flight_.fetch_sub(1, std::memory_order_relaxed);
-      return done(key.status());
+// A batch waits for the keys of all its events (new ones are stored first), seals them in
+// order, and appends them with one Append per partition: one group commit for the request.
+struct StreamIngest::Batch {
+  std::vector<nlohmann::json> events;
+  std::vector<Status> results;
+  std::vector<std::shared_ptr<const EventContract>> contracts;  // null: refused
+  std::vector<DataKey> keys;
+  std::atomic<size_t> left{0};  // keys, then partitions, still to come
+  std::shared_ptr<Source> source;
+  int64_t now = 0;
+  std::function<void(std::vector<Status>)> done;
+};
+
+void StreamIngest::IngestBatch(const StreamTokenClaims& who, std::vector<nlohmann::json> events,
+                               std::function<void(std::vector<Status>)> done) {
+  auto b = std::make_shared<Batch>();
+  const size_t n = events.size();
+  b->events = std::move(events);
+  b->results.resize(n);
+  b->contracts.resize(n);
+  b->keys.resize(n);
+  b->done = std::move(done);
+  b->now = Now();
+  auto source = WritableSource(who);
+  if (!source.ok()) {
+    for (Status& r : b->results) r = source.status();
+    return b->done(std::move(b->results));
+  }
+  b->source = *source;
+  std::vector<std::string> key_values(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto ref = EventContractRef(b->events[i]);
+    if (!ref.ok()) {
+      b->results[i] = ref.status();
+      continue;
     }
-    DeterministicAead aead(key->keyset);
-    c->Seal(*shared, *key, aead, RandomNonce(), now);
-    const std::string link = key->KeyLinkText();
+    auto contract = CachedContract(*ref);
+    if (!contract.ok()) {
+      b->results[i] = contract.status();
+      continue;
+    }
+    auto key_value = (*contract)->Check(b->events[i]);
+    if (!key_value.ok()) {
+      b->results[i] = key_value.status();
+      continue;
+    }
+    b->contracts[i] = *contract;
+    key_values[i] = std::move(key_value).value();
+  }
+  in_flight_.fetch_add(n, std::memory_order_relaxed);
+  b->left = n + 1;  // one more for this loop, so that Seal waits for its end
+  for (size_t i = 0; i < n; ++i) {
+    if (!b->contracts[i]) {
+      b->left.fetch_sub(1);
+      continue;
+    }
+    b->source->keys->WithKey(key_values[i], b->now, [this, b, i](Result<DataKey> key) {
+      if (key.ok()) {
+        b->keys[i] = std::move(key).value();
+      } else {
+        b->results[i] = key.status();
+        b->contracts[i] = nullptr;
+      }
+      if (b->left.fetch_sub(1) == 1) Seal(b);
+    });
+  }
+  if (b->left.fetch_sub(1) == 1) Seal(b);
+}
+
+void StreamIngest::Seal(const std::shared_ptr<Batch>& b) {
+  const Source& src = *b->source;
+  std::vector<std::vector<LogRecord>> records(src.partitions);
+  std::vector<std::vector<size_t>> indexes(src.partitions);  // events of each append
+  std::optional<DeterministicAead> aead;
+  const TinkKeyset* aead_keyset = nullptr;
+  for (size_t i = 0; i < b->events.size(); ++i) {
+    if (!b->contracts[i]) continue;
+    const DataKey& key = b->keys[i];
+    if (!aead) {
+      aead.emplace(key.keyset);
+    } else if (!(*aead_keyset == key.keyset)) {
+      aead->Rekey(key.keyset);  // the cipher contexts reused
+    }
+    aead_keyset = &key.keyset;
+    b->contracts[i]->Seal(b->events[i], key, *aead, RandomNonce(), b->now);
+    std::string link = key.KeyLinkText();
     const int partition =
-        src->partitions == 1 ? 0 : static_cast<int>(SipHash24(SipKey{}, link) % src->partitions);
-    log_.Append(src->events_topic, partition, {{link, c->ToLine(*shared)}},
-                [this, done](Result<uint64_t> r) {
-                  in_flight_.fetch_sub(1, std::memory_order_relaxed);
-                  done(r.status());
+        src.partitions == 1 ? 0 : static_cast<int>(SipHash24(SipKey{}, link) % src.partitions);
+    std::string line = b->contracts[i]->ToLine(b->events[i]);
+    records[partition].push_back({std::move(link), std::move(line)});
+    indexes[partition].push_back(i);
+  }
+  size_t appends = 0;
+  for (const auto& r : records) appends += r.empty() ? 0 : 1;
+  auto finish = [this, b] {
+    in_flight_.fetch_sub(b->events.size(), std::memory_order_relaxed);
+    b->done(std::move(b->results));
+  };
+  if (appends == 0) return finish();
+  b->left = appends;
+  for (int p = 0; p < src.partitions; ++p) {
+    if (records[p].empty()) continue;
+    log_.Append(src.events_topic, p, std::move(records[p]),
+                [b, finish, which = std::move(indexes[p])](Result<uint64_t> r) {
+                  if (!r.ok())
+                    for (size_t i : which) b->results[i] = r.status();
+                  if (b->left.fetch_sub(1) == 1) finish();
                 });
-  });
+  }
 }
 
 }  // namespace strm

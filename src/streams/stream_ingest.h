@@ -80,6 +80,10 @@ class StreamIngest {
   // The same for an event already decoded (a JSON element of a batch).
   void IngestDecoded(const StreamTokenClaims& who, nlohmann::json event,
                      std::function<void(Status)> done);
+  // Many decoded events (POST /events): done(one status per event, in order) once all that
+  // were taken are durable, with one append per partition for them all.
+  void IngestBatch(const StreamTokenClaims& who, std::vector<nlohmann::json> events,
+                   std::function<void(std::vector<Status>)> done);
 
   static std::string EventsTopic(std::string_view stream_id) {
     return "events." + std::string(stream_id);
@@ -90,6 +94,9 @@ class StreamIngest {
 
  private:
   struct Source;  // a source stream's topics and keys
+  struct Batch;   // events on their way to the log
+  Result<std::shared_ptr<Source>> WritableSource(const StreamTokenClaims& who);
+  void Seal(const std::shared_ptr<Batch>& b);
   Result<std::shared_ptr<const StreamRecord>> CachedStream(std::string_view name);
   Result<std::shared_ptr<const EventContract>> CachedContract(const ContractRef& ref);
   Result<std::shared_ptr<Source>> SourceOf(const StreamRecord& stream);

@@ -221,6 +221,28 @@ TEST_F(StreamIngestTest, TokensAndEventErrorsSayWhatIsWrong) {
   EXPECT_TRUE(Events().empty());
 }
 
+TEST_F(StreamIngestTest, ABatchAnswersEachEventInOrderAndAppendsTheTakenOnesInOrder) {
+  std::vector<nlohmann::json> batch;
+  for (int i = 0; i < 5; ++i) {
+    batch.push_back(JsonEvent("s-" + std::to_string(i % 2), "u-" + std::to_string(i)));
+    batch.back()["notSensitiveValue"] = "n-" + std::to_string(i);
+  }
+  batch[1].erase("consistentValue");
+  std::promise<std::vector<Status>> p;
+  ingest_->IngestBatch(Who(), batch, [&p](std::vector<Status> r) { p.set_value(std::move(r)); });
+  const std::vector<Status> results = p.get_future().get();
+  ASSERT_EQ(results.size(), 5u);
+  EXPECT_EQ(results[1].message(), "field 'consistentValue' is required");
+  std::vector<std::string> taken;
+  for (const auto& e : Events()) taken.push_back(e["notSensitiveValue"].get<std::string>());
+  EXPECT_EQ(taken, (std::vector<std::string>{"n-0", "n-2", "n-3", "n-4"}));
+  for (size_t i : {0u, 2u, 3u, 4u}) EXPECT_TRUE(results[i].ok()) << i;
+  EXPECT_EQ(Keys().size(), 2u) << "one key per key-field value";
+  const auto events = Events();
+  EXPECT_EQ(events[0]["strmMeta"]["keyLink"], events[1]["strmMeta"]["keyLink"]);  // s-0, s-0
+  EXPECT_NE(events[0]["strmMeta"]["keyLink"], events[2]["strmMeta"]["keyLink"]);  // s-0, s-1
+}
+
 TEST_F(StreamIngestTest, ADeletedStreamsTokensStopWithinTheCacheTime) {
   auto login = ingest_->Login("client-1", "secret-1");
   ASSERT_TRUE(login.ok());
