@@ -20,6 +20,7 @@
 #include "server/home_lock.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
+#include "server/server_phase.h"
 #include "server/stream_routes.h"
 #include "streams/derived_streams.h"
 #include "streams/embedded_log.h"
@@ -90,8 +91,7 @@ Status Serve(const ServeOptions& options) {
 
   // Listening comes first, so that an address in use is told before anything is made; until
   // the platform is open every request gets 503 (/healthz: "starting").
-  enum Phase { kStarting, kReady, kStopping };
-  std::atomic<int> phase{kStarting};
+  ServerPhase phase;
   std::unique_ptr<Catalog> tokens;  // checked on a connection of their own
   std::unique_ptr<Platform> platform;
   std::unique_ptr<Api> api;
@@ -118,14 +118,14 @@ Status Serve(const ServeOptions& options) {
                             {"ms", std::round(seconds * 1e5) / 100}});
       respond(std::move(response));
     };
-    const int now = phase.load(std::memory_order_acquire);
+    const ServerPhase::Value now = phase.Get();
     if (path == "/healthz") {
-      const char* status = now == kReady ? "ok" : now == kStarting ? "starting" : "stopping";
-      return logged(JsonResponse(now == kReady ? 200 : 503, {{"status", status}}));
+      const char* status = now == ServerPhase::kReady      ? "ok"
+                           : now == ServerPhase::kStarting ? "starting"
+                                                           : "stopping";
+      return logged(JsonResponse(now == ServerPhase::kReady ? 200 : 503, {{"status", status}}));
     }
-    if (now != kReady)
-      return logged(ErrorResponse(503, Unavailable(now == kStarting ? "the server is starting"
-                                                                    : "the server is stopping")));
+    if (auto refused = phase.Refusal(path)) return logged(std::move(*refused));
     if (path == "/metrics" && method == "GET") {
       auto jobs = platform->ListBatchJobs();
       if (!jobs.ok()) return logged(ErrorResponse(500, jobs.status()));
@@ -140,7 +140,7 @@ Status Serve(const ServeOptions& options) {
   };
   // Declared after what its handler uses: it is destroyed (stopped) first.
   auto websockets = [&](const HttpRequest& request) {
-    if (phase.load(std::memory_order_acquire) != kReady) {
+    if (phase.Get() != ServerPhase::kReady) {
       WebSocketDecision d;
       d.refuse = TextResponse(503, "the server is starting or stopping");
       return d;
@@ -197,7 +197,7 @@ Status Serve(const ServeOptions& options) {
       [&log](const std::string& stream, const Status& s) {
         log.Write("derived-stream", {{"stream", stream}, {"error", s.message()}});
       });
-  phase.store(kReady, std::memory_order_release);
+  phase.Set(ServerPhase::kReady);
   const std::string scheme = options.tls_cert_file ? "https" : "http";
   log.Write("ready", {{"home", options.home},
                       {"job_slots", options.job_slots},
@@ -205,7 +205,7 @@ Status Serve(const ServeOptions& options) {
 
   int signal = 0;
   sigwait(&stop_signals, &signal);
-  phase.store(kStopping);
+  phase.Set(ServerPhase::kStopping);
   log.Write("draining", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
   server->StopAccepting();
   server->Stop(options.drain_grace);  // requests in progress are answered

@@ -4,7 +4,7 @@
 # unique id; the server is killed 6 times and started again on the same port. Afterwards the
 # log is read back on its own (tests/tools/log_dump.cc, not the server's bookkeeping): every
 # event answered 204 is there exactly once, every event answered otherwise (503 while the
-# server starts) is not there, and every event left without an answer is there at most once.
+# server starts, plain text) is not there, and every event left without an answer is there at most once.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -41,9 +41,9 @@ def client(n):
             conn.request("POST", "/event", body, {"Authorization": "Bearer " + token,
                          "Strm-Serialization-Type": "application/json",
                          "Strm-Schema-Ref": "strmprivacy/example/1.3.0"})
-            status = conn.getresponse()
-            status.read()
-            outcome = str(status.status)
+            answer = conn.getresponse()
+            body = answer.read().decode().strip()
+            outcome = str(answer.status) if answer.status == 204 else f"{answer.status} {body}"
         except (OSError, http.client.HTTPException):
             outcome = "none"
             conn = None
@@ -87,6 +87,7 @@ print("refused_in_log=" + ",".join(e for e in refused if seen[e])[:300])
 print("unanswered_twice=" + ",".join(e for e in unanswered if seen[e] > 1)[:300])
 print("unknown_in_log=" + ",".join(e for e in seen if e not in outcomes)[:300])
 print(f"unanswered_in_log={sum(1 for e in unanswered if seen[e])}")
+print("refusals=" + "|".join(sorted(set(outcomes[e] for e in refused))))
 PY
 )
 echo "$report"
@@ -98,4 +99,6 @@ expect_line "every 204'd event is in the log exactly once" "$report" "acked_not_
 expect_line "no refused event is in the log" "$report" "refused_in_log="
 expect_line "no unanswered event is in the log twice" "$report" "unanswered_twice="
 expect_line "the log holds only events that were sent" "$report" "unknown_in_log="
+refusals=$(sed -n 's/^refusals=//p' <<<"$report")
+[[ -z $refusals ]] || expect_eq "refusals: 503 while starting, in plain text" "503 the server is starting" "$refusals"
 finish
