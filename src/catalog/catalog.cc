@@ -1,7 +1,5 @@
 #include "catalog/catalog.h"
 
-#include <date/date.h>
-
 #include <chrono>
 #include <cstring>
 #include <iterator>
@@ -41,30 +39,10 @@ Result<JobFileState> ParseJobFileState(std::string_view name) {
   return InvalidArgument("unknown batch job file state '" + std::string(name) + "'");
 }
 
-int64_t DefaultKeyExpiry(int64_t day) {
-  using namespace date;
-  year_month_day ymd{sys_days{days{day}}};
-  year_month_day later = year{int(ymd.year()) + 7} / ymd.month() / ymd.day();
-  if (!later.ok()) later = later.year() / later.month() / last;  // Feb 29 -> Feb 28
-  return sys_days{later}.time_since_epoch().count() * int64_t{86400000};
-}
-
 int64_t NowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string DataKey::KeyLinkText() const { return UuidText(key_link); }
-
-DataKey NewDataKey(std::span<const uint8_t, kNewKeyRandomBytes> random, int64_t day) {
-  DataKey key;
-  key.keyset = TinkKeysetFromRandom(random.first<68>());
-  std::memcpy(key.key_link.data(), random.data() + 68, 16);
-  key.key_link[6] = (key.key_link[6] & 0x0f) | 0x40;  // version 4
-  key.key_link[8] = (key.key_link[8] & 0x3f) | 0x80;  // RFC 4122 variant
-  key.expires_at = DefaultKeyExpiry(day);
-  return key;
 }
 
 }  // namespace strm

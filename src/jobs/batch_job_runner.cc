@@ -73,7 +73,7 @@ Result<std::vector<ObjectInfo>> ListInputs(ObjectStore& store, const DataLocatio
 
 class JobRun {
  public:
-  JobRun(const BatchJobConfig& config, const DataContract& contract, Catalog& catalog,
+  JobRun(const BatchJobConfig& config, const DataContract& contract, KeyStore& key_store,
          const StoreResolver& stores, const JobRunOptions& options)
       : config_(config),
         contract_(contract),
@@ -81,7 +81,7 @@ class JobRun {
         options_(options),
         threads_(ResolveThreadCount(options.threads)),
         // One thread means one core: then new keys are stored in line, not in the background.
-        keys_(&catalog, config.batch_job_group_id.empty() ? config.id : config.batch_job_group_id,
+        keys_(&key_store, config.batch_job_group_id.empty() ? config.id : config.batch_job_group_id,
               KeyGroupOptions{threads_ > 1}) {}
 
   Result<JobOutcome> Run() {
@@ -292,7 +292,7 @@ class JobRun {
 }  // namespace
 
 Result<JobOutcome> RunBatchJob(const BatchJobConfig& config, const DataContract& contract,
-                               Catalog& catalog, const StoreResolver& stores,
+                               KeyStore& keys, const StoreResolver& stores,
                                const JobRunOptions& options) {
   if (config.id.empty()) return InvalidArgument("a batch job needs an id before it runs");
   if (!(config.contract == contract.ref))
@@ -300,7 +300,7 @@ Result<JobOutcome> RunBatchJob(const BatchJobConfig& config, const DataContract&
                            contract.ref.ToString());
   STRM_RETURN_IF_ERROR(ValidateJob(config, contract));
   // Outputs not committed are aborted by their destructors: nothing half-written remains.
-  return JobRun(config, contract, catalog, stores, options).Run();
+  return JobRun(config, contract, keys, stores, options).Run();
 }
 
 std::string FinishedMessage(const JobOutcome& o) {

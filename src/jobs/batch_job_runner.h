@@ -12,11 +12,11 @@
 #include <memory>
 #include <string>
 
-#include "catalog/catalog.h"
 #include "core/result.h"
 #include "jobs/batch_job_config.h"
 #include "jobs/job_locations.h"
 #include "privacy/contract.h"
+#include "privacy/key_store.h"
 #include "storage/object_store.h"
 
 namespace strm {
@@ -47,9 +47,10 @@ struct JobOutcome {
   double seconds = 0;
 };
 
-// `config.id` must be set (it is the key group when batch_job_group_id is empty).
+// `config.id` must be set (it is the key group when batch_job_group_id is empty). Keys come
+// from `keys` (the catalog, as a KeyStore).
 Result<JobOutcome> RunBatchJob(const BatchJobConfig& config, const DataContract& contract,
-                               Catalog& catalog, const StoreResolver& stores,
+                               KeyStore& keys, const StoreResolver& stores,
                                const JobRunOptions& options);
 
 // "Processed 10 records in 0.01 s (1000 records/s)".

@@ -54,8 +54,8 @@ void KeyEntry::AppendKeyLink(std::string& out) const {
   out.append(text, WriteKeyLink(text));
 }
 
-KeyCache::KeyCache(Catalog* catalog, std::string group, KeyGroupOptions options)
-    : catalog_(catalog),
+KeyCache::KeyCache(KeyStore* store, std::string group, KeyGroupOptions options)
+    : store_(store),
       group_(std::move(group)),
       options_(options),
       slots_(1024 * sizeof(uint64_t)),
@@ -164,7 +164,7 @@ Status KeyCache::Resolve(std::span<const Request> requests, std::span<KeyEntry*>
   {
     std::lock_guard writer_lock(writer_mu_);
     if (!writer_) {
-      STRM_ASSIGN_OR_RETURN(writer_, catalog_->OpenKeyGroup(group_, options_));
+      STRM_ASSIGN_OR_RETURN(writer_, store_->OpenKeyGroup(group_, options_));
     }
     writer = writer_.get();
   }

@@ -1,5 +1,6 @@
 // KeyCache: the keys of one job run, shared by its worker threads. A key is chosen by
-// (key group, key-field value, UTC day); the first request creates it in the catalog, every
+// (key group, key-field value, UTC day); the first request creates it in the key store
+// (privacy/key_store.h), every
 // later one (in any thread, or any later job of the group) gets the same key. The cache
 // also records, per key, the first row that used it, so the keys output lists keys in the
 // order of first use whatever the thread count. Thread-safe.
@@ -23,9 +24,9 @@
 #include <string_view>
 #include <vector>
 
-#include "catalog/catalog.h"
 #include "core/huge_pages.h"
 #include "core/siphash.h"
+#include "privacy/key_store.h"
 #include "privacy/tink_keyset.h"
 
 namespace strm {
@@ -72,8 +73,8 @@ struct alignas(128) KeyEntry {
 
 class KeyCache {
  public:
-  // `options` are those of the catalog's key-group writer (see catalog.h).
-  KeyCache(Catalog* catalog, std::string group, KeyGroupOptions options = {});
+  // `options` are those of the store's key-group writer (see key_store.h).
+  KeyCache(KeyStore* store, std::string group, KeyGroupOptions options = {});
   KeyCache(const KeyCache&) = delete;
   KeyCache& operator=(const KeyCache&) = delete;
 
@@ -88,13 +89,13 @@ class KeyCache {
   // Sets out[i] to the entry of requests[i] (out.size() == requests.size()) and marks it used
   // by requests[i].row, while the entry is in the CPU's cache (marked afterwards, it was a
   // cache miss per key of every block). Keys missing from the cache are fetched from the
-  // catalog or created, outside the cache's lock, so other threads keep finding cached keys
+  // key store or created, outside the cache's lock, so other threads keep finding cached keys
   // meanwhile. Entries stay valid for the cache's lifetime. The first call opens the key
-  // group for writing (catalog.h): no other run of the group can create keys until this
-  // cache is destroyed. Errors are the catalog's.
+  // group for writing (key_store.h): no other run of the group can create keys until this
+  // cache is destroyed. Errors are the store's.
   Status Resolve(std::span<const Request> requests, std::span<KeyEntry*> out);
 
-  // Stores every key created so far in the catalog. New keys are stored in batches as the
+  // Stores every key created so far in the key store. New keys are stored in batches as the
   // run goes; call this before committing any output that uses them.
   Status Flush();
 
@@ -123,7 +124,7 @@ class KeyCache {
   size_t SlotMask() const { return slot_count_ - 1; }
   uint64_t* Slots() const { return static_cast<uint64_t*>(slots_.data()); }
 
-  Catalog* catalog_;
+  KeyStore* store_;
   std::string group_;
   KeyGroupOptions options_;
   std::mutex writer_mu_;  // guards opening writer_ (which is thread-safe)

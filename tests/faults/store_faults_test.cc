@@ -24,6 +24,7 @@
 #include <ostream>
 #include <set>
 
+#include "catalog/catalog.h"
 #include "jobs/job_test_fixture.h"
 #include "store_twin.h"
 

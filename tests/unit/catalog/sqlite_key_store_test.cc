@@ -7,14 +7,6 @@ using namespace ::strm::catalog_testing;  // NOLINT(google-build-using-namespace
 
 // --- keys ---
 
-TEST(DefaultKeyExpiryTest, SevenCalendarYearsAfterMidnight) {
-  EXPECT_EQ(DefaultKeyExpiry(19029), 1865030400000) << "2022-02-06 -> 2029-02-06T00:00Z";
-  EXPECT_EQ(DefaultKeyExpiry(0), 220924800000) << "1970-01-01 -> 1977-01-01T00:00Z";
-  EXPECT_EQ(DefaultKeyExpiry(19782), 1930003200000) << "2024-02-29 -> 2031-02-28T00:00Z";
-  EXPECT_EQ(DefaultKeyExpiry(19783), 1930089600000) << "2024-03-01 -> 2031-03-01T00:00Z";
-  EXPECT_EQ(DefaultKeyExpiry(-1), 220838400000) << "1969-12-31 -> 1976-12-31T00:00Z";
-}
-
 TEST_F(SqliteCatalogTest, KeysAreCreatedOnce) {
   std::vector<KeyRequest> req = {{"alice", 19029}};
   auto first = catalog_->GetOrCreateKeys("group-1", req);

@@ -1,4 +1,5 @@
 #include "jobs/key_cache.h"
+#include "catalog/catalog.h"
 
 #include <gtest/gtest.h>
 
