@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "core/bytes.h"
+
 namespace strm {
 
 DerivedStreams::DerivedStreams(Catalog& catalog, EventLog& log,
@@ -43,6 +45,10 @@ void DerivedStreams::Loop() {
 }
 
 void DerivedStreams::Sync() {
+  // The log's topics before the catalog's streams: a stream's topics are made only once the
+  // stream is in the catalog, so a topic listed here whose stream the later listing lacks
+  // belongs to a deleted stream.
+  auto topics = log_.ListTopics();
   auto streams = catalog_.ListStreams();
   if (!streams.ok()) {
     if (on_error_) on_error_("", streams.status());
@@ -70,7 +76,7 @@ void DerivedStreams::Sync() {
         log_, box_, [this](const ContractRef& ref) { return catalog_.GetDataContract(ref); },
         *source->second, s, o);
   }
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   for (auto it = derivers_.begin(); it != derivers_.end();) {
     if (wanted.count(it->first)) {
       ++it;
@@ -79,7 +85,28 @@ void DerivedStreams::Sync() {
     stopping.push_back(std::move(it->second));
     it = derivers_.erase(it);
   }
-  // `stopping` joins its threads when it goes, outside nothing that a deriver waits for.
+  lock.unlock();
+  stopping.clear();  // joins their threads, outside the lock (nothing a deriver waits for)
+  if (topics.ok()) DeleteTopicsOfGoneStreams(*topics, *streams);
+}
+
+void DerivedStreams::DeleteTopicsOfGoneStreams(const std::vector<std::string>& topics,
+                                               const std::vector<StreamRecord>& streams) {
+  std::set<std::string, std::less<>> ids;
+  for (const StreamRecord& s : streams) ids.insert(s.id);
+  for (const std::string& topic : topics) {
+    std::string_view id = topic;
+    if (id.starts_with("events."))
+      id.remove_prefix(7);
+    else if (id.starts_with("keys."))
+      id.remove_prefix(5);
+    else
+      continue;  // not a stream's
+    if (!IsUuid(id) || ids.count(id)) continue;
+    Status deleted = log_.DeleteTopic(topic);
+    if (!deleted.ok() && deleted.code() != StatusCode::kNotFound && on_error_)
+      on_error_("", deleted);
+  }
 }
 
 }  // namespace strm

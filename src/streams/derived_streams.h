@@ -2,7 +2,9 @@
 // at the catalog every `interval` (streams made or deleted through any front end, or by
 // another process on the catalog), starts a deriver for each new derived stream, stops those
 // whose stream is gone, and starts again, after `interval`, one that stopped on an error
-// (reported through `on_error` with the stream's name). Thread-safe; stops on destruction.
+// (reported through `on_error` with the stream's name). It also deletes the log's topics of
+// streams that are gone (events.<id>, keys.<id>), once their derivers have stopped.
+// Thread-safe; stops on destruction.
 #pragma once
 
 #include <chrono>
@@ -33,6 +35,8 @@ class DerivedStreams {
  private:
   void Loop();
   void Sync();
+  void DeleteTopicsOfGoneStreams(const std::vector<std::string>& topics,
+                                 const std::vector<StreamRecord>& streams);
 
   Catalog& catalog_;
   EventLog& log_;

@@ -275,6 +275,13 @@ Result<int> EmbeddedLog::Partitions(std::string_view name) {
   return static_cast<int>(it->second->partitions.size());
 }
 
+Result<std::vector<std::string>> EmbeddedLog::ListTopics() {
+  std::shared_lock lock(topics_mu_);
+  std::vector<std::string> out;
+  for (const auto& [name, topic] : topics_) out.push_back(name);
+  return out;
+}
+
 Result<std::shared_ptr<EmbeddedLog::Partition>> EmbeddedLog::Find(std::string_view name,
                                                                   int partition) {
   std::shared_lock lock(topics_mu_);

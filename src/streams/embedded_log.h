@@ -45,6 +45,7 @@ class EmbeddedLog final : public EventLog {
   Status CreateTopic(std::string_view topic, int partitions) override;
   Status DeleteTopic(std::string_view topic) override;
   Result<int> Partitions(std::string_view topic) override;
+  Result<std::vector<std::string>> ListTopics() override;
   void Append(std::string_view topic, int partition, std::vector<LogRecord> records,
               AppendDone done) override;
   Result<LogRead> Read(std::string_view topic, int partition, uint64_t offset, size_t max_bytes,

@@ -49,6 +49,7 @@ class EventLog {
   // Deletes a topic, its records and its groups' offsets. NotFound.
   virtual Status DeleteTopic(std::string_view topic) = 0;
   virtual Result<int> Partitions(std::string_view topic) = 0;  // NotFound
+  virtual Result<std::vector<std::string>> ListTopics() = 0;   // by name
 
   // Appends `records` (at least one) to a partition, in order. `done` is called once, from
   // any thread, when they are durable, with the offset of the first; or with the error, and

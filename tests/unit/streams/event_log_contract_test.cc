@@ -25,6 +25,8 @@ TEST_P(EventLogContract, TopicsAreCreatedOnceWithTheirPartitions) {
             "topic name 'a/b' must be 1-200 characters of A-Z, a-z, 0-9, '.', '_' and '-'");
   EXPECT_EQ(log_->CreateTopic("..", 1).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(log_->CreateTopic("x", 0).message(), "topic x: partitions must be 1-1024, got 0");
+  ASSERT_TRUE(log_->CreateTopic("alerts", 1).ok());
+  EXPECT_EQ(*log_->ListTopics(), (std::vector<std::string>{"alerts", "events"})) << "by name";
 }
 
 TEST_P(EventLogContract, AppendsGetConsecutiveOffsetsAndReadBackInOrder) {
@@ -125,6 +127,7 @@ TEST_P(EventLogContract, ADeletedTopicIsGoneWithItsOffsets) {
   ASSERT_TRUE(log_->DeleteTopic("events").ok());
   EXPECT_EQ(log_->Partitions("events").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(log_->DeleteTopic("events").code(), StatusCode::kNotFound);
+  EXPECT_TRUE(log_->ListTopics()->empty());
   ASSERT_TRUE(log_->CreateTopic("events", 1).ok());
   EXPECT_EQ(*log_->EndOffset("events", 0), 0u) << "made again, it starts empty";
   EXPECT_EQ(*log_->CommittedOffset("g", "events", 0), std::nullopt);

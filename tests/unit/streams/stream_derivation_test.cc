@@ -1,7 +1,7 @@
 // Derived streams (streams/stream_derivation.h) on a real catalog, log and ingest: the events
 // each purpose sees, decrypted and masked cell by cell as a batch job's derived output would
 // be, in the source's order, and exactly once when the deriver starts again without having
-// recorded what it appended.
+// recorded what it appended; and DerivedStreams, which runs them as the server does.
 #include "streams/stream_derivation.h"
 
 #include <gmock/gmock.h>
@@ -13,6 +13,7 @@
 
 #include "core/bytes.h"
 #include "privacy/masking.h"
+#include "streams/derived_streams.h"
 #include "streams/embedded_log.h"
 #include "streams/stream_ingest.h"
 #include "testing/test_support.h"
@@ -153,6 +154,40 @@ TEST_F(StreamDerivationTest, AStartAfterAnUnrecordedAppendDoesNotRepeatIt) {
   const Masker m(HashType::kMurmur3_128, "seed-1");
   EXPECT_EQ(after[2]["uniqueIdentifier"], m.Mask("u-3"));
   EXPECT_TRUE(d->running());
+}
+
+}  // namespace
+}  // namespace strm
+
+namespace strm {
+namespace {
+
+// DerivedStreams (streams/derived_streams.h) runs the derivers of the catalog's derived streams
+// and deletes the topics of deleted streams, leaving every other topic alone.
+TEST_F(StreamDerivationTest, TheServersDerivationsFollowTheCatalogAndGoneStreamsLoseTheirTopics) {
+  Send("u-1", {1, 2});
+  ASSERT_TRUE(log_->CreateTopic("not-a-stream", 1).ok());
+  auto errors = std::make_shared<std::vector<std::string>>();
+  DerivedStreams all(*catalog_, *log_, master_, std::chrono::milliseconds(20),
+                     [errors](const std::string& s, const Status& st) {
+                       errors->push_back(s + ": " + st.message());
+                     });
+  EXPECT_EQ(WaitFor(plain_, 1).size(), 1u);
+  EXPECT_EQ(WaitFor(masked_, 1).size(), 1u);
+  auto topics = [this] { return *log_->ListTopics(); };
+  ASSERT_THAT(topics(), ::testing::Contains(StreamIngest::EventsTopic(plain_.id)));
+
+  ASSERT_TRUE(catalog_->DeleteStream(plain_.name).ok());
+  const std::string gone = StreamIngest::EventsTopic(plain_.id);
+  for (int i = 0; i < 500 && ::testing::Value(topics(), ::testing::Contains(gone)); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_THAT(topics(), ::testing::Not(::testing::Contains(gone)));
+  EXPECT_THAT(topics(),
+              ::testing::IsSupersetOf(
+                  {StreamIngest::EventsTopic(source_.id), StreamIngest::KeysTopic(source_.id),
+                   StreamIngest::EventsTopic(masked_.id), std::string("not-a-stream")}));
+  EXPECT_EQ(all.running(), 1u) << "the masked stream's deriver only";
+  EXPECT_TRUE(errors->empty()) << errors->front();
 }
 
 }  // namespace
