@@ -329,4 +329,66 @@ json SchemaToJson(const SimpleSchema& schema) {
   return j;
 }
 
+namespace {
+
+json AvroFields(const std::vector<SchemaNode>& nodes, const std::string& record);
+
+constexpr std::pair<FieldType, const char*> kAvroPrimitives[] = {{FieldType::kString, "string"},
+                                                                 {FieldType::kBoolean, "boolean"},
+                                                                 {FieldType::kFloat, "float"},
+                                                                 {FieldType::kInteger, "int"},
+                                                                 {FieldType::kLong, "long"}};
+
+json AvroType(const SchemaNode& node, const std::string& record) {
+  json type;
+  for (const auto& [t, name] : kAvroPrimitives)
+    if (node.type == t) type = name;
+  if (node.type == FieldType::kNode) {
+    const std::string name = record + "_" + node.name;
+    type = {{"type", "record"}, {"name", name}, {"fields", AvroFields(node.nodes, name)}};
+  }
+  if (node.repeated) type = {{"type", "array"}, {"items", type}};
+  return type;
+}
+
+json AvroFields(const std::vector<SchemaNode>& nodes, const std::string& record) {
+  json fields = json::array();
+  for (const SchemaNode& node : nodes) {
+    json type = AvroType(node, record);
+    if (node.required) {
+      fields.push_back({{"name", node.name}, {"type", type}});
+    } else {
+      fields.push_back(
+          {{"name", node.name}, {"type", json::array({"null", type})}, {"default", nullptr}});
+    }
+  }
+  return fields;
+}
+
+}  // namespace
+
+json AvroSchemaJson(const SimpleSchema& schema) {
+  auto optional = [](const char* name, const char* type) {
+    return json{{"name", name}, {"type", json::array({"null", type})}, {"default", nullptr}};
+  };
+  json meta = {
+      {"name", "strmMeta"},
+      {"type",
+       {{"type", "record"},
+        {"name", "StrmMeta"},
+        {"fields",
+         {{{"name", "eventContractRef"}, {"type", "string"}},
+          optional("nonce", "int"),
+          optional("timestamp", "long"),
+          optional("keyLink", "string"),
+          optional("billingId", "string"),
+          {{"name", "consentLevels"}, {"type", {{"type", "array"}, {"items", "int"}}}}}}}}};
+  json fields = AvroFields(schema.nodes, schema.name);
+  fields.insert(fields.begin(), meta);
+  json out = {{"type", "record"}, {"name", schema.name}};
+  if (!schema.ns.empty()) out["namespace"] = schema.ns;
+  out["fields"] = fields;
+  return out;
+}
+
 }  // namespace strm

@@ -60,4 +60,13 @@ std::vector<SchemaField> Leaves(const SimpleSchema& schema);
 // ParseSimpleSchema(SchemaToJson(s).dump()) == s.
 nlohmann::json SchemaToJson(const SimpleSchema& schema);
 
+// The Avro schema (JSON) of events of a contract with this schema, as STRM's drivers encode
+// them: a record named by the schema's name and namespace whose first field is `strmMeta`
+// (the event envelope: eventContractRef, then nonce, timestamp, keyLink, billingId as
+// optional, then consentLevels, an array of int), then a field per node in order: STRING
+// "string", BOOLEAN "boolean", FLOAT "float", INTEGER "int", LONG "long", NODE a record named
+// <parent record>_<node>; repeated nodes are arrays; optional ones ["null", T] with default
+// null. STRM's demo event schema is this of its simple schema (a unit test checks it).
+nlohmann::json AvroSchemaJson(const SimpleSchema& schema);
+
 }  // namespace strm

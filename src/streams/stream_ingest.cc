@@ -209,25 +209,47 @@ Result<std::shared_ptr<StreamIngest::Source>> StreamIngest::SourceOf(const Strea
   return source;
 }
 
+Result<std::shared_ptr<const AvroSchema>> StreamIngest::CachedAvro(std::string_view schema_ref) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = avro_.find(schema_ref); it != avro_.end()) return it->second;
+  }
+  std::string text;
+  if (auto builtin = BuiltinAvroSchema(schema_ref)) {
+    text = *builtin;
+  } else {
+    // A contract of the catalog: its events' Avro schema is the one its simple schema gives.
+    auto ref = ContractRef::Parse(schema_ref);
+    if (!ref.ok())
+      return InvalidArgument("no Avro schema is known for schema ref " + std::string(schema_ref) +
+                             ": it must name a data contract (handle/name/version)");
+    auto contract = CachedContract(*ref);
+    if (!contract.ok())
+      return InvalidArgument("no Avro schema is known for schema ref " + std::string(schema_ref) +
+                             ": no such data contract");
+    text = AvroSchemaJson((*contract)->contract().schema).dump();
+  }
+  auto parsed = AvroSchema::Parse(text);
+  if (!parsed.ok())
+    return InvalidArgument("the schema of " + std::string(schema_ref) +
+                           " has no Avro form: " + parsed.status().message());
+  auto shared = std::make_shared<const AvroSchema>(std::move(parsed).value());
+  std::lock_guard lock(mu_);
+  avro_[std::string(schema_ref)] = shared;  // versions never change
+  return shared;
+}
+
 void StreamIngest::Ingest(const StreamTokenClaims& who, EventEncoding encoding,
                           std::string_view schema_ref, std::string_view body,
                           std::function<void(Status)> done) {
   std::shared_ptr<const AvroSchema> avro;
-  if (auto text = BuiltinAvroSchema(schema_ref)) {
-    std::lock_guard lock(mu_);
-    auto& cached = avro_[std::string(schema_ref)];
-    if (!cached) {
-      auto parsed = AvroSchema::Parse(*text);
-      if (!parsed.ok()) return done(parsed.status());
-      cached = std::make_shared<const AvroSchema>(std::move(parsed).value());
-    }
-    avro = cached;
-  } else if (encoding == EventEncoding::kAvroBinary) {
-    return done(InvalidArgument(
-        schema_ref.empty()
-            ? "the header Strm-Schema-Ref is missing (it names the schema of an Avro body)"
-            : "no Avro schema is known for schema ref " + std::string(schema_ref) +
-                  ": send the event as application/json"));
+  if (BuiltinAvroSchema(schema_ref) || encoding == EventEncoding::kAvroBinary) {
+    if (schema_ref.empty())
+      return done(InvalidArgument(
+          "the header Strm-Schema-Ref is missing (it names the schema of an Avro body)"));
+    auto found = CachedAvro(schema_ref);
+    if (!found.ok()) return done(found.status());
+    avro = *found;
   }
   auto event = DecodeEvent(encoding, body, avro.get());
   if (!event.ok()) return done(event.status());

@@ -99,6 +99,7 @@ class StreamIngest {
   void Seal(const std::shared_ptr<Batch>& b);
   Result<std::shared_ptr<const StreamRecord>> CachedStream(std::string_view name);
   Result<std::shared_ptr<const EventContract>> CachedContract(const ContractRef& ref);
+  Result<std::shared_ptr<const AvroSchema>> CachedAvro(std::string_view schema_ref);
   Result<std::shared_ptr<Source>> SourceOf(const StreamRecord& stream);
   Result<StreamLogin> Issue(const StreamRecord& stream, std::string_view client_id);
   int64_t Now() const { return now_ms_ ? now_ms_() : NowMillis(); }

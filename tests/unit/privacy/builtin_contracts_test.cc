@@ -25,6 +25,7 @@ TEST(BuiltinContracts, TheExampleContractAndItsAvroSchemaAgree) {
   contract_fields.insert(contract_fields.begin(), "strmMeta");
   EXPECT_EQ(avro_fields, contract_fields);
   EXPECT_EQ(avro["fields"][2]["type"], "string") << "the key field is required";
+  EXPECT_EQ(AvroSchemaJson(c.schema), avro) << "STRM's schema is the Avro form of the simple one";
 }
 
 }  // namespace

@@ -284,5 +284,31 @@ TEST(ParseSimpleSchema, YamlErrorsMatchJsonErrors) {
   EXPECT_EQ(ErrorOf("name:\nnodes:\n  - type: STRING\n    name: x\n"), "schema: missing name");
 }
 
+TEST(SchemaTest, TheAvroFormHasAFieldPerNodeWithTypesArraysRecordsAndOptionals) {
+  auto schema = ParseSimpleSchema(R"({"name": "Order", "nodes": [
+    {"type": "LONG", "name": "id", "required": true},
+    {"type": "FLOAT", "name": "total"},
+    {"type": "STRING", "name": "tags", "repeated": true, "required": true},
+    {"type": "NODE", "name": "customer", "nodes": [
+      {"type": "INTEGER", "name": "age"}, {"type": "BOOLEAN", "name": "member", "required": true}]}]})");
+  ASSERT_TRUE(schema.ok()) << schema.status().message();
+  const nlohmann::json avro = AvroSchemaJson(*schema);
+  EXPECT_EQ(avro["name"], "Order");
+  EXPECT_FALSE(avro.contains("namespace"));
+  ASSERT_EQ(avro["fields"].size(), 5u);
+  EXPECT_EQ(avro["fields"][0]["name"], "strmMeta");
+  EXPECT_EQ(avro["fields"][1], nlohmann::json::parse(R"({"name": "id", "type": "long"})"));
+  EXPECT_EQ(
+      avro["fields"][2],
+      nlohmann::json::parse(R"({"name": "total", "type": ["null", "float"], "default": null})"));
+  EXPECT_EQ(
+      avro["fields"][3],
+      nlohmann::json::parse(R"({"name": "tags", "type": {"type": "array", "items": "string"}})"));
+  EXPECT_EQ(avro["fields"][4], nlohmann::json::parse(R"({"name": "customer", "type": ["null",
+    {"type": "record", "name": "Order_customer", "fields": [
+      {"name": "age", "type": ["null", "int"], "default": null},
+      {"name": "member", "type": "boolean"}]}], "default": null})"));
+}
+
 }  // namespace
 }  // namespace strm

@@ -11,6 +11,8 @@
 #include <future>
 
 #include "core/bytes.h"
+#include "formats/avro.h"
+#include "privacy/schema.h"
 #include "streams/embedded_log.h"
 #include "testing/test_support.h"
 
@@ -216,9 +218,49 @@ TEST_F(StreamIngestTest, TokensAndEventErrorsSayWhatIsWrong) {
   ingest_->Ingest(Who(), EventEncoding::kAvroBinary, "acme/x/1.0.0", DemoEventAvro(),
                   [&p](Status s) { p.set_value(std::move(s)); });
   EXPECT_EQ(p.get_future().get().message(),
-            "no Avro schema is known for schema ref acme/x/1.0.0: send the event as "
-            "application/json");
+            "no Avro schema is known for schema ref acme/x/1.0.0: no such data contract");
   EXPECT_TRUE(Events().empty());
+}
+
+TEST_F(StreamIngestTest, AvroBinaryEventsOfAUserContractUseTheAvroFormOfItsSchema) {
+  auto ref = ContractRef::Parse("acme/orders/1.0.0");
+  auto schema = ParseSimpleSchema(R"({"name": "Order", "namespace": "com.acme", "nodes": [
+    {"type": "STRING", "name": "customer", "required": true},
+    {"type": "LONG", "name": "amount"}, {"type": "STRING", "name": "email"}]})");
+  ASSERT_TRUE(schema.ok());
+  auto contract = MakeDataContract(*ref, *schema, R"({"keyField": "customer",
+    "piiFields": {"customer": 1, "email": 2}})");
+  ASSERT_TRUE(contract.ok()) << contract.status().message();
+  ASSERT_TRUE(catalog_->CreateDataContract(*contract).ok());
+  auto avro = AvroSchema::Parse(AvroSchemaJson(*schema).dump());
+  ASSERT_TRUE(avro.ok()) << avro.status().message();
+  auto body = avro->EncodeBinary({{"strmMeta",
+                                   {{"eventContractRef", "acme/orders/1.0.0"},
+                                    {"nonce", nullptr},
+                                    {"timestamp", nullptr},
+                                    {"keyLink", nullptr},
+                                    {"billingId", nullptr},
+                                    {"consentLevels", {1}}}},
+                                  {"customer", "c-42"},
+                                  {"amount", 1250},
+                                  {"email", "c42@example.com"}});
+  ASSERT_TRUE(body.ok()) << body.status().message();
+  std::promise<Status> p;
+  ingest_->Ingest(Who(), EventEncoding::kAvroBinary, "acme/orders/1.0.0", *body,
+                  [&p](Status s) { p.set_value(std::move(s)); });
+  ASSERT_TRUE(p.get_future().get().ok());
+  const auto events = Events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["amount"], 1250);
+  EXPECT_NE(events[0]["customer"], "c-42") << "PII encrypted";
+  EXPECT_NE(events[0]["email"], "c42@example.com");
+  EXPECT_EQ(events[0]["strmMeta"]["eventContractRef"], "acme/orders/1.0.0");
+
+  std::promise<Status> wrong;
+  ingest_->Ingest(Who(), EventEncoding::kAvroBinary, "acme/orders/1.0.0", body->substr(0, 10),
+                  [&wrong](Status s) { wrong.set_value(std::move(s)); });
+  EXPECT_THAT(wrong.get_future().get().message(),
+              HasSubstr("the Avro body does not match its schema"));
 }
 
 TEST_F(StreamIngestTest, ABatchAnswersEachEventInOrderAndAppendsTheTakenOnesInOrder) {
