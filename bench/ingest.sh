@@ -12,6 +12,10 @@
 #   h2c:   h2load -c64 -m10 (prior knowledge), POST /event with one Avro body (h2load sends
 #          one body; keys are made once per value either way).
 #   batch: wrk -t1 -c8, POST /events with a JSON array of 1,000 events a request.
+#   idle:  10,000 keep-alive connections opened and left idle (each answered once), the h1
+#          load run beside them, then each of the 10,000 asked again (strm only).
+#   volume: 10,000,000 events (h2load -n 10000 -c8 of the 1,000-event batch) into strm, for its
+#          peak RSS (strm only).
 # Prints one line per run: mode, server, requests/s, events/s, p99, and the server's CPU µs a
 # request; fails if any request of strm's was not answered 2xx, or if the log holds fewer
 # events than strm acknowledged. Then strm's peak RSS. Binaries from $STRM_BUILD_DIR
@@ -173,9 +177,68 @@ run_h2load() {  # SERVER PID PORT
       awk '{a[NR] = $1} END {printf "%.2fms", a[int(NR * 0.99)]}')" "$ticks" $n
 }
 
+run_idle() {  # 10,000 idle keep-alive connections held while the h1 load runs
+  python3 - "$port" "$work/idle.fifo" <<'PY' &
+import resource, socket, sys
+port, fifo = int(sys.argv[1]), sys.argv[2]
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+request = b"GET /is-alive HTTP/1.1\r\nHost: bench\r\n\r\n"
+def ask(s):
+    s.sendall(request)
+    data = b""
+    while b"\r\n\r\n" not in data or not data.endswith(b"ok"):
+        chunk = s.recv(4096)
+        if not chunk:
+            return False
+        data += chunk
+    return data.startswith(b"HTTP/1.1 200")
+conns = []
+for _ in range(10000):
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    conns.append(s)
+opened = sum(ask(s) for s in conns)
+print(f"idle: {len(conns)} connections opened, {opened} answered", flush=True)
+open(fifo).read()  # until the load beside them is done
+again = sum(ask(s) for s in conns)
+print(f"idle: {again} of {len(conns)} still open and answering after the load", flush=True)
+PY
+  local idle_pid=$!
+  for _ in $(seq 600); do grep -q . "$work/idle.out" 2>/dev/null && break; sleep 0.1; done
+  echo "strm: $(ls "/proc/$strm_pid/fd" | wc -l) open files, RSS $(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$strm_pid/status") MiB with the idle connections"
+  local perf_pid=""
+  if [[ -n ${STRM_BENCH_PROFILE:-} ]]; then
+    mkdir -p "$STRM_BENCH_PROFILE"
+    perf record -q ${STRM_BENCH_PERF_FLAGS:--g} -p "$strm_pid" -o "$STRM_BENCH_PROFILE/idle.perf" 2>/dev/null &
+    perf_pid=$!
+  fi
+  run_wrk "h1+10k" strm "$strm_pid" "$port" "$work/event.lua" 64 1
+  if [[ -n $perf_pid ]]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
+  echo done >"$work/idle.fifo"
+  wait "$idle_pid"
+}
+
 echo "mode   server   requests_per_s   events_per_s       p99  cpu_us_per_request"
 for ((round = 1; round <= rounds; round++)); do
   for mode in $modes; do
+    if [[ $mode == idle ]]; then
+      mkfifo "$work/idle.fifo"
+      run_idle > >(tee "$work/idle.out") 2>&1
+      rm -f "$work/idle.fifo" "$work/idle.out"
+      continue
+    fi
+    if [[ $mode == volume ]]; then
+      start=$(date +%s.%N)
+      out=$($pin_load h2load -c8 -n 10000 -d "$work/batch.json" -H "authorization: Bearer $token" \
+        -H 'content-type: application/json' "http://127.0.0.1:$port/events")
+      [[ $(awk '/^status codes:/ {print $3}' <<<"$out") == 10000 ]] ||
+        { echo "ingest: volume: not every request got a 2xx: $out" >&2; exit 1; }
+      acked=$((acked + 10000 * batch_events))
+      echo "volume: $((10000 * batch_events)) events in $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}') s," \
+        "strm RSS now $(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$strm_pid/status") MiB," \
+        "peak $(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$strm_pid/status") MiB"
+      continue
+    fi
     for server in nginx strm; do
       if [[ $server == nginx ]]; then pid=$nginx_worker h1=18080 h2=18090; else pid=$strm_pid h1=$port h2=$port; fi
       perf_pid=""

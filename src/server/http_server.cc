@@ -376,6 +376,7 @@ class BeastServer final : public HttpServer {
     asio::post(acceptor_.get_executor(), [this] {
       error_code ec;
       acceptor_.close(ec);
+      accept_pause_.cancel();
     });
     for (auto& c : shared_->All()) PostTo(c, &Connection::Drain);
   }
@@ -412,6 +413,15 @@ class BeastServer final : public HttpServer {
     acceptor_.async_accept(
         asio::make_strand(shared_->ioc), [this](error_code ec, tcp::socket socket) {
           if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+          if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+              ec == asio::error::no_memory) {
+            // Out of file descriptors: wait for connections to close rather than spin.
+            accept_pause_.expires_after(std::chrono::milliseconds(50));
+            accept_pause_.async_wait([this](error_code wait_ec) {
+              if (!wait_ec && acceptor_.is_open()) Accept();
+            });
+            return;
+          }
           if (!ec) {
             socket.set_option(tcp::no_delay(true), ec);
             if (shared_->tls) {
@@ -426,6 +436,7 @@ class BeastServer final : public HttpServer {
 
   std::shared_ptr<Shared> shared_;
   tcp::acceptor acceptor_;
+  asio::steady_timer accept_pause_{acceptor_.get_executor()};
   uint16_t port_ = 0;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopped_{false};

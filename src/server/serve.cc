@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -84,6 +85,15 @@ Status Serve(const ServeOptions& options) {
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  // Each connection is a file descriptor: take the hard limit, as 10,000 idle keep-alive
+  // clients need more than the usual soft limit of 1,024.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  getrlimit(RLIMIT_NOFILE, &files);
 
   Log log(options.log_format);
   Metrics metrics;
@@ -201,6 +211,7 @@ Status Serve(const ServeOptions& options) {
   const std::string scheme = options.tls_cert_file ? "https" : "http";
   log.Write("ready", {{"home", options.home},
                       {"job_slots", options.job_slots},
+                      {"open_files", static_cast<uint64_t>(files.rlim_cur)},
                       {"url", scheme + "://" + http.host + ":" + std::to_string(server->port())}});
 
   int signal = 0;
