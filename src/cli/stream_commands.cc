@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/stream_client.h"
+#include "net/curl_transport.h"
 #include "net/websocket_client.h"
 #include "platform/entity_json.h"
 #include "platform/stream_rules.h"
@@ -139,7 +140,7 @@ void AddStreamCommands(CLI::App& app, Context& ctx, int& exit_code) {
     STRM_ASSIGN_OR_RETURN(
         auto socket,
         WebSocketClient::Connect(url + "/ws", {{"Authorization", "Bearer " + session.access_token}},
-                                 std::chrono::seconds(30)));
+                                 std::chrono::seconds(30), CaFileFromEnvironment()));
     CatchInterrupts();
     while (!CancelRequested()) {
       auto message = socket->Read(std::chrono::milliseconds(200));

@@ -48,12 +48,7 @@ CURLcode GlobalInit() {
 }
 
 std::string ChooseCaFile(const std::string& configured) {
-  if (!configured.empty()) return configured;
-  for (const char* var : {"CURL_CA_BUNDLE", "SSL_CERT_FILE"}) {
-    const char* v = std::getenv(var);
-    if (v != nullptr && *v != '\0') return v;
-  }
-  return "";
+  return configured.empty() ? CaFileFromEnvironment() : configured;
 }
 
 // The state of one exchange, shared with libcurl's callbacks.
@@ -388,6 +383,14 @@ Result<HttpResponse> CurlTransport::Send(const HttpRequest& request) {
 Result<HttpResponse> CurlTransport::Stream(const HttpRequest& request, const HttpBodySink& sink) {
   if (!sink) return InvalidArgument(DescribeRequest(request) + ": streaming needs a body sink");
   return impl_->Perform(request, &sink);
+}
+
+std::string CaFileFromEnvironment() {
+  for (const char* var : {"CURL_CA_BUNDLE", "SSL_CERT_FILE"}) {
+    const char* v = std::getenv(var);
+    if (v != nullptr && *v != '\0') return v;
+  }
+  return "";
 }
 
 const std::string& CurlTransport::ca_file() const { return impl_->ca_file; }

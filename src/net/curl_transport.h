@@ -19,6 +19,11 @@ struct CurlTransportOptions {
   size_t max_idle_handles = 16;  // idle libcurl handles (each with its connections) kept
 };
 
+// The CA file that an empty CurlTransportOptions::ca_file means: $CURL_CA_BUNDLE, else
+// $SSL_CERT_FILE, else empty (the system's bundle). For other TLS clients of strm's, so that
+// one setting trusts a private CA everywhere.
+std::string CaFileFromEnvironment();
+
 // Thread-safe: any number of threads may call Send and Stream at once. Each call borrows a
 // libcurl handle from a pool and returns it afterwards with its connections open, so
 // sequential requests to one host reuse one connection; DNS results and TLS sessions are

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Egress (SPEC §3): `strm listen web-socket` on GET /ws prints a stream's new events, encrypted
 # with strmMeta filled for the source stream, and decrypted and masked for a derived stream;
-# a bad token is refused with its reason.
+# a bad token is refused with its reason; and the same over wss:// from a server with TLS.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -16,8 +16,8 @@ strm_ok create stream --derived-from demo --purposes 1 \
 token=$(curl -sS -d "grant_type=client_credentials&client_id=$cid&client_secret=$secret" \
   "$URL/auth/realms/streams/protocol/openid-connect/token" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-send() {  # UNIQUE LEVELS
-  curl -sS -o /dev/null -w '%{http_code}' -X POST "$URL/event" -H "Authorization: Bearer $token" \
+send() {  # UNIQUE LEVELS [curl flags...]
+  curl -sS -o /dev/null -w '%{http_code}' "${@:3}" -X POST "$URL/event" -H "Authorization: Bearer $token" \
     -H 'Strm-Serialization-Type: application/json' --data-raw \
     '{"strmMeta": {"eventContractRef": "strmprivacy/example/1.3.0", "consentLevels": '"$2"'},
       "uniqueIdentifier": "'"$1"'", "consistentValue": "session-1", "notSensitiveValue": "plain-'"$1"'"}'
@@ -63,4 +63,34 @@ run "$STRM" listen web-socket demo --client-id "$cid" --client-secret wrong
 expect_contains "a wrong secret" "$ERR" "no access token for stream demo: invalid client credentials"
 run "$STRM" listen web-socket nope
 expect_contains "unknown stream" "$ERR" "no access token for stream nope"
+
+# The same over wss://: a server with a certificate of its own, trusted through CURL_CA_BUNDLE
+# (as for the API), and its own home.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+STRM_HOME=$WORK/tls-home start_service "$WORK/tls.log" 'ready .*url=https://127.0.0.1:[0-9]+' \
+  "$STRM" serve --listen 127.0.0.1:0 --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem"
+TLS_URL=https://127.0.0.1:$PORT
+tls() {
+  STRM_HOME=$WORK/tls-home CURL_CA_BUNDLE=$WORK/cert.pem STRM_API_URL=$TLS_URL \
+    STRM_API_TOKEN=$(cat "$WORK/tls-home/api-token") "$@"
+}
+created=$(tls "$STRM" create stream secure -o json)
+cid=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["credentials"][0]["clientId"])' "$created")
+secret=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["credentials"][0]["clientSecret"])' "$created")
+token=$(curl -sS --cacert "$WORK/cert.pem" -d "grant_type=client_credentials&client_id=$cid&client_secret=$secret" \
+  "$TLS_URL/auth/realms/streams/protocol/openid-connect/token" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+tls "$STRM" listen web-socket secure >"$WORK/tls.out" 2>"$WORK/tls.err" &
+SERVICE_PIDS+=($!)
+URL=$TLS_URL
+for _ in $(seq 100); do
+  [[ $(send warm '[0]' --cacert "$WORK/cert.pem") == 204 ]] || fail "a warm-up event over HTTPS" "$(cat "$WORK/tls.log")"
+  grep -q plain-warm "$WORK/tls.out" && break
+  sleep 0.1
+done
+expect_eq "an event over HTTPS" 204 "$(send u-9 '[1]' --cacert "$WORK/cert.pem")"
+for _ in $(seq 100); do grep -q plain-u-9 "$WORK/tls.out" && break; sleep 0.1; done
+expect_contains "listen web-socket over wss://" "$(cat "$WORK/tls.out")" '"notSensitiveValue":"plain-u-9"'
+expect_eq "nothing on stderr" "" "$(cat "$WORK/tls.err")"
 finish

@@ -1,4 +1,5 @@
 #include "net/curl_transport.h"
+#include "net/websocket_client.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -527,6 +528,27 @@ TEST(CurlTransport, TrustsAPrivateCaNamedByTheEnvironment) {
       auto r = client.Send(get);  // an explicit option wins over both
       ASSERT_TRUE(r.ok()) << r.status().message();
       EXPECT_EQ(r->body, "hello over TLS");
+    }
+    // The WebSocket client (wss://) checks the certificate the same way.
+    const std::string wss = "wss" + server.Url("/ws", "https").substr(5);
+    {
+      auto ws =
+          WebSocketClient::Connect(wss, {}, std::chrono::seconds(5), (dir / "other.pem").string());
+      ASSERT_FALSE(ws.ok());
+      EXPECT_EQ(ws.status().code(), StatusCode::kUnavailable);
+      EXPECT_EQ(ws.status().message().rfind("cannot open " + wss + ": TLS: ", 0), 0u)
+          << ws.status().message();
+      EXPECT_NE(ws.status().message().find("certificate verify failed"), std::string::npos)
+          << ws.status().message();
+    }
+    {
+      // Trusted: TLS goes through, and the HTTP server (no WebSocket there) answers without
+      // upgrading.
+      auto ws =
+          WebSocketClient::Connect(wss, {}, std::chrono::seconds(5), (dir / "ca.pem").string());
+      ASSERT_FALSE(ws.ok());
+      EXPECT_EQ(ws.status().message().rfind("cannot open " + wss + ": the server answered ", 0), 0u)
+          << ws.status().message();
     }
   }
   fs::remove_all(dir);
