@@ -168,6 +168,19 @@ class Http1Connection final : public Connection,
   }
 
   void Send(HttpResponse response) {
+    const bool keep_going = keep_alive_ && !close_after_ && !shared_->draining;
+    if (response.status == 204 && response.headers.empty() && version_ == 11 && keep_going) {
+      // The answer to every event taken: its bytes are always these, so they are not
+      // formatted per request.
+      static constexpr std::string_view kNoContent = "HTTP/1.1 204 No Content\r\n\r\n";
+      beast::get_lowest_layer(stream_).expires_after(shared_->options.request_timeout);
+      asio::async_write(stream_, asio::buffer(kNoContent.data(), kNoContent.size()),
+                        [self = this->shared_from_this()](error_code ec, size_t) {
+                          if (ec) return self->Close();
+                          self->ReadHeader();
+                        });
+      return;
+    }
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(version_);
     res->result(static_cast<unsigned>(response.status));
