@@ -409,6 +409,10 @@ class BeastServer final : public HttpServer {
     shared_->ioc.stop();
     for (auto& t : threads_)
       if (t.joinable()) t.join();
+    // Completions of the closed sockets' operations may still be queued, each holding its
+    // connection, which holds the io_context: run them, so that the connections go.
+    shared_->ioc.restart();
+    shared_->ioc.poll();
   }
 
   size_t open_connections() const override {
