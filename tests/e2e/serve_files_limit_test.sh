@@ -6,6 +6,15 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$0")/lib.sh"
 
+# Not under the sanitizers: their own checks need free descriptors (UBSan probes memory
+# through a pipe, and reports any object as invalid when it cannot make one), so a sanitized
+# server out of descriptors stops on the first check. The plain build runs this test.
+if grep -qa __asan_report "$STRM"; then
+  echo "skipped: $STRM is built with the sanitizers"
+  finish
+  exit 0
+fi
+
 # The server alone gets the limit (soft and hard); the client below needs more.
 start_service "$WORK/serve.log" 'ready .*url=http://127.0.0.1:[0-9]+' \
   bash -c 'ulimit -n 64 && exec "$0" serve --listen 127.0.0.1:0' "$STRM"
