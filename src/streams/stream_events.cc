@@ -175,44 +175,50 @@ void EventContract::Seal(json& event, const DataKey& key, const DeterministicAea
   if (!meta.contains("consentLevels")) meta["consentLevels"] = json::array();
 }
 
-std::string EventContract::ToLine(const json& event) const {
-  std::string out = "{";
-  std::vector<std::string_view> done;  // members written
-  auto member = [&out, &done](std::string_view name, const json& v) {
-    if (out.size() > 1) out += ',';
+namespace {
+
+// Appends `object` as a JSON object whose members named in `first` come first, in that
+// order, then the others in the object's order; `value(name, v, out)` writes each value.
+template <typename Names, typename WriteValue>
+void AppendMembersInOrder(const json& object, const Names& first, WriteValue value,
+                          std::string& out) {
+  out += '{';
+  std::vector<std::string_view> written;
+  auto member = [&](std::string_view name, const json& v) {
+    if (std::find(written.begin(), written.end(), name) != written.end()) return;
+    if (!written.empty()) out += ',';
     AppendJsonString(name, out);
     out += ':';
-    AppendJson(v, out);
-    done.push_back(name);
+    value(name, v, out);
+    written.push_back(name);
   };
-  auto written = [&done](std::string_view name) {
-    return std::find(done.begin(), done.end(), name) != done.end();
-  };
-  if (auto meta = event.find("strmMeta"); meta != event.end() && meta->is_object()) {
-    out += "\"strmMeta\":{";
-    const size_t start = out.size();
-    std::vector<std::string_view> seen;
-    auto meta_member = [&](std::string_view name, const json& v) {
-      if (out.size() > start) out += ',';
-      AppendJsonString(name, out);
-      out += ':';
-      AppendJson(v, out);
-      seen.push_back(name);
-    };
-    for (const char* name : kMetaOrder)
-      if (auto it = meta->find(name); it != meta->end()) meta_member(name, *it);
-    for (const auto& [name, v] : meta->items())
-      if (std::find(seen.begin(), seen.end(), name) == seen.end()) meta_member(name, v);
-    out += '}';
-    done.push_back("strmMeta");
-  }
-  for (const SchemaNode& node : contract_.schema.nodes) {
-    auto it = event.find(node.name);
-    if (it != event.end() && !written(node.name)) member(node.name, *it);
-  }
-  for (const auto& [name, v] : event.items())
-    if (!written(name)) member(name, v);
+  for (std::string_view name : first)
+    if (auto it = object.find(name); it != object.end()) member(name, *it);
+  for (const auto& [name, v] : object.items()) member(name, v);
   out += '}';
+}
+
+}  // namespace
+
+std::string EventContract::ToLine(const json& event) const {
+  // strmMeta first (its members in STRM's order), then the schema's fields, then the rest.
+  std::vector<std::string_view> first;
+  if (auto meta = event.find("strmMeta"); meta != event.end() && meta->is_object())
+    first.push_back("strmMeta");
+  for (const SchemaNode& node : contract_.schema.nodes) first.push_back(node.name);
+  std::string out;
+  AppendMembersInOrder(
+      event, first,
+      [](std::string_view name, const json& v, std::string& to) {
+        if (name == "strmMeta" && v.is_object()) {
+          AppendMembersInOrder(
+              v, kMetaOrder,
+              [](std::string_view, const json& mv, std::string& mto) { AppendJson(mv, mto); }, to);
+        } else {
+          AppendJson(v, to);
+        }
+      },
+      out);
   return out;
 }
 
