@@ -118,26 +118,27 @@ Result<StreamTokenClaims> StreamIngest::Authorize(std::string_view access_token)
   }
   STRM_ASSIGN_OR_RETURN(StreamTokenClaims c,
                         tokens_.Verify(access_token, StreamTokenKind::kAccess, now / 1000));
-  auto stream = CachedStream(c.stream);
+  int64_t fetched_at = 0;
+  auto stream = CachedStream(c.stream, &fetched_at);
   if (!stream.ok() || (*stream)->id != c.stream_id || !HasClient(**stream, c.client_id))
     return PermissionDenied("the token's stream or client no longer exists");
   std::lock_guard lock(mu_);
   if (authorized_.size() >= kMaxAuthorized) authorized_.clear();
-  auto stream_entry = streams_.find(c.stream);
-  const int64_t stream_due = stream_entry == streams_.end()
-                                 ? now
-                                 : stream_entry->second.fetched_at + options_.cache_ttl.count();
-  authorized_[std::string(access_token)] = {c, std::min(stream_due, c.expires_at * 1000)};
+  authorized_[std::string(access_token)] = {
+      c, std::min(fetched_at + options_.cache_ttl.count(), c.expires_at * 1000)};
   return c;
 }
 
-Result<std::shared_ptr<const StreamRecord>> StreamIngest::CachedStream(std::string_view name) {
+Result<std::shared_ptr<const StreamRecord>> StreamIngest::CachedStream(std::string_view name,
+                                                                       int64_t* fetched_at) {
   const int64_t now = Now();
   {
     std::lock_guard lock(mu_);
     auto it = streams_.find(name);
-    if (it != streams_.end() && now - it->second.fetched_at < options_.cache_ttl.count())
+    if (it != streams_.end() && now - it->second.fetched_at < options_.cache_ttl.count()) {
+      if (fetched_at) *fetched_at = it->second.fetched_at;
       return it->second.stream;
+    }
   }
   auto s = catalog_.GetStream(name);
   std::lock_guard lock(mu_);
@@ -147,6 +148,7 @@ Result<std::shared_ptr<const StreamRecord>> StreamIngest::CachedStream(std::stri
   }
   auto shared = std::make_shared<const StreamRecord>(std::move(s).value());
   streams_[std::string(name)] = {shared, now};
+  if (fetched_at) *fetched_at = now;
   return shared;
 }
 

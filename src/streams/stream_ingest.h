@@ -97,7 +97,9 @@ class StreamIngest {
   struct Batch;   // events on their way to the log
   Result<std::shared_ptr<Source>> WritableSource(const StreamTokenClaims& who);
   void Seal(const std::shared_ptr<Batch>& b);
-  Result<std::shared_ptr<const StreamRecord>> CachedStream(std::string_view name);
+  // `fetched_at`, if given, gets when the record was read from the catalog (epoch ms).
+  Result<std::shared_ptr<const StreamRecord>> CachedStream(std::string_view name,
+                                                           int64_t* fetched_at = nullptr);
   Result<std::shared_ptr<const EventContract>> CachedContract(const ContractRef& ref);
   Result<std::shared_ptr<const AvroSchema>> CachedAvro(std::string_view schema_ref);
   Result<std::shared_ptr<Source>> SourceOf(const StreamRecord& stream);
