@@ -19,16 +19,9 @@ build_dir=${STRM_BUILD_DIR:-build}
 hello=$build_dir/strm_http_hello
 [[ -x $hello ]] || cmake --build "$build_dir" --target strm_http_hello >&2
 
-need=()
-command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
-command -v wrk >/dev/null || need+=(wrk)
-command -v h2load >/dev/null || need+=(nghttp2-client)
-if ((${#need[@]})); then
-  sudo=""
-  [[ $(id -u) -ne 0 ]] && sudo=sudo
-  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
-fi
-nginx=$(command -v nginx || echo /usr/sbin/nginx)
+# shellcheck source-path=SCRIPTDIR source=nginx_ceiling.sh
+source bench/nginx_ceiling.sh
+install_load_tools
 
 work=$(mktemp -d)
 pids=()
@@ -45,24 +38,8 @@ wrk.method = "POST"
 wrk.body = '$body'
 wrk.headers["Content-Type"] = "application/json"
 LUA
-mkdir -p "$work/nginx_tmp"
-cat >"$work/nginx.conf" <<CONF
-worker_processes 1;
-worker_rlimit_nofile 20000;
-pid $work/nginx.pid;
-error_log $work/nginx_error.log warn;
-daemon off;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000000;
-  keepalive_timeout 300s;
-  client_body_temp_path $work/nginx_tmp;
-  server { listen 127.0.0.1:18080; location = /event { return 204; } }
-  server { listen 127.0.0.1:18090 http2; location = /event { return 204; } }
-}
-CONF
-taskset -c 0 "$nginx" -c "$work/nginx.conf" &
+write_nginx_conf "$work" 18080 18090
+taskset -c 0 "$NGINX" -c "$work/nginx.conf" &
 pids+=($!)
 taskset -c 0 "$hello" 18082 &
 pids+=($!)

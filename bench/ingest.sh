@@ -34,17 +34,11 @@ dump=$repo/$build_dir/strm_log_dump
 [[ -x $strm && -x $bodies && -x $dump ]] ||
   cmake --build "$build_dir" --target strm strm_ingest_bodies strm_log_dump >&2
 
-need=()
-command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
-command -v wrk >/dev/null || need+=(wrk)
-command -v h2load >/dev/null || need+=(nghttp2-client)
-if ((${#need[@]})); then
-  sudo=""
-  [[ $(id -u) -ne 0 ]] && sudo=sudo
-  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
-fi
-nginx=$(command -v nginx || echo /usr/sbin/nginx)
+# shellcheck source-path=SCRIPTDIR source=nginx_ceiling.sh
+source bench/nginx_ceiling.sh
+install_load_tools
 
+read -ra perf_flags <<<"${STRM_BENCH_PERF_FLAGS:--g}"  # split on purpose: several flags
 pin_server="" pin_load=""
 if [[ ${STRM_BENCH_PIN:-0} == 1 ]]; then pin_server="taskset -c 0" pin_load="taskset -c 1"; fi
 work=$(mktemp -d "${STRM_BENCH_DIR:-/tmp}/strm-ingest.XXXXXX")
@@ -57,27 +51,9 @@ cleanup() {
 trap cleanup EXIT
 "$bodies" 1000 1000 "$work"
 
-# nginx: 204 to everything, as in bench/http_hello.sh.
-mkdir -p "$work/nginx_tmp"
-cat >"$work/nginx.conf" <<CONF
-worker_processes 1;
-worker_rlimit_nofile 20000;
-pid $work/nginx.pid;
-error_log $work/nginx_error.log warn;
-daemon off;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000000;
-  keepalive_timeout 300s;
-  client_body_temp_path $work/nginx_tmp;
-  client_body_buffer_size 1m;
-  client_max_body_size 2m;
-  server { listen 127.0.0.1:18080; location / { return 204; } }
-  server { listen 127.0.0.1:18090 http2; location / { return 204; } }
-}
-CONF
-$pin_server "$nginx" -c "$work/nginx.conf" &
+# nginx: 204 to everything (bench/nginx_ceiling.sh).
+write_nginx_conf "$work" 18080 18090
+$pin_server "$NGINX" -c "$work/nginx.conf" &
 pids+=($!)
 
 # strm: a source stream, its token, the server on core 0.
@@ -205,16 +181,16 @@ print(f"idle: {again} of {len(conns)} still open and answering after the load", 
 PY
   local idle_pid=$!
   for _ in $(seq 600); do grep -q . "$work/idle.out" 2>/dev/null && break; sleep 0.1; done
-  echo "strm: $(ls "/proc/$strm_pid/fd" | wc -l) open files, RSS $(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$strm_pid/status") MiB with the idle connections"
+  echo "strm: $(find "/proc/$strm_pid/fd" -mindepth 1 | wc -l) open files, RSS $(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$strm_pid/status") MiB with the idle connections"
   local perf_pid=""
   if [[ -n ${STRM_BENCH_PROFILE:-} ]]; then
     mkdir -p "$STRM_BENCH_PROFILE"
-    perf record -q ${STRM_BENCH_PERF_FLAGS:--g} -p "$strm_pid" -o "$STRM_BENCH_PROFILE/idle.perf" 2>/dev/null &
+    perf record -q "${perf_flags[@]}" -p "$strm_pid" -o "$STRM_BENCH_PROFILE/idle.perf" 2>/dev/null &
     perf_pid=$!
   fi
   run_wrk "h1+10k" strm "$strm_pid" "$port" "$work/event.lua" 64 1
   if [[ -n $perf_pid ]]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
-  echo done >"$work/idle.fifo"
+  echo "done" >"$work/idle.fifo"
   wait "$idle_pid"
 }
 
@@ -244,13 +220,13 @@ for ((round = 1; round <= rounds; round++)); do
       perf_pid=""
       if [[ $server == strm && -n ${STRM_BENCH_PROFILE:-} ]]; then
         mkdir -p "$STRM_BENCH_PROFILE"
-        perf record -q ${STRM_BENCH_PERF_FLAGS:--g} -p "$strm_pid" -o "$STRM_BENCH_PROFILE/$mode.perf" 2>/dev/null &
+        perf record -q "${perf_flags[@]}" -p "$strm_pid" -o "$STRM_BENCH_PROFILE/$mode.perf" 2>/dev/null &
         perf_pid=$!
       fi
       case $mode in
-        h1) run_wrk h1 $server "$pid" $h1 "$work/event.lua" 64 1 ;;
-        h2c) run_h2load $server "$pid" $h2 ;;
-        batch) run_wrk batch $server "$pid" $h1 "$work/batch.lua" 8 "$batch_events" ;;
+        h1) run_wrk h1 $server "$pid" "$h1" "$work/event.lua" 64 1 ;;
+        h2c) run_h2load $server "$pid" "$h2" ;;
+        batch) run_wrk batch $server "$pid" "$h1" "$work/batch.lua" 8 "$batch_events" ;;
         *) echo "ingest: unknown mode $mode (h1, h2c, batch)" >&2; exit 2 ;;
       esac
       if [[ -n $perf_pid ]]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
