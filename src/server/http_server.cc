@@ -168,8 +168,8 @@ class Http1Connection final : public Connection,
   }
 
   void Send(HttpResponse response) {
-    const bool keep_going = keep_alive_ && !close_after_ && !shared_->draining;
-    if (response.status == 204 && response.headers.empty() && version_ == 11 && keep_going) {
+    const bool keep = keep_alive_ && !close_after_ && !shared_->draining;
+    if (response.status == 204 && response.headers.empty() && version_ == 11 && keep) {
       // The answer to every event taken: its bytes are always these, so they are not
       // formatted per request.
       static constexpr std::string_view kNoContent = "HTTP/1.1 204 No Content\r\n\r\n";
@@ -185,7 +185,6 @@ class Http1Connection final : public Connection,
     res->version(version_);
     res->result(static_cast<unsigned>(response.status));
     for (auto& [name, value] : response.headers) res->set(name, value);
-    const bool keep = keep_alive_ && !close_after_ && !shared_->draining;
     res->keep_alive(keep);
     if (response.status != 204 && response.status != 304) {
       res->body() = std::move(response.body);
